@@ -1,0 +1,104 @@
+# wa - WhatsApp linked-device sessions that never need a re-pair.
+#
+#   make            build the tools into build/bin (release, no test seams)
+#   make check      ASan+UBSan build in build/san, every test, man page lint
+#   make demo       the offline tools on a Baileys-made folder
+#   make install    PREFIX=/usr/local DESTDIR=
+#
+# GNU make: the sanitizer variant is the same rules in another output
+# folder (O=), which needs pattern rules and $(wildcard).  Files added to
+# lib/, cmd/, proto/, tests/unit/, tests/helpers/ and fuzz/ are picked up
+# without editing this file.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+DESTDIR ?=
+CC ?= cc
+CFLAGS ?= -O2 -g
+LDFLAGS ?=
+O ?= build
+
+PKGS = jansson libcrypto libarchive zlib
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS))
+
+WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Ilib -I$(O)/proto $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(XCFLAGS)
+ALL_LDFLAGS = $(LDFLAGS) $(XLDFLAGS)
+
+PROTO_SRC := $(wildcard proto/*.proto)
+PROTO_C := $(PROTO_SRC:proto/%.proto=$(O)/proto/%.pb-c.c)
+LIB_SRC := $(wildcard lib/*.c)
+LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(PROTO_C:.c=.o)
+LIB := $(O)/libwa.a
+CMD_SRC := $(wildcard cmd/wa-*.c)
+BINS := $(CMD_SRC:cmd/%.c=$(O)/bin/%)
+TOOL_OBJ := $(O)/cmd/tool.o
+UNIT := $(patsubst tests/unit/%.c,$(O)/tests/%,$(wildcard tests/unit/t-*.c))
+HELPERS := $(patsubst tests/helpers/%.c,$(O)/tests/%,$(wildcard tests/helpers/*.c))
+MAN := $(wildcard man/*.[1-8])
+
+SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+.PHONY: all tests check check-quick lint-man demo install uninstall clean fuzz
+
+all: $(BINS)
+
+$(O)/proto/%.pb-c.c $(O)/proto/%.pb-c.h: proto/%.proto
+	@mkdir -p $(O)/proto
+	protoc-c --proto_path=proto --c_out=$(O)/proto $<
+
+$(O)/%.o: %.c $(PROTO_C)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(O)/proto/%.pb-c.o: $(O)/proto/%.pb-c.c
+	$(CC) $(ALL_CFLAGS) -Wno-unused-parameter -c -o $@ $<
+
+$(LIB): $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $(LIB_OBJ)
+
+$(O)/bin/%: $(O)/cmd/%.o $(TOOL_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TOOL_OBJ) $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/tests/%: $(O)/tests/helpers/%.o $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+tests: $(BINS) $(UNIT) $(HELPERS)
+
+# The test build: sanitizers, warnings as errors, and the test seams
+# (WA_TESTING: fsync counters and the storage operation log) compiled in.
+check:
+	$(MAKE) O=build/san XCFLAGS="$(SAN) -Werror -DWA_TESTING" XLDFLAGS="$(SAN)" tests
+	$(MAKE) lint-man
+	WA_TOP="$(CURDIR)" WA_BIN="$(CURDIR)/build/san/bin" WA_TESTBIN="$(CURDIR)/build/san/tests" \
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	prove -j2 $(PROVE_FLAGS) $(wildcard build/san/tests/t-*) $(sort $(wildcard tests/[0-9]*.t))
+
+lint-man:
+	@for m in $(MAN); do mandoc -Tlint -Wwarning $$m || exit 1; done; echo "mandoc: $(words $(MAN)) pages clean"
+
+demo: all
+	sh scripts/demo
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	for b in $(BINS); do cp -f $$b $(DESTDIR)$(BINDIR)/ && chmod 755 $(DESTDIR)$(BINDIR)/$${b##*/}; done
+	for m in $(MAN); do s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANDIR)/man$$s/ && chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+uninstall:
+	for b in $(BINS); do rm -f $(DESTDIR)$(BINDIR)/$${b##*/}; done
+	for m in $(MAN); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+
+clean:
+	rm -rf build
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

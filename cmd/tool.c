@@ -1,0 +1,129 @@
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "tool.h"
+
+const char *tool_name = "wa";
+
+void
+tool_init(const char *name)
+{
+	tool_name = name;
+	umask(077);
+	setvbuf(stderr, NULL, _IOLBF, 0);
+}
+
+static void
+verr(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", tool_name);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void
+tool_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(fmt, ap);
+	va_end(ap);
+}
+
+void
+tool_die(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	verr(fmt, ap);
+	va_end(ap);
+	exit(code);
+}
+
+void
+tool_usage(const char *usage, FILE *f, int code)
+{
+	fprintf(f, "usage: %s\n", usage);
+	exit(code);
+}
+
+int
+tool_exit_for(int rc)
+{
+	switch (rc) {
+	case WA_OK: return WA_EXIT_OK;
+	case WA_ENOTFOUND: return WA_EXIT_NOINPUT;
+	case WA_ECORRUPT: case WA_EMISMATCH: case WA_EVERIFY: return WA_EXIT_DATAERR;
+	case WA_ELOCKED: return WA_EXIT_LOCKED;
+	case WA_EINVAL: return WA_EXIT_USAGE;
+	case WA_EUNSAFE: return WA_EXIT_NOPERM;
+	case WA_ETOOBIG: return WA_EXIT_DATAERR;
+	case WA_ESYNC: return WA_EXIT_IOERR;
+	case WA_EEXIST: return WA_EXIT_CANTCREAT;
+	case WA_ESYS:
+		switch (errno) {
+		case ENOENT: case ENOTDIR: return WA_EXIT_NOINPUT;
+		case EACCES: case EPERM: case ELOOP: return WA_EXIT_NOPERM;
+		case EEXIST: return WA_EXIT_CANTCREAT;
+		default: return WA_EXIT_IOERR;
+		}
+	default: return WA_EXIT_SOFTWARE;
+	}
+}
+
+const char *
+tool_authdir(const char *opt)
+{
+	const char *e;
+
+	if (opt && *opt)
+		return opt;
+	if ((e = getenv("WA_AUTH_DIR")) && *e)
+		return e;
+	return NULL;
+}
+
+long
+tool_number(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end)
+		return -1;
+	return v;
+}
+
+long
+tool_duration(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	switch (*end) {
+	case 0: case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	return v;
+}

@@ -1,0 +1,44 @@
+/*
+ * tool.h - what every wa command shares: its name in messages, the one
+ * way it reports, the map from library codes to the exit-status table
+ * (lib/exitcode.h), and where the auth folder comes from.
+ *
+ * This is command-side code (linked into each tool, not into libwa.a):
+ * the library never prints or exits, the tools do, through here.
+ */
+#ifndef WA_TOOL_H
+#define WA_TOOL_H
+
+#include <stdio.h>
+
+#include "err.h"
+#include "exitcode.h"
+
+extern const char *tool_name;
+
+/* Set the name used in messages, umask 077, and line-buffer stderr. */
+void tool_init(const char *name);
+
+/* "NAME: message" on stderr. */
+void tool_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* tool_err, then exit(code). */
+void tool_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+
+/* Print "usage: USAGE" (to stdout and exit 0 for -h, else stderr and exit
+ * with code).  USAGE is the man page SYNOPSIS, word for word. */
+void tool_usage(const char *usage, FILE *f, int code) __attribute__((noreturn));
+
+/* The exit code for a library return code (WA_ESYS looks at errno). */
+int tool_exit_for(int rc);
+
+/* The auth folder: the -d argument, else $WA_AUTH_DIR, else NULL. */
+const char *tool_authdir(const char *opt);
+
+/* Parse "30", "30s", "5m", "2h", "1d" into seconds; -1 when malformed. */
+long tool_duration(const char *s);
+
+/* Parse a non-negative decimal integer; -1 when malformed. */
+long tool_number(const char *s);
+
+#endif

@@ -1,0 +1,26 @@
+/*
+ * compat.h - everything that differs between Linux and macOS lives here.
+ * No #ifdef for the platform anywhere else in the tree.
+ */
+#ifndef WA_COMPAT_H
+#define WA_COMPAT_H
+
+#include <sys/types.h>
+
+/* Flush a file or directory to stable storage: F_FULLFSYNC on macOS (plain
+ * fsync there does not reach the platter), fsync elsewhere.  -1/errno. */
+int wa_compat_fsync(int fd);
+
+/* Atomically exchange two directory entries (renameat2 RENAME_EXCHANGE).
+ * -1 with errno ENOSYS or EINVAL where the system or filesystem cannot. */
+int wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
+/* Start time of a process in an opaque monotonic unit (clock ticks since
+ * boot on Linux), to tell a live lock holder from a recycled pid.
+ * 0 and *out set, or -1 (unknown on this system, or no such process). */
+int wa_compat_proc_start(pid_t pid, unsigned long long *out);
+
+/* Fill buf with len cryptographically random bytes.  0 or -1/errno. */
+int wa_compat_random(void *buf, size_t len);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * durable.h - the one way anything reaches the disk.
+ *
+ * Every file wa writes (auth files, status, archives) and every rename it
+ * makes goes through this file; no other code in the tree calls rename(2)
+ * or fsync(2).  A test greps for that.
+ *
+ * Calling sequence for a write:
+ *
+ *	wa_durable_begin(&w, dirfd, "creds.json", stagefd);
+ *	wa_durable_write(w, buf, len);   ... as often as needed
+ *	wa_durable_commit(w);            or wa_durable_abort(w)
+ *
+ * begin creates a unique temporary file in the staging folder stagefd
+ * (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, mode 0600; pass dirfd itself when
+ * the folder has no staging area); write writes all of buf, retrying short
+ * writes and EINTR; commit does fsync, close (checked), rename over the
+ * final name, fsync of the directory.  wa_durable_put does all of it for
+ * one buffer.
+ *
+ * Guarantee: readers of dirfd/name see either the old file or the complete
+ * new one, never a mix, never an empty file, also after a crash or power
+ * loss at any point.  When commit returns 0 the new file is on stable
+ * storage.
+ *
+ * Errors: WA_ESYS (errno kept; ENOSPC, EIO, EDQUOT are the expected ones),
+ * WA_ENOMEM.  Before the rename, any failure unlinks the temporary file and
+ * leaves the old file untouched.  A failed fsync is never retried on the
+ * same descriptor (its dirty pages may already be gone: PostgreSQL's
+ * "fsyncgate").  WA_ESYNC means the rename happened but the directory fsync
+ * failed: the new name may or may not survive a power cut, so the caller
+ * must not tell the network anything that depends on it, and long-running
+ * callers should exit and let the supervisor restart them.
+ *
+ * The temporary file names start with WA_DURABLE_TMP_PREFIX; a crash can
+ * leave one behind, and wa-check and wa-prune --tmp deal with them.
+ */
+#ifndef WA_DURABLE_H
+#define WA_DURABLE_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define WA_DURABLE_TMP_PREFIX ".wa-tmp."
+
+struct wa_durable;
+
+int wa_durable_begin(struct wa_durable **out, int dirfd, const char *name, int stagefd);
+int wa_durable_write(struct wa_durable *w, const void *buf, size_t len);
+/* Always consumes w, whatever it returns. */
+int wa_durable_commit(struct wa_durable *w);
+/* Unlinks the temporary file and frees w.  NULL-safe. */
+void wa_durable_abort(struct wa_durable *w);
+
+int wa_durable_put(int dirfd, const char *name, int stagefd, const void *buf, size_t len);
+
+/* Move fromdir/from to todir/to, never replacing an existing entry
+ * (WA_EEXIST), then fsync both directories.  For quarantine. */
+int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to);
+
+/* Exchange two entries atomically, then fsync both directories.
+ * WA_ESYS with errno ENOSYS/EINVAL where the system cannot. */
+int wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2);
+
+/* Rename, replacing nothing, without the atomic-exchange requirement;
+ * used only where wa_durable_exchange is unavailable.  Same as move. */
+#define wa_durable_rename wa_durable_move
+
+/* Create a folder (mode 0700) and fsync its parent.  WA_EEXIST if present. */
+int wa_durable_mkdir(int dirfd, const char *name);
+
+/* fsync a directory (or any descriptor) with the platform's strongest call. */
+int wa_durable_syncfd(int fd);
+
+#ifdef WA_TESTING
+/*
+ * Test builds only (absent from release binaries): counters that tests
+ * assert on, and an operation log.  With WA_TEST_OPLOG=FILE in the
+ * environment every storage operation is appended to FILE as one line:
+ * "<pid> <op> <name>" with op one of tmp write fsync close rename
+ * fsyncdir unlink move exchange mkdir.
+ */
+struct wa_durable_stats {
+	unsigned long fsync_file;
+	unsigned long fsync_dir;
+	unsigned long rename;
+};
+extern struct wa_durable_stats wa_durable_stats;
+#endif
+
+#endif

@@ -1,0 +1,32 @@
+/*
+ * exitcode.h - the one exit-status table for every wa tool.
+ *
+ * The EXIT STATUS section of every man page is generated from this table
+ * by scripts/gen-man-exit (between the "BEGIN EXIT TABLE" markers), and a
+ * test fails when a page is out of date.  Each line below that starts with
+ * "WA_EXIT_" is parsed by that script: NAME = CODE, then the comment text.
+ *
+ * wa-check follows the monitoring-plugin convention and only ever exits
+ * 0 to 3 (a usage error there is UNKNOWN).  The other tools use 0 and the
+ * sysexits(3)-style codes from 64 up; session outcomes of wa-pair and
+ * wa-run get their own codes in 10..39 as those tools arrive.
+ */
+#ifndef WA_EXITCODE_H
+#define WA_EXITCODE_H
+
+enum wa_exit {
+	WA_EXIT_OK = 0,          /* success; wa-check: OK */
+	WA_EXIT_WARNING = 1,     /* wa-check: WARNING, the folder works but needs attention */
+	WA_EXIT_CRITICAL = 2,    /* wa-check: CRITICAL, the session is broken or at risk */
+	WA_EXIT_UNKNOWN = 3,     /* wa-check: UNKNOWN, the check itself could not run */
+	WA_EXIT_USAGE = 64,      /* bad options or arguments */
+	WA_EXIT_DATAERR = 65,    /* input is corrupt or fails verification: unparseable creds.json, damaged or foreign archive */
+	WA_EXIT_NOINPUT = 66,    /* a folder, file or backup does not exist */
+	WA_EXIT_SOFTWARE = 70,   /* internal error (a bug: please report it) */
+	WA_EXIT_CANTCREAT = 73,  /* an output file or folder cannot be created */
+	WA_EXIT_IOERR = 74,      /* read, write or fsync failed, including a full disk */
+	WA_EXIT_LOCKED = 75,     /* another process holds the folder lock; try again when it has stopped */
+	WA_EXIT_NOPERM = 77,     /* refused for safety: symbolic link, not a regular file, or unsafe permissions */
+};
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * lock.h - one writer per auth folder.
+ *
+ * A writer opens <folder>/.wa/lock (created 0600, O_NOFOLLOW, never
+ * renamed: the lock lives on that inode), takes flock(LOCK_EX|LOCK_NB) and
+ * writes "pid=<pid> start=<unix time> pstart=<process start> prog=<name>"
+ * into it.  The kernel drops the flock when the process dies, however it
+ * dies; an orderly release empties the file.  So a lock file with content
+ * whose pid is gone is a stale lock: harmless, but a sign of a crash.
+ *
+ * The lock file is the one file under the folder that is not written by
+ * the durable write: it is not data, and renaming it would break the lock.
+ *
+ * Readers (wa-check, wa-backup) never take the lock and never block; they
+ * may read the holder information with wa_lock_inspect.
+ */
+#ifndef WA_LOCK_H
+#define WA_LOCK_H
+
+#include <sys/types.h>
+#include <time.h>
+
+struct wa_lock;
+
+struct wa_lock_holder {
+	pid_t pid;              /* 0 when the file is empty or absent */
+	time_t since;
+	unsigned long long pstart;
+	char prog[64];
+	int alive;              /* 1 the pid runs (and started when recorded), 0 dead */
+};
+
+/* Take the lock in the folder wafd (the .wa sub-folder).  WA_ELOCKED with
+ * *holder filled (may be NULL) when another process holds it.  WA_ESYS,
+ * WA_EUNSAFE (the lock file is a symlink or not a regular file). */
+int wa_lock_acquire(struct wa_lock **out, int wafd, const char *prog, struct wa_lock_holder *holder);
+
+/* Release (empty the file, drop the flock) and free.  NULL-safe. */
+void wa_lock_release(struct wa_lock *lock);
+
+/* Read the holder information without locking.  0 with holder->pid 0 when
+ * nobody holds or held it; WA_ENOTFOUND when there is no lock file. */
+int wa_lock_inspect(int wafd, struct wa_lock_holder *holder);
+
+#endif

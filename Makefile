@@ -19,7 +19,7 @@ CFLAGS ?= -O2 -g
 LDFLAGS ?=
 O ?= build
 
-PKGS = jansson libcrypto libarchive zlib
+PKGS = jansson libcrypto libarchive zlib libcurl libprotobuf-c libsignal-protocol-c
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 

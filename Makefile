@@ -41,7 +41,7 @@ MAN := $(wildcard man/*.[1-8])
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all tests check check-quick lint-man demo install uninstall clean fuzz
+.PHONY: all tests check lint-man demo deps install uninstall clean fuzz
 
 all: $(BINS)
 
@@ -76,7 +76,13 @@ tests: $(BINS) $(UNIT) $(HELPERS)
 
 # The test build: sanitizers, warnings as errors, and the test seams
 # (WA_TESTING: fsync counters and the storage operation log) compiled in.
-check:
+# On a fresh machine, install the packages and the Node test peers first
+# (scripts/install-deps: as root it installs, otherwise it says what to run).
+deps:
+	@pkg-config --exists $(PKGS) && command -v mandoc >/dev/null && \
+	    [ -d tests/fakewa/node_modules/baileys ] || scripts/install-deps
+
+check: deps
 	$(MAKE) O=build/san XCFLAGS="$(SAN) -Werror -DWA_TESTING" XLDFLAGS="$(SAN)" tests
 	$(MAKE) lint-man
 	WA_TOP="$(CURDIR)" WA_BIN="$(CURDIR)/build/san/bin" WA_TESTBIN="$(CURDIR)/build/san/tests" \
@@ -86,7 +92,8 @@ check:
 lint-man:
 	@for m in $(MAN); do mandoc -Tlint -Wwarning $$m || exit 1; done; echo "mandoc: $(words $(MAN)) pages clean"
 
-demo: all
+demo: deps
+	$(MAKE) all
 	sh scripts/demo
 
 install: all

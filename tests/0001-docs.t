@@ -1,0 +1,48 @@
+#!/bin/sh
+# The docs agree with the code: every tool has a page, its usage line is
+# the page's SYNOPSIS word for word, every page carries the current exit
+# table from lib/exitcode.h, and every page lints clean.
+. "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
+
+command -v mandoc >/dev/null 2>&1 || skip_all "mandoc not installed"
+
+ok "exit tables in man/ match lib/exitcode.h" "$WA_TOP/scripts/gen-man-exit" --check
+
+for m in "$WA_TOP"/man/*.[1-8]; do
+	ok "mandoc -Tlint -Wwarning ${m##*/}" mandoc -Tlint -Wwarning "$m"
+	case $m in *.1|*.7)
+		ok "${m##*/} has the exit table" grep -q '^\.\\" BEGIN EXIT TABLE' "$m" ;;
+	esac
+done
+
+# SYNOPSIS of a page as one line: the words after the tool name, with
+# white space folded.
+synopsis() {
+	mandoc -Tascii -O width=1000 "$1" | col -b |
+	    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' |
+	    tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'
+}
+
+for c in "$WA_TOP"/cmd/wa-*.c; do
+	[ -e "$c" ] || continue
+	t=$(basename "$c" .c)
+	if [ ! -f "$WA_TOP/man/$t.1" ]; then
+		fail "$t has a man page" "no man/$t.1"
+		continue
+	fi
+	pass "$t has a man page"
+	if [ ! -x "$WA_BIN/$t" ]; then
+		fail "$t is built" "no $WA_BIN/$t"
+		continue
+	fi
+	"$WA_BIN/$t" -h > "$T/usage" 2> "$T/err"
+	is "$?" 0 "$t -h exits 0"
+	got=$(tr -s ' \t\n' '   ' < "$T/usage" | sed 's/^usage: //; s/ $//')
+	is "$got" "$(synopsis "$WA_TOP/man/$t.1")" "$t -h equals the SYNOPSIS of $t(1)"
+	"$WA_BIN/$t" --no-such-option > /dev/null 2> "$T/err"
+	r=$?
+	if [ "$t" = wa-check ]; then want=3; else want=64; fi
+	is "$r" "$want" "$t with a bad option exits $want"
+	like "$(cat "$T/err")" "usage: $t" "$t with a bad option prints usage on stderr"
+done
+done_testing

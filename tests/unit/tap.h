@@ -15,14 +15,14 @@
 
 static int tap_n, tap_failed, tap_planned;
 
-static void
+static void __attribute__((unused))
 plan(int n)
 {
 	tap_planned = n;
 	printf("1..%d\n", n);
 }
 
-static int __attribute__((format(printf, 2, 3)))
+static int __attribute__((format(printf, 2, 3), unused))
 ok(int cond, const char *fmt, ...)
 {
 	va_list ap;
@@ -45,14 +45,14 @@ ok(int cond, const char *fmt, ...)
 	if (!ok(g_ && w_ && strcmp(g_, w_) == 0, __VA_ARGS__)) \
 		printf("#   got '%s', want '%s'\n", g_ ? g_ : "(null)", w_ ? w_ : "(null)"); } while (0)
 
-static void
+static void __attribute__((unused))
 done_testing(void)
 {
 	if (!tap_planned)
 		printf("1..%d\n", tap_n);
 }
 
-static int
+static int __attribute__((unused))
 exit_status(void)
 {
 	return tap_failed ? 1 : 0;

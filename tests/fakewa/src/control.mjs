@@ -1,0 +1,217 @@
+// Control API: loopback HTTP, JSON in and out (see ../README.md).
+//
+//   GET  /info                      startup line + counters
+//   GET  /connections               [{id, state, remotePort, stalled, payload summary}]
+//   POST /push     {conn?, node, compress?}
+//   POST /close    {conn?, hard?}
+//   POST /fault    {conn?, kind, ...params}
+//   GET  /faults                    the fault kinds
+//   GET  /log?conn=&since=&event=   recorded events
+//   GET  /wait?event=&conn=&tag=&child=&attr.K=V&since=&timeout_ms=
+//   POST /shutdown
+//
+// Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
+// when nothing matched in time and 503 when the server shuts down meanwhile.
+// Where `conn` is optional it defaults to the newest open connection.
+
+import { createServer } from 'http';
+import { CERT_FAULTS } from './certs.mjs';
+import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
+import { log } from './log.mjs';
+import { nodeFromJSON } from './nodes.mjs';
+
+const BODY_MAX = 16 << 20;
+const WAIT_DEFAULT_MS = 10000;
+const WAIT_MAX_MS = 120000;
+
+class HttpError extends Error {
+	constructor(status, message) {
+		super(message);
+		this.status = status;
+	}
+}
+
+function readBody(req) {
+	return new Promise((resolve, reject) => {
+		const chunks = [];
+		let size = 0;
+		req.on('data', c => {
+			size += c.length;
+			if (size > BODY_MAX) {
+				reject(new HttpError(413, 'body too large'));
+				req.destroy();
+				return;
+			}
+			chunks.push(c);
+		});
+		req.on('end', () => {
+			const text = Buffer.concat(chunks).toString('utf8').trim();
+			if (!text)
+				return resolve({});
+			try {
+				const v = JSON.parse(text);
+				if (!v || typeof v !== 'object' || Array.isArray(v))
+					throw new Error('body must be a JSON object');
+				resolve(v);
+			} catch (err) {
+				reject(new HttpError(400, `bad JSON body: ${err.message}`));
+			}
+		});
+		req.on('error', reject);
+	});
+}
+
+function intParam(v, name) {
+	if (v === undefined || v === null || v === '')
+		return undefined;
+	const n = Number(v);
+	if (!Number.isInteger(n) || n < 0)
+		throw new HttpError(400, `${name} must be a non-negative integer`);
+	return n;
+}
+
+/**
+ * server: { events, connections: Map<id, Connection>, info(), queueCertFault(kind, count), shutdown() }
+ */
+export function startControl(server) {
+	function pickConn(id, { needOpen = true } = {}) {
+		const want = intParam(id, 'conn');
+		if (want !== undefined) {
+			const c = server.connections.get(want);
+			if (!c)
+				throw new HttpError(404, `no connection ${want}`);
+			if (needOpen && !c.isOpen)
+				throw new HttpError(409, `connection ${want} is ${c.state}`);
+			return c;
+		}
+		const all = [...server.connections.values()].filter(c => (needOpen ? c.isOpen : c.state !== 'closed'));
+		if (!all.length)
+			throw new HttpError(409, 'no open connection');
+		return all[all.length - 1];
+	}
+
+	const routes = {
+		'GET /info': () => ({ ...server.info(), seq: server.events.seq, connections: server.connections.size }),
+
+		'GET /connections': () => ({
+			seq: server.events.seq,
+			connections: [...server.connections.values()].map(c => c.info())
+		}),
+
+		'POST /push': async req => {
+			const b = await readBody(req);
+			const conn = pickConn(b.conn);
+			let node;
+			try {
+				node = nodeFromJSON(b.node);
+			} catch (err) {
+				throw new HttpError(400, err.message);
+			}
+			if (conn.stalled && !b.force)
+				throw new HttpError(409, `connection ${conn.id} is stalled (pass "force": true to send anyway)`);
+			const ev = conn.sendNode(node, { compress: !!b.compress, force: !!b.force });
+			return { conn: conn.id, seq: ev.seq };
+		},
+
+		'POST /close': async req => {
+			const b = await readBody(req);
+			const conn = pickConn(b.conn, { needOpen: false });
+			conn.close({ hard: !!b.hard });
+			return { conn: conn.id, seq: server.events.seq };
+		},
+
+		'POST /fault': async req => {
+			const b = await readBody(req);
+			const kind = b.kind;
+			if (typeof kind !== 'string')
+				throw new HttpError(400, 'kind is required');
+			if (isCertFault(kind)) {
+				const count = intParam(b.count, 'count') ?? 1;
+				server.queueCertFault(kind, count);
+				return { kind, queued: count, seq: server.events.seq };
+			}
+			if (!CONN_FAULTS.includes(kind))
+				throw new HttpError(400, `unknown fault kind ${kind}`);
+			const conn = pickConn(b.conn);
+			let extra;
+			try {
+				extra = applyConnFault(conn, kind, b);
+			} catch (err) {
+				throw new HttpError(400, err.message);
+			}
+			const ev = server.events.record('fault', conn.id, { kind, ...extra });
+			log.conn(conn.id).info(`fault ${kind}`, extra);
+			return { conn: conn.id, kind, ...extra, seq: ev.seq };
+		},
+
+		'GET /faults': () => ({
+			connection: CONN_FAULTS,
+			cert: CERT_FAULTS,
+			queued: server.pendingCertFaults()
+		}),
+
+		'GET /log': (req, q) => {
+			const filter = {
+				conn: intParam(q.get('conn'), 'conn'),
+				since: intParam(q.get('since'), 'since'),
+				event: q.get('event') || undefined
+			};
+			return { seq: server.events.seq, events: server.events.list(filter) };
+		},
+
+		'GET /wait': async (req, q) => {
+			const filter = {
+				event: q.get('event') || undefined,
+				conn: intParam(q.get('conn'), 'conn'),
+				tag: q.get('tag') || undefined,
+				child: q.get('child') || undefined,
+				since: intParam(q.get('since'), 'since'),
+				attrs: {}
+			};
+			for (const [k, v] of q) {
+				if (k.startsWith('attr.'))
+					filter.attrs[k.slice(5)] = v;
+			}
+			const timeout = Math.min(intParam(q.get('timeout_ms'), 'timeout_ms') ?? WAIT_DEFAULT_MS, WAIT_MAX_MS);
+			const ev = await server.events.wait(filter, timeout);
+			if (!ev)
+				throw new HttpError(408, JSON.stringify({ timeout: true, seq: server.events.seq }));
+			if (ev.shutdown)
+				throw new HttpError(503, 'shutting down');
+			return ev;
+		},
+
+		'POST /shutdown': () => {
+			setImmediate(() => server.shutdown('POST /shutdown'));
+			return { ok: true };
+		}
+	};
+
+	const http = createServer(async (req, res) => {
+		const url = new URL(req.url, 'http://x');
+		const route = routes[`${req.method} ${url.pathname}`];
+		let status = 200;
+		let body;
+		try {
+			if (!route)
+				throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
+			body = await route(req, url.searchParams);
+		} catch (err) {
+			status = err.status ?? 500;
+			if (status === 408)
+				body = JSON.parse(err.message);
+			else
+				body = { error: err.message };
+			if (status >= 500)
+				log.error(`control ${req.method} ${req.url}: ${err.stack}`);
+		}
+		const text = JSON.stringify(body) + '\n';
+		res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+		res.end(text);
+	});
+	http.keepAliveTimeout = 1000;
+	return new Promise((resolve, reject) => {
+		http.once('error', reject);
+		http.listen(0, '127.0.0.1', () => resolve(http));
+	});
+}

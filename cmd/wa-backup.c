@@ -1,0 +1,203 @@
+/*
+ * wa-backup - write an auth folder into one verified archive.
+ *
+ * Reads the folder without taking its lock (a running writer is never
+ * blocked), writes the archive durably, and in the backups folder keeps
+ * the newest --keep archives of this folder.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authdir.h"
+#include "backup.h"
+#include "durable.h"
+#include "names.h"
+#include "tool.h"
+
+#define USAGE "wa-backup [-hq] [-B dir] [-d dir] [--keep n] [-o file]"
+
+static int quiet;
+
+static void
+warn(void *arg, const char *line)
+{
+	(void)arg;
+	tool_err("warning: %s", line);
+}
+
+static void
+removed(void *arg, const char *name)
+{
+	if (!quiet)
+		tool_err("removed old backup '%s/%s'", (const char *)arg, name);
+}
+
+/* Open (creating with mode 0700 when missing) the backups folder. */
+static int
+open_backups(const char *path)
+{
+	char *parent, *base;
+	int pfd, fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		return fd;
+	if (errno != ENOENT)
+		tool_die(errno == ENOTDIR ? WA_EXIT_CANTCREAT : tool_exit_for(WA_ESYS),
+		    "unable to open backups folder '%s': %s", path, strerror(errno));
+	if ((rc = wa_backup_path_split(&parent, &base, path)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': %s", path, wa_strerror(rc));
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': '%s': %s",
+		    path, parent, strerror(errno));
+	rc = wa_durable_mkdir(pfd, base);
+	if (rc < 0 && rc != WA_EEXIST)
+		tool_die(rc == WA_ESYNC ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
+		    "unable to create backups folder '%s': %s", path, wa_strerror(rc));
+	close(pfd);
+	free(parent);
+	free(base);
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "unable to open backups folder '%s': %s", path, strerror(errno));
+	return fd;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keep", required_argument, NULL, 'k' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct wa_backup_report rep;
+	struct wa_authdir *ad;
+	struct wa_durable *w = NULL;
+	struct wa_why why = { "" };
+	const char *dir, *dopt = NULL, *output = NULL, *bdir = NULL;
+	char *folder = NULL, *fparent = NULL, *defbdir = NULL, *oparent = NULL, *obase = NULL;
+	char name[512], stamp[20], shown[4096];
+	long keep = WA_BACKUP_KEEP;
+	int c, rc, ofd = -1, keepset = 0, tostdout = 0, stdoutfd = 1;
+	time_t now;
+
+	tool_init("wa-backup");
+	while ((c = getopt_long(argc, argv, "B:d:hqo:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'B': bdir = optarg; break;
+		case 'd': dopt = optarg; break;
+		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'q': quiet = 1; break;
+		case 'o': output = optarg; break;
+		case 'k':
+			if ((keep = tool_number(optarg)) < 0) {
+				tool_err("--keep: '%s' is not a number", optarg);
+				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+			}
+			keepset = 1;
+			break;
+		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	if (output && (bdir || keepset)) {
+		tool_err("-o writes one file: -B and --keep apply to the backups folder only");
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	if (!(dir = tool_authdir(dopt))) {
+		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	tostdout = output && strcmp(output, "-") == 0;
+	if (tostdout && isatty(1))
+		tool_die(WA_EXIT_USAGE, "refusing to write an archive to a terminal; redirect the output");
+
+	rc = wa_authdir_open(&ad, dir, 0, tool_name, NULL, &why);
+	if (rc < 0)
+		tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : tool_exit_for(rc), "%s", why.text);
+	if ((rc = wa_backup_path_split(&fparent, &folder, ad->path)) < 0)
+		tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
+	now = time(NULL);
+
+	if (tostdout) {
+		snprintf(shown, sizeof shown, "%s", "standard output");
+	} else if (output) {
+		struct stat st;
+		if ((rc = wa_backup_path_split(&oparent, &obase, output)) < 0)
+			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': %s", output, wa_strerror(rc));
+		if ((ofd = open(oparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': '%s': %s", output, oparent, strerror(errno));
+		if (fstatat(ofd, obase, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
+			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': it exists and is not a regular file", output);
+		snprintf(name, sizeof name, "%s", obase);
+		snprintf(shown, sizeof shown, "%s", output);
+	} else {
+		struct stat st;
+		int n;
+		if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
+			bdir = NULL;
+		if (!bdir) {
+			/* <auth folder>.backups, beside it, spelled as the user did */
+			const char *last = strrchr(ad->path, '/');
+			last = last ? last + 1 : ad->path;
+			if ((strcmp(last, folder) == 0 ?
+			    asprintf(&defbdir, "%s%s", ad->path, WA_BACKUP_SUFFIX) :
+			    asprintf(&defbdir, "%s/%s%s", fparent, folder, WA_BACKUP_SUFFIX)) < 0)
+				tool_die(WA_EXIT_SOFTWARE, "out of memory");
+			bdir = defbdir;
+		}
+		ofd = open_backups(bdir);
+		wa_backup_stamp(stamp, sizeof stamp, now);
+		snprintf(name, sizeof name, "%s-%s.tar", folder, stamp);
+		for (n = 1; fstatat(ofd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
+			snprintf(name, sizeof name, "%s-%s-%d.tar", folder, stamp, n);
+		if (n == 100)
+			tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': too many backups this second", bdir);
+		snprintf(shown, sizeof shown, "%s/%s", bdir, name);
+	}
+
+	if (!tostdout && (rc = wa_durable_begin(&w, ofd, name, ofd)) < 0)
+		tool_die(tool_exit_for(rc) == WA_EXIT_IOERR ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
+		    "unable to create '%s': %s", shown, wa_strerror(rc));
+	rc = tostdout ?
+	    wa_backup_write(&rep, ad->fd, ad->path, folder, now, wa_backup_out_fd, &stdoutfd, warn, NULL, &why) :
+	    wa_backup_write(&rep, ad->fd, ad->path, folder, now, wa_backup_out_durable, w, warn, NULL, &why);
+	if (rc < 0) {
+		int saved = errno;
+		wa_durable_abort(w);
+		errno = saved;
+		if (rc == WA_ETOOBIG)
+			tool_die(WA_EXIT_DATAERR, "%s", why.text);
+		tool_die(tool_exit_for(rc), "%s%s%s", why.text, tostdout ? "" : "; nothing written to ",
+		    tostdout ? "" : shown);
+	}
+	if (w && (rc = wa_durable_commit(w)) < 0)
+		tool_die(WA_EXIT_IOERR, "unable to write '%s': %s", shown, wa_strerror(rc));
+	if (!output && (rc = wa_backup_retain(ofd, folder, (size_t)keep, name, removed, (void *)bdir)) < 0)
+		tool_err("warning: unable to remove old backups in '%s': %s", bdir, wa_strerror(rc));
+
+	if (!tostdout && printf("%s\n", shown) < 0)
+		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
+	if (!quiet)
+		tool_err("'%s' -> '%s': %zu files, %llu bytes, %s%s%s", ad->path, shown, rep.files, rep.bytes,
+		    rep.account[0] ? "account " : "not paired", rep.account,
+		    rep.invalid ? " (some files did not parse: see the warnings)" : "");
+	if (fflush(stdout) != 0)
+		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
+	if (ofd >= 0)
+		close(ofd);
+	wa_authdir_close(ad);
+	free(folder);
+	free(fparent);
+	free(defbdir);
+	free(oparent);
+	free(obase);
+	return 0;
+}

@@ -93,6 +93,19 @@ unlike "$(manifest warn.tar | tr -d ' \n' | sed 's/.*"name":"notes.txt"//' | cut
 	"non-JSON files carry no valid flag"
 rm -rf auth/evil.json auth/.wa/linked.json auth/stray-folder auth/session-15550003333.0.json
 
+# a symlinked creds.json pointing outside: never followed, target untouched
+mkfolder sl 15550004444
+printf '{"me":{"id":"15559990000:1@s.whatsapp.net"}}' > outside.json
+O=$(sha256sum < outside.json)
+rm sl/creds.json
+ln -s ../outside.json sl/creds.json
+ok "backup of a folder whose creds.json is a symlink" wa-backup -d sl -o sl.tar
+like "$(cat "$T/err")" "'sl/creds.json' is a symbolic link" "the symlinked creds.json is named"
+like "$(cat "$T/err")" "not paired" "the account is not taken from the link's target"
+unlike "$(manifest sl.tar)" "15559990000" "nothing from the link's target in the manifest"
+unlike "$(members sl.tar)" "creds.json" "creds.json not archived"
+is "$(sha256sum < outside.json)" "$O" "the link's target is untouched"
+
 # ---- the backups folder, names, retention ----
 ok "backup into the default folder" wa-backup -d auth
 A1=$(cat "$T/out")

@@ -124,6 +124,18 @@ else
 	pass "# SKIP"; pass "# SKIP"
 fi
 
+# ---- modes: files 0600 and folders 0700 whatever the archive or umask says ----
+mkfolder loose 15550001111
+chmod 644 loose/pre-key-1.json
+chmod 755 loose/.wa
+wa-backup -d loose -o loose.tar > /dev/null 2>&1
+like "$(tar -xOf loose.tar wa-manifest.json | tr -d ' \n')" '"name":"pre-key-1.json","size":12,"mode":"0644"' \
+	"the manifest records the 0644 mode"
+( umask 000; wa-restore -d tight loose.tar > /dev/null 2>&1 )
+is "$?" 0 "restore under umask 000"
+is "$(find tight -perm /077 | wc -l | tr -d ' ')" 0 "no group or other bits anywhere in the restored folder"
+is "$(stat -c %a tight/pre-key-1.json)" 600 "a 0644 key file comes back 0600"
+
 # ---- a real Baileys folder ----
 if ! have_node; then
 	pass "# SKIP node or tests/fakewa/node_modules missing"

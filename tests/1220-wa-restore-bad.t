@@ -104,6 +104,18 @@ ln y2/creds.json y2/pre-key-1.json
 tar --format=pax -cf arc/hardlink.tar -C y2 wa-manifest.json creds.json pre-key-1.json
 refuse 65 "a hard-link member" arc/hardlink.tar
 like "$(cat "$T/err")" "'pre-key-1.json' is a hard link" "the link is named"
+mkfifo y/fifo.json
+cp arc/good.tar arc/fifo.tar
+tar --format=pax -rf arc/fifo.tar -C y fifo.json
+refuse 65 "a fifo member" arc/fifo.tar
+like "$(cat "$T/err")" "'fifo.json' is a device or special file" "the special file is named"
+if [ "$(id -u)" = 0 ] && mknod y/null.json c 1 3 2> /dev/null; then
+	cp arc/good.tar arc/device.tar
+	tar --format=pax -rf arc/device.tar -C y null.json
+	refuse 65 "a device member" arc/device.tar
+else
+	pass "# SKIP mknod needs root"; pass "# SKIP"; pass "# SKIP"; pass "# SKIP"
+fi
 mkdir y/.wa
 cp arc/good.tar arc/dir.tar
 tar --format=pax -rf arc/dir.tar -C y .wa

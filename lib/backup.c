@@ -671,6 +671,7 @@ out:
 struct source {
 	int fd;
 	int err;
+	unsigned long long total;
 	unsigned char buf[65536];
 };
 
@@ -691,6 +692,7 @@ source_read(struct archive *a, void *p, const void **out)
 		return -1;
 	}
 	*out = s->buf;
+	s->total += (unsigned long long)n;
 	return n;
 }
 
@@ -970,6 +972,8 @@ archerr:
 	if (src->err) {
 		errno = src->err;
 		rc = wa_why_set(why, WA_ESYS, "unable to read '%s': %s", show, strerror(src->err));
+	} else if (src->total == 0) {
+		rc = wa_why_set(why, WA_ECORRUPT, "'%s': empty, not an archive", show);
 	} else {
 		const char *msg = archive_error_string(a);
 		rc = wa_why_set(why, WA_ECORRUPT, "'%s': damaged or not an archive: %s", show,

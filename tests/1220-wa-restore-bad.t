@@ -127,6 +127,7 @@ printf 'this is not an archive at all, just some text that is long enough\n' > a
 refuse 65 "a text file" arc/text.tar
 : > arc/empty.tar
 refuse 65 "an empty file" arc/empty.tar
+like "$(cat "$T/err")" "empty, not an archive" "says it is empty"
 tar --format=pax -cf arc/plain.tar -C x creds.json pre-key-1.json
 refuse 65 "a tar without a manifest" arc/plain.tar
 like "$(cat "$T/err")" "not a wa backup" "says it is not a wa backup"

@@ -336,7 +336,7 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	    (unsigned)(rnd[2] << 8 | rnd[3]));
 	c->id_next = 1;
 	c->next_timer = 1;
-	wa_frame_reader_init(&c->fr, o->max_frame);
+	wa_frame_reader_init(&c->fr, o->max_frame ? o->max_frame : WA_CONN_MAX_FRAME);
 
 	if (c->overrides & WA_CONN_OVERRIDE_URL)
 		logf_(c, WA_LOG_WARN, "warning: server url %s is not WhatsApp's (%s)", c->url,

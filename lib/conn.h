@@ -57,6 +57,11 @@
 
 #define WA_CONN_URL "wss://web.whatsapp.com/ws/chat"
 #define WA_CONN_MAXFDS 8
+/* Default cap on one frame.  The format allows 2^24-1 bytes; nothing the
+ * server sends in a frame comes near 8 MiB (history and media travel
+ * through media downloads), and a smaller cap means a peer announcing a
+ * huge frame is refused at once instead of being waited for. */
+#define WA_CONN_MAX_FRAME (8u << 20)
 
 enum wa_log_level {
 	WA_LOG_ERROR = 0,
@@ -88,7 +93,7 @@ struct wa_conn_opts {
 	int handshake_timeout_ms;	  /* websocket up to ServerHello; 0: 20000 */
 	int iq_timeout_ms;		  /* default for wa_conn_iq; 0: 60000 */
 	int close_timeout_ms;		  /* wa_conn_close draining; 0: 2000 */
-	size_t max_frame;		  /* 0: WA_FRAME_MAX */
+	size_t max_frame;		  /* 0: WA_CONN_MAX_FRAME */
 	size_t max_node;		  /* inflated node bytes; 0: binary.h's default */
 	int debug;			  /* log every node at WA_LOG_DEBUG */
 

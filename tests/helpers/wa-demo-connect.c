@@ -3,7 +3,9 @@
  * handshake, a ping iq and its result, an orderly close.
  *
  * usage: wa-demo-connect [--debug] [-d dir] [--presence] [--wait-tag tag]
- *                        [--stay ms] [--timeout ms] [--url url] [--root-key hex]
+ *                        [--ping-after-tag] [--stay ms] [--timeout ms]
+ *                        [--connect-timeout ms] [--handshake-timeout ms]
+ *                        [--iq-timeout ms] [--url url] [--root-key hex]
  *
  * With -d, logs in with (or, unpaired, registers) the Baileys auth folder's
  * creds.json; without, registers with fresh keys (nothing is written).
@@ -11,7 +13,8 @@
  * --url / --root-key) say otherwise; then a warning goes to stderr.
  * --debug prints every node sent and received to stderr.  --presence also
  * sends <presence type="available"/>; --wait-tag waits for a node with that
- * tag from the server; --stay keeps the connection for ms more.
+ * tag from the server (--ping-after-tag: and only then pings); --stay keeps
+ * the connection for ms more; --timeout bounds the whole run.
  *
  * Prints "ping ok" and exits 0 when the ping was answered, every wait was
  * met and the close was orderly; else prints the reason and exits 1
@@ -41,12 +44,14 @@
 #include "noise.h"
 
 #define USAGE "wa-demo-connect [--debug] [-d dir] [--presence] [--wait-tag tag] " \
-	"[--stay ms] [--timeout ms] [--url url] [--root-key hex]"
+	"[--ping-after-tag] [--stay ms] [--timeout ms] [--connect-timeout ms] " \
+	"[--handshake-timeout ms] [--iq-timeout ms] [--url url] [--root-key hex]"
 
 struct state {
 	int debug;
 	int presence;
 	const char *wait_tag;
+	int ping_after_tag;
 	int stay_ms;
 	int ping_ok;
 	int tag_seen;
@@ -63,9 +68,6 @@ logcb(void *arg, enum wa_log_level lv, const char *line)
 	if (lv <= WA_LOG_WARN || st->debug)
 		fprintf(stderr, "wa-demo-connect: %s\n", line);
 }
-
-static void
-maybe_done(struct state *st, struct wa_conn *c);
 
 static void
 stay_over(void *arg, struct wa_conn *c)
@@ -110,10 +112,26 @@ on_pong(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 }
 
 static void
+send_ping(struct state *st, struct wa_conn *c)
+{
+	struct wa_node *iq = NULL, *ping = NULL;
+	struct wa_why why;
+
+	/* <iq to="@s.whatsapp.net" type="get" xmlns="w:p"><ping/></iq>, as Baileys sends it */
+	if (wa_node_make(&iq, "iq", "to", "@s.whatsapp.net", "type", "get", "xmlns", "w:p",
+	    (char *)NULL) < 0 || wa_node_new(&ping, "ping") < 0 || wa_node_child_add(iq, ping) < 0 ||
+	    wa_conn_iq(c, iq, 0, on_pong, st, &why) < 0) {
+		snprintf(st->why, sizeof(st->why), "ping: cannot send");
+		wa_conn_close(c);
+	}
+	wa_node_free(iq);
+}
+
+static void
 on_open(void *arg, struct wa_conn *c)
 {
 	struct state *st = arg;
-	struct wa_node *iq = NULL, *ping = NULL, *pres = NULL;
+	struct wa_node *pres = NULL;
 	struct wa_why why;
 
 	printf("handshake ok\n");
@@ -124,14 +142,8 @@ on_open(void *arg, struct wa_conn *c)
 			snprintf(st->why, sizeof(st->why), "presence: cannot send");
 		wa_node_free(pres);
 	}
-	/* <iq to="s.whatsapp.net" type="get" xmlns="w:p"><ping/></iq> as Baileys sends it */
-	if (wa_node_make(&iq, "iq", "to", "@s.whatsapp.net", "type", "get", "xmlns", "w:p",
-	    (char *)NULL) < 0 || wa_node_new(&ping, "ping") < 0 || wa_node_child_add(iq, ping) < 0 ||
-	    wa_conn_iq(c, iq, 0, on_pong, st, &why) < 0) {
-		snprintf(st->why, sizeof(st->why), "ping: cannot send");
-		wa_conn_close(c);
-	}
-	wa_node_free(iq);
+	if (!st->ping_after_tag)
+		send_ping(st, c);
 }
 
 static int
@@ -143,7 +155,10 @@ on_node(void *arg, struct wa_conn *c, const struct wa_node *n)
 		st->tag_seen = 1;
 		printf("got <%s>\n", n->tag);
 		fflush(stdout);
-		maybe_done(st, c);
+		if (st->ping_after_tag)
+			send_ping(st, c);
+		else
+			maybe_done(st, c);
 	}
 	return 0;
 }
@@ -359,7 +374,11 @@ main(int argc, char **argv)
 		{ "debug", no_argument, NULL, 'D' },
 		{ "presence", no_argument, NULL, 'P' },
 		{ "wait-tag", required_argument, NULL, 'w' },
+		{ "ping-after-tag", no_argument, NULL, 'A' },
 		{ "stay", required_argument, NULL, 's' },
+		{ "connect-timeout", required_argument, NULL, 'C' },
+		{ "handshake-timeout", required_argument, NULL, 'H' },
+		{ "iq-timeout", required_argument, NULL, 'I' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "root-key", required_argument, NULL, 'r' },
@@ -385,7 +404,11 @@ main(int argc, char **argv)
 		case 'D': st.debug = 1; break;
 		case 'P': st.presence = 1; break;
 		case 'w': st.wait_tag = optarg; break;
+		case 'A': st.ping_after_tag = 1; break;
 		case 's': st.stay_ms = atoi(optarg); break;
+		case 'C': o.connect_timeout_ms = atoi(optarg); break;
+		case 'H': o.handshake_timeout_ms = atoi(optarg); break;
+		case 'I': o.iq_timeout_ms = atoi(optarg); break;
 		case 't': timeout = atoi(optarg); break;
 		case 'u': o.url = optarg; break;
 		case 'r':
@@ -400,7 +423,7 @@ main(int argc, char **argv)
 		default: fprintf(stderr, "usage: %s\n", USAGE); return 2;
 		}
 	}
-	if (optind != argc) {
+	if (optind != argc || (st.ping_after_tag && !st.wait_tag)) {
 		fprintf(stderr, "usage: %s\n", USAGE);
 		return 2;
 	}

@@ -90,7 +90,7 @@ main(int argc, char **argv)
 	struct stat st;
 	const char *dir, *dopt = NULL, *bdir = NULL, *file = NULL;
 	char *parent = NULL, *base = NULL, *latest = NULL, *show = NULL;
-	char stage[300], replaced[300], stamp[20];
+	char stage[300], replaced[300], stamp[20], shownrep[4400];
 	int c, rc, fd, pfd, exists, force = 0, dry = 0, uselatest = 0, exchanged, used;
 
 	tool_init("wa-restore");
@@ -249,16 +249,19 @@ main(int argc, char **argv)
 		    "unable to restore '%s': %s", dir, why.text);
 	}
 	wa_authdir_close(lk);
+	/* the replaced folder as a path the user can type: beside the target */
+	snprintf(shownrep, sizeof shownrep, "%s%s%s",
+	    strcmp(parent, ".") == 0 || strcmp(parent, "/") == 0 ? "" : parent,
+	    strcmp(parent, ".") == 0 ? "" : "/", replaced);
 	if (used)
-		printf("%s%s%s\n", strcmp(parent, ".") == 0 ? "" : strcmp(parent, "/") == 0 ? "" : parent,
-		    strcmp(parent, ".") == 0 ? "" : "/", replaced);
+		printf("%s\n", shownrep);
 	if (fflush(stdout) != 0)
 		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
 	if (rc == WA_ESYNC)
 		tool_die(WA_EXIT_IOERR, "restored '%s', but %s: it may not survive a power cut", dir, why.text);
 	tool_err("restored %zu files from '%s' (%s%s, made %s) into '%s'%s%s%s", b->n, show,
 	    b->account[0] ? "account " : "not paired", b->account, b->created[0] ? b->created : "?", dir,
-	    used ? "; the previous folder is kept as '" : "", used ? replaced : "", used ? "'" : "");
+	    used ? "; the previous folder is kept as '" : "", used ? shownrep : "", used ? "'" : "");
 	wa_backup_free(b);
 	free(parent);
 	free(base);

@@ -245,6 +245,8 @@ list_folder(struct items *l, int *wafd, int dirfd, struct wa_why *why, const cha
 		}
 		if (e->kind == WA_SCAN_FILE && is_tmp_name(e->name))
 			continue;
+		if (!skip && strcmp(e->name, WA_SUBDIR) == 0)
+			skip = "is not a folder (wa's own sub-folder should be one); not archived";
 		if (!skip && strcmp(e->name, WA_MANIFEST) == 0)
 			skip = "has the name of the backup manifest; not archived";
 		if (!skip && !valid_utf8(e->name))

@@ -93,6 +93,17 @@ unlike "$(manifest warn.tar | tr -d ' \n' | sed 's/.*"name":"notes.txt"//' | cut
 	"non-JSON files carry no valid flag"
 rm -rf auth/evil.json auth/.wa/linked.json auth/stray-folder auth/session-15550003333.0.json
 
+# .wa that is a file or a symlink: refused for safety, nothing written
+mkdir -m 700 odd
+printf '{}' > odd/creds.json
+printf 'x' > odd/.wa
+expect_exit 77 "a folder where .wa is a file is refused" wa-backup -d odd -o odd.tar
+like "$(cat "$T/err")" "'odd/.wa'" "the message names it"
+rm odd/.wa
+ln -s /tmp odd/.wa
+expect_exit 77 "a folder where .wa is a symlink is refused" wa-backup -d odd -o odd.tar
+ok "no archive written" test ! -e odd.tar
+
 # a symlinked creds.json pointing outside: never followed, target untouched
 mkfolder sl 15550004444
 printf '{"me":{"id":"15559990000:1@s.whatsapp.net"}}' > outside.json

@@ -6,11 +6,13 @@
  *                        [--ping-after-tag] [--stay ms] [--timeout ms]
  *                        [--connect-timeout ms] [--handshake-timeout ms]
  *                        [--iq-timeout ms] [--url url] [--root-key hex]
+ *                        [--ca-file file]
  *
  * With -d, logs in with (or, unpaired, registers) the Baileys auth folder's
  * creds.json; without, registers with fresh keys (nothing is written).
  * The server is WhatsApp's unless WA_SERVER_URL / WA_SERVER_ROOT_KEY (or
  * --url / --root-key) say otherwise; then a warning goes to stderr.
+ * --ca-file: trust this CA for wss:// (a test server's certificate).
  * --debug prints every node sent and received to stderr.  --presence also
  * sends <presence type="available"/>; --wait-tag waits for a node with that
  * tag from the server (--ping-after-tag: and only then pings); --stay keeps
@@ -45,7 +47,8 @@
 
 #define USAGE "wa-demo-connect [--debug] [-d dir] [--presence] [--wait-tag tag] " \
 	"[--ping-after-tag] [--stay ms] [--timeout ms] [--connect-timeout ms] " \
-	"[--handshake-timeout ms] [--iq-timeout ms] [--url url] [--root-key hex]"
+	"[--handshake-timeout ms] [--iq-timeout ms] [--url url] [--root-key hex] " \
+	"[--ca-file file]"
 
 struct state {
 	int debug;
@@ -382,6 +385,7 @@ main(int argc, char **argv)
 		{ "timeout", required_argument, NULL, 't' },
 		{ "url", required_argument, NULL, 'u' },
 		{ "root-key", required_argument, NULL, 'r' },
+		{ "ca-file", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -418,6 +422,7 @@ main(int argc, char **argv)
 			}
 			o.root_key = root_override;
 			break;
+		case 'c': o.ca_file = optarg; break;
 		case 'd': dir = optarg; break;
 		case 'h': printf("usage: %s\n", USAGE); return 0;
 		default: fprintf(stderr, "usage: %s\n", USAGE); return 2;

@@ -40,6 +40,8 @@ bg inplace
 w1=$!
 bg atomic
 w2=$!
+# niced, so that tests running beside this one (prove -j2) keep their CPU
+renice -n 10 -p "$w1" "$w2" > /dev/null 2>&1
 
 cat > check.js <<'EOF'
 const fs = require('fs');
@@ -63,7 +65,7 @@ console.log(`valid=${out.valid.join(',')}`);
 EOF
 
 n=0 badall= atomic_invalid= unwarned= valid_inplace=0 invalid_inplace=0 fails=0
-while [ "$n" -lt 30 ]; do
+while [ "$n" -lt 20 ]; do
 	n=$((n + 1))
 	if ! wa-backup -d auth -o "a$n.tar" > /dev/null 2> "err$n"; then
 		fails=$((fails + 1))
@@ -87,11 +89,11 @@ done
 kill "$w1" "$w2" 2> /dev/null
 wait "$w1" "$w2" 2> /dev/null
 
-is "$fails" 0 "30 backups while two writers run all succeed"
+is "$fails" 0 "20 backups while two writers run all succeed"
 is "$badall" "" "every file marked valid parses and is a complete version"
 is "$atomic_invalid" "" "files replaced by atomic rename are always valid"
 is "$unwarned" "" "every file marked invalid was named in a warning"
 diag "in-place files archived valid: $valid_inplace, invalid: $invalid_inplace"
 ok "re-reading finds complete versions of files written in place" test "$valid_inplace" -gt 0
-ok "events appended meanwhile are archived" sh -c 'tar -tf a30.tar | grep -qx events.log'
+ok "events appended meanwhile are archived" sh -c 'tar -tf a20.tar | grep -qx events.log'
 done_testing

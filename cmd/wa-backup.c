@@ -163,6 +163,13 @@ main(int argc, char **argv)
 		snprintf(shown, sizeof shown, "%s/%s", bdir, name);
 	}
 
+	if (!tostdout) {
+		/* an archive inside the folder could replace an auth file */
+		struct stat a, o;
+		if (fstat(ofd, &o) == 0 && ((fstat(ad->fd, &a) == 0 && a.st_dev == o.st_dev && a.st_ino == o.st_ino) ||
+		    (ad->wafd >= 0 && fstat(ad->wafd, &a) == 0 && a.st_dev == o.st_dev && a.st_ino == o.st_ino)))
+			tool_die(WA_EXIT_USAGE, "refusing to write '%s' into the auth folder '%s'", shown, ad->path);
+	}
 	if (!tostdout && (rc = wa_durable_begin(&w, ofd, name, ofd)) < 0)
 		tool_die(tool_exit_for(rc) == WA_EXIT_IOERR ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
 		    "unable to create '%s': %s", shown, wa_strerror(rc));

@@ -213,6 +213,12 @@ mkdir adir
 expect_exit 73 "-o onto a folder" wa-backup -d auth -o adir
 like "$(cat "$T/err")" "'adir'" "error names the output"
 expect_exit 73 "-o into a missing folder" wa-backup -d auth -o nosuch/x.tar
+S=$(tree_state auth)
+expect_exit 64 "-o into the auth folder is refused" wa-backup -d auth -o auth/creds.json
+like "$(cat "$T/err")" "into the auth folder" "says why"
+expect_exit 64 "-B the auth folder is refused" wa-backup -d auth -B ./auth/
+expect_exit 64 "-B its .wa is refused" wa-backup -d auth -B auth/.wa
+is "$(tree_state auth)" "$S" "the auth folder is unchanged"
 expect_exit 73 "backups folder path is a file" wa-backup -d auth -B afile
 ok "usage on -h" wa-backup -h
 like "$(cat "$T/out")" "usage: wa-backup" "-h prints usage on stdout"

@@ -82,7 +82,7 @@ wa_json_parse(json_t **out, const char *buf, size_t len, const char *show, struc
 		;
 	if (i == len)
 		return wa_why_set(why, WA_ECORRUPT, "'%s': %s", show, len ? "only white space" : "empty file");
-	if (!(*out = json_loadb(buf, len, 0, &e)))
+	if (!(*out = json_loadb(buf, len, JSON_DECODE_ANY, &e)))
 		return wa_why_set(why, WA_ECORRUPT, "'%s': not valid JSON at byte %d of %zu: %s",
 		    show, e.position, len, e.text);
 	return 0;

@@ -24,7 +24,8 @@ int wa_file_read(char **out, size_t *len, int dirfd, const char *name,
     const char *dirshow, struct wa_why *why);
 
 /* Parse a JSON document held in buf.  WA_ECORRUPT for an empty buffer or a
- * parse error (why: byte offset and reason).  Caller json_decref()s. */
+ * parse error (why: byte offset and reason).  Any JSON value is accepted at
+ * the top level (lid-mapping files hold a bare string).  Caller json_decref()s. */
 int wa_json_parse(json_t **out, const char *buf, size_t len, const char *show, struct wa_why *why);
 
 /* wa_file_read + wa_json_parse. */

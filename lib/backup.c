@@ -31,6 +31,7 @@
 #include <openssl/evp.h>
 
 #include "backup.h"
+#include "version.h"
 #include "bufjson.h"
 #include "creds.h"
 #include "durable.h"
@@ -39,9 +40,6 @@
 #include "names.h"
 #include "scan.h"
 
-#ifndef WA_VERSION
-#define WA_VERSION "0.1.0"
-#endif
 
 #define WA_MANIFEST_MAX WA_FILE_MAX
 

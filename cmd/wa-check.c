@@ -278,6 +278,17 @@ main(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (!(dir = tool_authdir(dopt)))
 		unknown(json, "no auth folder: pass -d DIR or set WA_AUTH_DIR");
+	{
+		/* the folder as the messages show it, without trailing slashes */
+		size_t n = strlen(dir);
+		static char norm[4096];
+		if (n < sizeof norm) {
+			memcpy(norm, dir, n + 1);
+			for (; n > 1 && norm[n - 1] == '/'; n--)
+				norm[n - 1] = 0;
+			dir = norm;
+		}
+	}
 	if ((rc = wa_health_check(&h, dir, &o)) < 0)
 		unknown(json, "out of memory");
 	if (json)

@@ -445,7 +445,6 @@ add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
 	struct wa_problem *p;
 	va_list ap;
 	char msg[1024];
-	int n;
 
 	if (c->nomem)
 		return;
@@ -476,11 +475,12 @@ add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
 			c->nomem = 1;
 			return;
 		}
-		if (*rel)
-			n = snprintf(p->path, len, "%s/%s", c->dir, rel);
+		if (!*rel)
+			snprintf(p->path, len, "%s", c->dir);
+		else if (strcmp(c->dir, "/") == 0)
+			snprintf(p->path, len, "/%s", rel);
 		else
-			n = snprintf(p->path, len, "%s", c->dir);
-		(void)n;
+			snprintf(p->path, len, "%s/%s", c->dir, rel);
 	}
 	c->h->nproblems++;
 }
@@ -1053,12 +1053,22 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 	struct wa_health *h;
 	struct ctx c;
 	struct stat st;
-	size_t i;
+	char *dir;
+	size_t i, n;
 	int fd;
 
 	*out = NULL;
 	if (!(h = calloc(1, sizeof *h)))
 		return WA_ENOMEM;
+	/* "auth/" would print as auth//creds.json, and lstat("link/")
+	 * follows a symbolic link: drop trailing slashes, as authdir does */
+	if (!(dir = strdup(path))) {
+		free(h);
+		return WA_ENOMEM;
+	}
+	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	path = dir;
 	memset(&c, 0, sizeof c);
 	c.h = h;
 	c.o = opts ? opts : &defaults;
@@ -1077,8 +1087,8 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 			add(&c, WA_SEV_UNKNOWN, "", "cannot look at it: %s", strerror(errno));
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[256];
-		ssize_t n = readlink(path, target, sizeof target - 1);
-		target[n > 0 ? n : 0] = 0;
+		ssize_t tn = readlink(path, target, sizeof target - 1);
+		target[tn > 0 ? tn : 0] = 0;
 		add(&c, WA_SEV_CRITICAL, "", "symbolic link to '%s': wa tools refuse a linked folder; "
 		    "pass the real folder", target);
 	} else if (!S_ISDIR(st.st_mode)) {
@@ -1099,6 +1109,7 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 		close(fd);
 	}
 	free(c.buf);
+	free(dir);
 	if (c.nomem) {
 		wa_health_free(h);
 		return WA_ENOMEM;

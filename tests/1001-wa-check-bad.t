@@ -52,6 +52,8 @@ mkfolder real
 ln -s real linked
 expect_exit 2 "a symlinked folder: CRITICAL" wa-check -d linked
 like "$(out)" "WA CRITICAL - 'linked': symbolic link to 'real': wa tools refuse a linked folder" "  names it and the target"
+expect_exit 2 "... also given as 'linked/' (a trailing slash would follow it)" wa-check -d linked/
+like "$(out)" "WA CRITICAL - 'linked': symbolic link to 'real'" "  same report"
 chmod 755 real
 before=$(tree_state real)
 expect_exit 1 "folder mode 0755: WARNING" wa-check -d real

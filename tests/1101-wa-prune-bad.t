@@ -53,6 +53,7 @@ mkfolder real
 ln -s real linked
 refused 77 "a symlinked folder" linked --sessions
 like "$(err)" "'linked' is a symbolic link" "  names it"
+refused 77 "a symlinked folder given as 'linked/'" linked/ --sessions
 mkfolder w
 ln -s "$T/real" w/.wa
 refused 77 "a symlinked .wa" w --sessions

@@ -41,7 +41,8 @@ MAN := $(wildcard man/*.[1-8])
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all tests check lint-man demo deps install uninstall clean fuzz
+.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build
+.SECONDARY:
 
 all: $(BINS)
 
@@ -84,6 +85,7 @@ deps:
 
 check: deps
 	$(MAKE) O=build/san XCFLAGS="$(SAN) -Werror -DWA_TESTING" XLDFLAGS="$(SAN)" tests
+	$(MAKE) fuzz-build
 	$(MAKE) lint-man
 	WA_TOP="$(CURDIR)" WA_BIN="$(CURDIR)/build/san/bin" WA_TESTBIN="$(CURDIR)/build/san/tests" \
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
@@ -95,6 +97,31 @@ lint-man:
 demo: deps
 	$(MAKE) all
 	sh scripts/demo
+
+# libFuzzer harnesses (clang, ASan+UBSan): fuzz/fuzz-NAME.c runs on
+# fuzz/corpus/NAME/.  make check builds them and tests/0900-fuzz.t runs
+# each for a few seconds; make fuzz runs each for FUZZ_TIME seconds and
+# adds what it finds to the corpus (commit new inputs; crashers land in
+# build/fuzz/crashes/, add them to the corpus once fixed).
+FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
+FUZZ_BINS := $(FUZZ_SRC:fuzz/%.c=build/fuzz/bin/%)
+FUZZ_TIME ?= 300
+FUZZ_SAN = -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+
+fuzz-build:
+	@if command -v clang >/dev/null; then \
+	    $(MAKE) O=build/fuzz CC=clang XCFLAGS="$(FUZZ_SAN) -fsanitize=fuzzer-no-link -DWA_TESTING" build/fuzz/libwa.a $(FUZZ_BINS); \
+	else echo "fuzz: clang not installed, harnesses not built"; fi
+
+build/fuzz/bin/%: fuzz/%.c build/fuzz/libwa.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Ibuild/fuzz/proto -fsanitize=fuzzer -o $@ $< build/fuzz/libwa.a $(ALL_LDFLAGS) $(PKG_LIBS)
+
+fuzz: fuzz-build
+	@mkdir -p build/fuzz/crashes
+	for b in $(FUZZ_BINS); do n=$${b##*/fuzz-}; mkdir -p fuzz/corpus/$$n; \
+	    ASAN_OPTIONS=quarantine_size_mb=16 $$b -max_total_time=$(FUZZ_TIME) -rss_limit_mb=256 -malloc_limit_mb=64 -max_len=65536 \
+	    -artifact_prefix=build/fuzz/crashes/$$n- fuzz/corpus/$$n || exit 1; done
 
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7

@@ -120,7 +120,7 @@ log_node(struct wa_conn *c, const char *dir, const struct wa_node *n)
 }
 
 /* Record the first error met while handling input; returns rc. */
-static int
+static int __attribute__((format(printf, 3, 4)))
 seterr(struct wa_conn *c, int rc, const char *fmt, ...)
 {
 	va_list ap;
@@ -208,8 +208,9 @@ transport_frame(struct wa_conn *c, const unsigned char *f, size_t len)
 	rc = wa_noise_open(&c->t.recv, pt, f, len);
 	if (rc < 0) {
 		free(pt);
-		return seterr(c, rc, rc == WA_EVERIFY ? "frame does not decrypt (bad tag)" :
-		    "frame cannot be decrypted: %s", wa_strerror(rc));
+		if (rc == WA_EVERIFY)
+			return seterr(c, rc, "frame does not decrypt (bad tag)");
+		return seterr(c, rc, "frame cannot be decrypted: %s", wa_strerror(rc));
 	}
 	rc = wa_binary_decode_frame(&n, pt, len - WA_NOISE_TAG_LEN, c->o.max_node, &why);
 	OPENSSL_cleanse(pt, len - WA_NOISE_TAG_LEN);

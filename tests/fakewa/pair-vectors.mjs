@@ -4,6 +4,7 @@
 //
 //   node pair-vectors.mjs > ../unit/pair-vectors.h
 //   node pair-vectors.mjs --check FILE
+//   node pair-vectors.mjs --check-creds CREDS.JSON
 //
 // Randomness is seeded (fixtures.mjs seedRandomness) and Baileys' Curve.sign
 // takes no random input, so the header is the same on every run.
@@ -235,6 +236,28 @@ const qrString = B.buildPairingQRData(qrRef, Buffer.from(credsQr.noiseKey.public
 const platforms = [['Mac OS', 'Chrome'], ['Windows', 'Desktop'], ['Mac OS', 'Desktop'], ['Ubuntu', 'Firefox'],
 	['Windows', 'Edge'], ['Mac OS', 'Safari'], ['Windows', 'Opera'], ['Windows', 'IE'], ['Ubuntu', 'Lynx'], ['Android', 'android']]
 	.map(([os, name]) => [os, name, B.getCompanionPlatformId([os, name, '1.0'])]);
+
+// ---- --check-creds -------------------------------------------------------
+// A creds.json made elsewhere (wa's credsgen): every key pair is a real pair
+// (public = X25519(private), by libsignal's getPublicFromPrivateKey) and the
+// signed pre-key signature verifies with libsignal's real verifySignature.
+if (process.argv[2] === '--check-creds') {
+	const file = process.argv[3];
+	if (!file) F.fail('pair-vectors', 'usage: node pair-vectors.mjs --check-creds FILE', 2);
+	const c = JSON.parse(readFileSync(file, 'utf8'), BufferJSON.reviver);
+	const problems = [];
+	for (const [name, kp] of [['noiseKey', c.noiseKey], ['pairingEphemeralKeyPair', c.pairingEphemeralKeyPair],
+		['signedIdentityKey', c.signedIdentityKey], ['signedPreKey.keyPair', c.signedPreKey?.keyPair]]) {
+		const derived = kp && curve.getPublicFromPrivateKey(Buffer.from(kp.private)).subarray(1);
+		if (!derived || !derived.equals(Buffer.from(kp.public))) problems.push(`${name}: public key is not the private key's`);
+	}
+	const spk = c.signedPreKey;
+	if (!spk || !realVerify(Buffer.from(c.signedIdentityKey.public), Buffer.concat([Buffer.from([5]), spk.keyPair.public]), spk.signature))
+		problems.push('signedPreKey.signature does not verify with signedIdentityKey (libsignal verifySignature)');
+	for (const p of problems) process.stderr.write(`pair-vectors: ${file}: ${p}\n`);
+	if (!problems.length) process.stdout.write(`ok ${file}: key pairs and signed pre-key signature verify\n`);
+	process.exit(problems.length ? 1 : 0);
+}
 
 // ---- --check -------------------------------------------------------------
 if (process.argv[2] === '--check') {

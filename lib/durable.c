@@ -57,6 +57,15 @@ oplog(const char *op, const char *name)
 #define COUNT(f) ((void)0)
 #endif
 
+/*
+ * Deliberately broken variants, only for tests/1502-powercut-nofsync.t,
+ * which compiles this file again with one of these to show that the crash
+ * tests catch a missing fsync.  Never in a release build.
+ */
+#if (defined(WA_TEST_NO_FSYNC) || defined(WA_TEST_NO_DIRSYNC)) && !defined(WA_TESTING)
+#error "WA_TEST_NO_FSYNC and WA_TEST_NO_DIRSYNC need WA_TESTING"
+#endif
+
 static int
 sync_dir(int dirfd, const char *what)
 {
@@ -164,10 +173,12 @@ wa_durable_commit(struct wa_durable *w)
 {
 	int rc;
 
+#ifndef WA_TEST_NO_FSYNC
 	COUNT(fsync_file);
 	oplog("fsync", w->tmp);
 	if (wa_compat_fsync(w->fd) < 0)
 		goto fail;
+#endif
 	oplog("close", w->tmp);
 	rc = close(w->fd);
 	w->fd = -1;
@@ -177,7 +188,11 @@ wa_durable_commit(struct wa_durable *w)
 	oplog("rename", w->name);
 	if (renameat(w->stagefd, w->tmp, w->dirfd, w->name) < 0)
 		goto fail;
+#ifndef WA_TEST_NO_DIRSYNC
 	rc = sync_dir(w->dirfd, w->name) < 0 ? WA_ESYNC : 0;
+#else
+	rc = 0;
+#endif
 	free(w->name);
 	free(w);
 	return rc;

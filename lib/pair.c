@@ -259,6 +259,25 @@ b64_json(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* A JSON string for text from the server: as is when it is UTF-8, else
+ * with every byte from 0x80 up replaced by '?' (a business name in some
+ * other encoding must not stop a pairing, nor make creds.json invalid). */
+static json_t *
+text_json(const char *s)
+{
+	json_t *v = json_string(s);
+	char *t, *p;
+
+	if (v || !s || !(t = strdup(s)))
+		return v;
+	for (p = t; *p; p++)
+		if ((unsigned char)*p >= 0x80)
+			*p = '?';
+	v = json_string(t);
+	free(t);
+	return v;
+}
+
 /* Set o[key] = v (stolen): 0 or WA_ENOMEM. */
 static int
 put(json_t *o, const char *key, json_t *v)
@@ -287,7 +306,7 @@ apply(json_t *c, const struct wa_pair_success *ps, const uint8_t *details, size_
 	/* me: {id, name, lid}, name only for a business */
 	if (!(me = json_object()) ||
 	    put(me, "id", json_string(ps->jid)) < 0 ||
-	    (ps->biz_name && put(me, "name", json_string(ps->biz_name)) < 0) ||
+	    (ps->biz_name && put(me, "name", text_json(ps->biz_name)) < 0) ||
 	    put(me, "lid", json_string(ps->lid)) < 0)
 		goto nomem;
 	if (put(c, "account", acc) < 0) {
@@ -315,7 +334,7 @@ apply(json_t *c, const struct wa_pair_success *ps, const uint8_t *details, size_
 
 	/* platform: undefined when the node had none, and then not written */
 	if (ps->platform)
-		return put(c, "platform", json_string(ps->platform));
+		return put(c, "platform", text_json(ps->platform));
 	json_object_del(c, "platform");
 	return 0;
 nomem:
@@ -343,10 +362,17 @@ wa_pair_verify(struct wa_pair_result *res, const json_t *creds,
 	memset(res, 0, sizeof *res);
 	memset(adv, 0, sizeof adv);
 	memset(ipriv, 0, sizeof ipriv);
+	memset(mac, 0, sizeof mac);
 	if ((rc = creds_key(ipriv, creds, "signedIdentityKey", "private", why)) < 0 ||
 	    (rc = creds_key(ipub, creds, "signedIdentityKey", "public", why)) < 0 ||
 	    (rc = creds_adv(adv, creds, why)) < 0)
 		goto out;
+	if ((rc = wa_curve_public(mac, ipriv)) < 0)
+		goto out;
+	if (CRYPTO_memcmp(mac, ipub, 32) != 0) {
+		rc = wa_why_set(why, WA_ECORRUPT, "creds: signedIdentityKey.public is not the private key's");
+		goto out;
+	}
 	if (!json_is_object(creds) || (json_object_get(creds, "signalIdentities") &&
 	    !json_is_array(json_object_get(creds, "signalIdentities")))) {
 		rc = wa_why_set(why, WA_ECORRUPT, "creds: signalIdentities is not an array");

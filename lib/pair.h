@@ -48,8 +48,8 @@
  *   device-lid          the lid is absent or not "<digits>:<device>@lid"
  *                       with a device from 1 to 65535
  *
- * Our creds must hold signedIdentityKey and advSecretKey; when they do
- * not, WA_ECORRUPT ("creds: ...").  Secrets copied out of the JSON are
+ * Our creds must hold signedIdentityKey (a matching pair) and a 32-byte
+ * advSecretKey; when they do not, WA_ECORRUPT ("creds: ...").  Secrets copied out of the JSON are
  * cleared before return.  No function keeps state.
  */
 #ifndef WA_PAIR_H
@@ -87,7 +87,9 @@ int wa_pair_qr_string(char **out, const void *ref, size_t reflen, const json_t *
 
 /* ---- pair-success (§6.4, §6.5) ------------------------------------- */
 
-/* What <pair-success> carries; the strings may be NULL when absent. */
+/* What <pair-success> carries; the strings may be NULL when absent.  The
+ * platform and business name are stored as given when they are UTF-8,
+ * else with '?' for every byte from 0x80 up. */
 struct wa_pair_success {
 	const uint8_t *identity;  /* <device-identity> content */
 	size_t identity_len;

@@ -270,6 +270,12 @@ bad_creds(const json_t *qr)
 	    "creds without the identity private key: %s", why.text);
 	json_decref(c);
 	c = json_deep_copy(qr);
+	json_object_set(json_object_get(c, "signedIdentityKey"), "public",
+	    json_object_get(json_object_get(qr, "noiseKey"), "public"));
+	ok(wa_pair_verify(&res, c, &ps, &why) == WA_ECORRUPT && strstr(why.text, "not the private key's"),
+	    "creds whose identity public key is not the private key's: %s", why.text);
+	json_decref(c);
+	c = json_deep_copy(qr);
 	json_object_set_new(c, "advSecretKey", json_string("AAAA"));
 	ok(wa_pair_verify(&res, c, &ps, &why) == WA_ECORRUPT, "creds with a 3-byte adv secret: %s", why.text);
 	json_decref(c);
@@ -277,6 +283,15 @@ bad_creds(const json_t *qr)
 	json_object_set_new(c, "signalIdentities", json_string("x"));
 	ok(wa_pair_verify(&res, c, &ps, &why) == WA_ECORRUPT, "creds with a bad signalIdentities: %s", why.text);
 	json_decref(c);
+
+	/* a business name that is not UTF-8 is kept, made ASCII */
+	ps.biz_name = "\xff\xfe Acme";
+	ok(wa_pair_verify(&res, qr, &ps, &why) == 0 &&
+	    json_is_string(json_object_get(json_object_get(res.creds, "me"), "name")) &&
+	    strcmp(json_string_value(json_object_get(json_object_get(res.creds, "me"), "name")), "?? Acme") == 0,
+	    "a business name that is not UTF-8 is stored with '?'");
+	wa_pair_result_free(&res);
+	ps.biz_name = v->biz;
 
 	/* a second pairing appends to signalIdentities, as Baileys does */
 	c = json_deep_copy(qr);

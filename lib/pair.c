@@ -425,7 +425,7 @@ wa_pair_verify(struct wa_pair_result *res, const json_t *creds,
 
 	dev = wa__advdevice_identity__unpack(NULL, acct->details.len, acct->details.data);
 	if (!dev)
-		FAIL(WA_EVERIFY, "device-decode", "account details is not an ADVDeviceIdentity");
+		FAIL(WA_EVERIFY, "details-decode", "account details is not an ADVDeviceIdentity");
 
 	hosted_dev = dev->has_devicetype && dev->devicetype == WA__ADVENCRYPTION_TYPE__HOSTED;
 	prefix = hosted_dev ? PREFIX_HOSTED : PREFIX_ACCOUNT;

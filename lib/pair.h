@@ -36,7 +36,7 @@
  *   account-parts       it lacks details, accountSignatureKey or accountSignature
  *   account-key-length  accountSignatureKey is not 32 bytes
  *   account-sig-length  accountSignature is not 64 bytes
- *   device-decode       account.details is not an ADVDeviceIdentity
+ *   details-decode      account.details is not an ADVDeviceIdentity
  *   account-sig-prefix  the account signature verifies only over the other
  *                       prefix (06 00 vs the hosted 06 05) than deviceType asks
  *   account-sig         XEdDSA(accountSignatureKey) over prefix || details ||

@@ -179,7 +179,7 @@ const V = [
 	['no accountSignature', 'account-parts', { post: (s) => { delete s.accountSignature; } }],
 	['accountSignatureKey 33 bytes (05-prefixed)', 'account-key-length', { post: (s) => { s.accountSignatureKey = Buffer.concat([Buffer.from([5]), s.accountSignatureKey]); } }],
 	['accountSignature 63 bytes', 'account-sig-length', { post: (s) => { s.accountSignature = s.accountSignature.subarray(0, 63); } }],
-	['account details not a protobuf (validly signed)', 'device-decode', { detailsRaw: NOT_PROTOBUF }],
+	['account details not a protobuf (validly signed)', 'details-decode', { detailsRaw: NOT_PROTOBUF }],
 	['account signature with the hosted prefix, deviceType E2EE', 'account-sig-prefix', { sigPrefix: B.WA_ADV_HOSTED_ACCOUNT_SIG_PREFIX }],
 	['account signature with the E2EE prefix, deviceType HOSTED', 'account-sig-prefix', { details: { deviceType: HOSTED }, sigPrefix: B.WA_ADV_ACCOUNT_SIG_PREFIX }],
 	['account signature by another key', 'account-sig', { signer: other.private }],

@@ -695,7 +695,7 @@ static const struct pair_vector pair_vectors[] = {
 	  "15550001111:12@s.whatsapp.net", "99990001111:12@lid", "android", NULL, 0,
 	  NULL,
 	  NULL, 0, NULL },
-	{ "account details not a protobuf (validly signed)", "device-decode", 0,
+	{ "account details not a protobuf (validly signed)", "details-decode", 0,
 	  pv_identity_20, sizeof pv_identity_20,
 	  "15550001111:12@s.whatsapp.net", "99990001111:12@lid", "android", NULL, 0,
 	  NULL,

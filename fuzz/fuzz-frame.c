@@ -4,11 +4,9 @@
  * cap, the transport cipher (noise.c), the flags byte with zlib inflation
  * under a cap, and node decoding (binary.c).
  *
- *	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *	    -Ilib -Ibuild/proto fuzz/fuzz-frame.c build/libwa.a \
- *	    $(pkg-config --libs jansson libcrypto zlib libprotobuf-c) -o build/fuzz-frame
- *	build/fuzz-frame -max_len=65536 -rss_limit_mb=256 -malloc_limit_mb=64 \
- *	    -max_total_time=120 fuzz/corpus/frame
+ *	make fuzz-build   (or make fuzz: FUZZ_TIME seconds per harness)
+ *	ASAN_OPTIONS=quarantine_size_mb=16 build/fuzz/bin/fuzz-frame -max_len=65536 \
+ *	    -rss_limit_mb=256 -malloc_limit_mb=64 -max_total_time=120 fuzz/corpus/frame
  *
  * Input: one byte that seeds how the stream is cut into websocket
  * messages, then the stream (3-byte lengths and frame payloads, a payload

@@ -5,21 +5,18 @@
  * and DeviceProps (read back in tests and tools), the ADV messages of
  * pairing.
  *
- *	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
- *	    -Ilib -Ibuild/proto fuzz/fuzz-proto.c build/libwa.a \
- *	    $(pkg-config --libs jansson libcrypto zlib libprotobuf-c libsignal-protocol-c) \
- *	    -o build/fuzz-proto
- *	build/fuzz-proto -max_len=8192 -rss_limit_mb=256 -malloc_limit_mb=64 \
- *	    -max_total_time=120 fuzz/corpus/proto
+ *	make fuzz-build   (or make fuzz: FUZZ_TIME seconds per harness)
+ *	ASAN_OPTIONS=quarantine_size_mb=16 build/fuzz/bin/fuzz-proto -max_len=8192 \
+ *	    -rss_limit_mb=256 -malloc_limit_mb=64 -max_total_time=120 fuzz/corpus/proto
  *
  * Input: one byte choosing the message type (modulo the table below), then
  * the encoded message.  Properties: whatever unpacks packs again, and
  * that encoding unpacks and packs to the same bytes (a fixed point after
  * one round; libprotobuf-c may refuse its own re-encoding of unknown
- * fields it tolerated, so then only the known fields are held to it); the certificate check returns 0 or WA_EVERIFY and never
- * accepts a chain under a root key nobody holds; the Noise client takes
- * any ServerHello without crashing, and when it refuses one it has wiped
- * its handshake secrets and returned nothing.
+ * fields it tolerated, and then only that is allowed); the certificate
+ * check never accepts a chain under a root key nobody holds; the Noise
+ * client takes any ServerHello without crashing, and when it refuses one
+ * it has wiped its handshake secrets and returned nothing.
  * tests/unit/t-fuzzcorpus.c includes this file and replays
  * fuzz/corpus/proto.
  */

@@ -84,3 +84,47 @@ fakewa_wait() {
 fakewa_field() {
 	grep -oE "\"$1\":(\"[^\"]*\"|[^,}]*)" | head -n 1 | sed -e "s/^\"$1\"://" -e 's/^"//' -e 's/"$//'
 }
+
+# ---- the Baileys test client (tests/fakewa/src/baileysclient.mjs) ----------
+#
+#   fakewa_client_start               # after fakewa_start
+#   fakewa_client start "$T/auth"; echo "$FAKEWA_REPLY"      # ok 1
+#   fakewa_client next 5000 '#1' qr;  echo "$FAKEWA_REPLY"   # qr https://…
+#   fakewa_client_stop
+#
+# The client runs as a coprocess on fds FAKEWA_CLIENT_FD_IN (8, our write
+# end) and FAKEWA_CLIENT_FD_OUT (4, our read end); its stderr goes to
+# $FAKEWA_DIR/client.err (FAKEWA_CLIENT_DEBUG=1 for Baileys' logs).
+# fakewa_client sends one command line and puts the answer line in
+# FAKEWA_REPLY (empty if the client died).
+
+: "${FAKEWA_CLIENT_FD_IN:=8}"
+: "${FAKEWA_CLIENT_FD_OUT:=4}"
+
+fakewa_client_start() {
+	if [ -n "${FAKEWA_CLIENT_PID:-}" ]; then
+		echo "fakewa_client_start: already running (pid $FAKEWA_CLIENT_PID)" >&2
+		return 1
+	fi
+	_fw_top=${WA_TOP:-$(pwd)}
+	rm -f "$FAKEWA_DIR/bc.in" "$FAKEWA_DIR/bc.out"
+	mkfifo "$FAKEWA_DIR/bc.in" "$FAKEWA_DIR/bc.out" || return 1
+	node "$_fw_top/tests/fakewa/src/baileysclient.mjs" --root "$FAKEWA_ROOT_PUB" --ws "$FAKEWA_WS" \
+		<"$FAKEWA_DIR/bc.in" >"$FAKEWA_DIR/bc.out" 2>"$FAKEWA_DIR/client.err" 9>&- &
+	FAKEWA_CLIENT_PID=$!
+	eval "exec $FAKEWA_CLIENT_FD_IN>\"\$FAKEWA_DIR/bc.in\" $FAKEWA_CLIENT_FD_OUT<\"\$FAKEWA_DIR/bc.out\""
+}
+
+# fakewa_client_stop: close its stdin (it ends its sockets and exits), reap it.
+fakewa_client_stop() {
+	[ -n "${FAKEWA_CLIENT_PID:-}" ] || return 0
+	eval "exec $FAKEWA_CLIENT_FD_IN>&- $FAKEWA_CLIENT_FD_OUT<&-"
+	wait "$FAKEWA_CLIENT_PID" 2>/dev/null
+	FAKEWA_CLIENT_PID=
+}
+
+fakewa_client() {
+	printf '%s\n' "$*" >&"$FAKEWA_CLIENT_FD_IN"
+	FAKEWA_REPLY=
+	IFS= read -r FAKEWA_REPLY <&"$FAKEWA_CLIENT_FD_OUT"
+}

@@ -3,6 +3,7 @@
 // own primitives (binary codec, WAProto, Curve, AES-GCM, HKDF).
 //
 // usage: node server.mjs [--stdin-lifeline] [--root-key-out FILE] [--state-dir DIR]
+//                         [--accept-any-login | --strict-login] [--config KEY=VALUE]...
 //
 // Listens on 127.0.0.1 with OS-chosen ports: a websocket endpoint at
 // /ws/chat and a loopback HTTP control API.  Prints exactly one JSON line
@@ -11,20 +12,35 @@
 // and logs to stderr.  Exits when its parent goes away (parent pid
 // changes), on EOF of stdin with --stdin-lifeline, on SIGTERM/SIGINT, or on
 // POST /shutdown.
+//
+// --config KEY=VALUE sets a behaviour setting (src/config.mjs; also GET/POST
+// /config), e.g. --config qrFirstMs=2000.  --accept-any-login and
+// --strict-login set acceptAnyLogin to true (the default) or false.
+// --state-dir also keeps the account registry (DIR/accounts.json).
 
 import { writeFileSync } from 'fs';
 import { WebSocketServer } from 'ws';
+import { Accounts } from './src/accounts.mjs';
+import { checkSetting, defaultConfig } from './src/config.mjs';
 import { Connection } from './src/connection.mjs';
 import { startControl } from './src/control.mjs';
 import { EventLog } from './src/events.mjs';
 import { log } from './src/log.mjs';
+import { fakewaRouter } from './src/router.mjs';
 import { loadKeys } from './src/state.mjs';
-import { defaultRouter } from './src/stanzas.mjs';
 
-const USAGE = 'usage: node server.mjs [--stdin-lifeline] [--root-key-out FILE] [--state-dir DIR]';
+const USAGE = 'usage: node server.mjs [--stdin-lifeline] [--root-key-out FILE] [--state-dir DIR]\n' +
+	'       [--accept-any-login | --strict-login] [--config KEY=VALUE]...';
 
 function parseArgs(argv) {
-	const opts = { lifeline: false, rootKeyOut: null, stateDir: null };
+	const opts = { lifeline: false, rootKeyOut: null, stateDir: null, config: defaultConfig() };
+	const set = (k, v) => {
+		try {
+			opts.config[k] = checkSetting(k, v);
+		} catch (err) {
+			usage(err.message);
+		}
+	};
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		const val = () => {
@@ -38,6 +54,17 @@ function parseArgs(argv) {
 			opts.rootKeyOut = val();
 		else if (a === '--state-dir')
 			opts.stateDir = val();
+		else if (a === '--accept-any-login')
+			set('acceptAnyLogin', true);
+		else if (a === '--strict-login')
+			set('acceptAnyLogin', false);
+		else if (a === '--config') {
+			const kv = val();
+			const eq = kv.indexOf('=');
+			if (eq < 1)
+				usage(`--config wants KEY=VALUE, not ${kv}`);
+			set(kv.slice(0, eq), kv.slice(eq + 1));
+		}
 		else if (a === '-h' || a === '--help') {
 			process.stdout.write(USAGE + '\n');
 			process.exit(0);
@@ -63,7 +90,8 @@ async function main() {
 	const opts = parseArgs(process.argv.slice(2));
 	const keys = loadKeys(opts.stateDir);
 	const events = new EventLog();
-	const router = defaultRouter();
+	const accounts = new Accounts(opts.stateDir);
+	const router = fakewaRouter();
 	const connections = new Map();
 	const certFaults = [];
 	let nextId = 1;
@@ -76,6 +104,10 @@ async function main() {
 	const ctx = {
 		events,
 		router,
+		config: opts.config,
+		accounts,
+		connections,
+		loginFaults: [],
 		authority: keys.authority,
 		staticKeyPair: keys.staticKeyPair,
 		takeCertFault: () => certFaults.shift() ?? null
@@ -89,6 +121,7 @@ async function main() {
 		events,
 		connections,
 		router,
+		ctx,
 		info: () => startup,
 		queueCertFault(kind, count) {
 			for (let i = 0; i < count; i++)

@@ -56,7 +56,8 @@ export class Connection {
 			stalled: this.stalled,
 			routingInfo: this.reader.intro?.routingInfo?.toString('base64') ?? null,
 			clientStatic: this.clientStatic?.toString('hex') ?? null,
-			payload: this.summary
+			payload: this.summary,
+			login: this.data.login?.jid ?? null
 		};
 	}
 
@@ -204,6 +205,7 @@ export class Connection {
 		const by = this.closedBy ?? 'client';
 		this.ctx.events.record('closed', this.id, { code, reason: reason?.toString() ?? '', stateBefore: prev, by });
 		this.log.info(`closed (${code}) in state ${prev} by ${by}`);
+		this.ctx.router.closed?.(this);
 	}
 }
 

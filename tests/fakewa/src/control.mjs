@@ -7,8 +7,14 @@
 //   POST /fault    {conn?, kind, ...params}
 //   GET  /faults                    the fault kinds
 //   GET  /log?conn=&since=&event=   recorded events
-//   GET  /wait?event=&conn=&tag=&child=&attr.K=V&since=&timeout_ms=
+//   GET  /wait?event=&conn=&tag=&child=&attr.K=V&ev.K=V&since=&timeout_ms=
 //   POST /shutdown
+//   GET  /config, POST /config {setting: value, ...}      (config.mjs)
+//   POST /phone/scan {qr, conn?, phone?, forge?, ...}     (pairing.mjs)
+//   POST /phone/link-code {code, conn?, forge?, ...}
+//   GET  /accounts, POST /accounts/import {dir, prekeys?}
+//   GET  /accounts/JID, GET /accounts/JID/prekeys
+//   POST /accounts/JID/prekeys/take {n}, POST /accounts/JID/remove {reason?}
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
 // when nothing matched in time and 503 when the server shuts down meanwhile.
@@ -16,9 +22,13 @@
 
 import { createServer } from 'http';
 import { CERT_FAULTS } from './certs.mjs';
+import { updateConfig } from './config.mjs';
 import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
+import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
+import { phoneLinkCode, phoneScan } from './pairing.mjs';
+import { PAIR_FORGERIES } from './phone.mjs';
 
 const BODY_MAX = 16 << 20;
 const WAIT_DEFAULT_MS = 10000;
@@ -71,7 +81,8 @@ function intParam(v, name) {
 }
 
 /**
- * server: { events, connections: Map<id, Connection>, info(), queueCertFault(kind, count), shutdown() }
+ * server: { events, connections: Map<id, Connection>, info(), queueCertFault(kind, count), shutdown(),
+ *           ctx (what connections see: config, accounts, loginFaults, router, ...) }
  */
 export function startControl(server) {
 	function pickConn(id, { needOpen = true } = {}) {
@@ -88,6 +99,73 @@ export function startControl(server) {
 		if (!all.length)
 			throw new HttpError(409, 'no open connection');
 		return all[all.length - 1];
+	}
+
+	async function phone(fn, body) {
+		try {
+			return await fn(server.ctx, body);
+		} catch (err) {
+			if (err.status)
+				throw new HttpError(err.status, err.message);
+			throw err;
+		}
+	}
+
+	function device(jid) {
+		const f = server.ctx.accounts.find(jid);
+		if (!f)
+			throw new HttpError(404, `no account for ${jid}`);
+		if (!f.device)
+			throw new HttpError(404, `account ${f.account.phone} has no such device (${jid})`);
+		return f.device;
+	}
+
+	// /accounts/JID[/prekeys[/take]|/remove]; undefined if the path is not one
+	async function accountRoute(req, path) {
+		const m = /^\/accounts\/([^/]+)(\/prekeys|\/prekeys\/take|\/remove)?$/.exec(path);
+		if (!m || m[1] === 'import')
+			return undefined;
+		const jid = decodeURIComponent(m[1]);
+		const accounts = server.ctx.accounts;
+		switch (`${req.method} ${m[2] ?? ''}`) {
+		case 'GET ': {
+			const f = accounts.find(jid);
+			if (!f)
+				throw new HttpError(404, `no account for ${jid}`);
+			return f.device ? accounts.deviceInfo(f.device) : accounts.accountInfo(f.account);
+		}
+		case 'GET /prekeys': {
+			const d = device(jid);
+			const ids = Object.keys(d.preKeys).map(Number).sort((a, b) => a - b);
+			return {
+				jid: d.jid, count: ids.length, first: ids[0] ?? null, last: ids[ids.length - 1] ?? null, ids,
+				taken: d.taken, uploads: d.uploads, registrationId: d.registrationId,
+				signedPreKey: d.signedPreKey ? { id: d.signedPreKey.id, valid: d.signedPreKey.valid } : null
+			};
+		}
+		case 'POST /prekeys/take': {
+			const b = await readBody(req);
+			const d = device(jid);
+			const n = intParam(b.n, 'n') ?? 1;
+			const taken = accounts.take(d, n);
+			const ev = server.events.record('prekeys-taken', null, { jid: d.jid, ids: taken, count: accounts.preKeyCount(d) });
+			return { jid: d.jid, taken, count: accounts.preKeyCount(d), seq: ev.seq };
+		}
+		case 'POST /remove': {
+			const b = await readBody(req);
+			const d = device(jid);
+			const online = [...server.connections.values()].filter(c => c.isOpen && c.data.login?.device === d);
+			const reason = typeof b.reason === 'string' && b.reason ? b.reason : 'device_removed';
+			if (online.length) {
+				for (const c of online)
+					removeDevice(c, { reason });
+			} else
+				accounts.remove(d, reason);
+			const ev = server.events.record('device-removed', null, { jid: d.jid, online: online.map(c => c.id) });
+			return { jid: d.jid, removed: d.removed, online: online.map(c => c.id), seq: ev.seq };
+		}
+		}
+		throw new HttpError(404, `no route ${req.method} ${path}`);
 	}
 
 	const routes = {
@@ -130,6 +208,33 @@ export function startControl(server) {
 				server.queueCertFault(kind, count);
 				return { kind, queued: count, seq: server.events.seq };
 			}
+			if (Object.hasOwn(LOGIN_FAULTS, kind)) {
+				const count = intParam(b.count, 'count') ?? 1;
+				let f;
+				try {
+					f = makeLoginFault(kind, b);
+				} catch (err) {
+					throw new HttpError(400, err.message);
+				}
+				for (let i = 0; i < count; i++)
+					server.ctx.loginFaults.push(f);
+				log.info(`queued ${kind} x${count} for the next login(s)`, f);
+				return { kind, queued: count, attrs: f.attrs, jid: f.jid, seq: server.events.seq };
+			}
+			if (kind === 'device-removed' || kind === 'replaced') {
+				const conn = pickConn(b.conn);
+				let extra;
+				if (kind === 'device-removed')
+					extra = removeDevice(conn, { keep: !!b.keep });
+				else {
+					const attrs = b.code !== undefined ? { code: String(b.code) } : {};
+					const sent = conn.sendNode({ tag: 'stream:error', attrs, content: [{ tag: 'conflict', attrs: { type: 'replaced' } }] }, { force: true });
+					conn.close();
+					extra = { sent: sent?.seq ?? null };
+				}
+				const ev = server.events.record('fault', conn.id, { kind, ...extra });
+				return { conn: conn.id, kind, ...extra, seq: ev.seq };
+			}
 			if (!CONN_FAULTS.includes(kind))
 				throw new HttpError(400, `unknown fault kind ${kind}`);
 			const conn = pickConn(b.conn);
@@ -145,10 +250,46 @@ export function startControl(server) {
 		},
 
 		'GET /faults': () => ({
-			connection: CONN_FAULTS,
+			connection: [...CONN_FAULTS, 'device-removed', 'replaced'],
 			cert: CERT_FAULTS,
-			queued: server.pendingCertFaults()
+			queued: server.pendingCertFaults(),
+			login: LOGIN_FAULTS,
+			queuedLogin: server.ctx.loginFaults,
+			forge: PAIR_FORGERIES
 		}),
+
+		'GET /config': () => ({ ...server.ctx.config }),
+
+		'POST /config': async req => {
+			const b = await readBody(req);
+			try {
+				updateConfig(server.ctx.config, b);
+			} catch (err) {
+				throw new HttpError(400, err.message);
+			}
+			log.info('config changed', b);
+			return { ...server.ctx.config };
+		},
+
+		'POST /phone/scan': async req => phone(phoneScan, await readBody(req)),
+
+		'POST /phone/link-code': async req => phone(phoneLinkCode, await readBody(req)),
+
+		'GET /accounts': () => ({ defaultPhone: server.ctx.accounts.defaultPhone, accounts: server.ctx.accounts.list() }),
+
+		'POST /accounts/import': async req => {
+			const b = await readBody(req);
+			if (typeof b.dir !== 'string' || !b.dir)
+				throw new HttpError(400, 'dir is required');
+			let r;
+			try {
+				r = server.ctx.accounts.importFolder(b.dir, { preKeys: b.prekeys !== false });
+			} catch (err) {
+				throw new HttpError(err.code === 'ENOENT' ? 404 : 400, err.message);
+			}
+			server.events.record('imported', null, { jid: r.device.jid, dir: b.dir });
+			return { account: server.ctx.accounts.accountInfo(r.account), device: server.ctx.accounts.deviceInfo(r.device) };
+		},
 
 		'GET /log': (req, q) => {
 			const filter = {
@@ -172,6 +313,11 @@ export function startControl(server) {
 				if (k.startsWith('attr.'))
 					filter.attrs[k.slice(5)] = v;
 			}
+			filter.fields = {};
+			for (const [k, v] of q) {
+				if (k.startsWith('ev.'))
+					filter.fields[k.slice(3)] = v;
+			}
 			const timeout = Math.min(intParam(q.get('timeout_ms'), 'timeout_ms') ?? WAIT_DEFAULT_MS, WAIT_MAX_MS);
 			const ev = await server.events.wait(filter, timeout);
 			if (!ev)
@@ -193,9 +339,12 @@ export function startControl(server) {
 		let status = 200;
 		let body;
 		try {
-			if (!route)
+			if (route)
+				body = await route(req, url.searchParams);
+			else
+				body = await accountRoute(req, url.pathname);
+			if (body === undefined)
 				throw new HttpError(404, `no route ${req.method} ${url.pathname}`);
-			body = await route(req, url.searchParams);
 		} catch (err) {
 			status = err.status ?? 500;
 			if (status === 408)

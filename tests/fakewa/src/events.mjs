@@ -63,9 +63,10 @@ export class EventLog {
 }
 
 /**
- * filter: { since, event, conn, tag, child, attrs: {k: v} }; all optional.
- * tag/attrs match the top-level node of node/sent events, child the tag of
- * any of its direct children.
+ * filter: { since, event, conn, tag, child, attrs: {k: v}, fields: {k: v} };
+ * all optional.  tag/attrs match the top-level node of node/sent events,
+ * child the tag of any of its direct children; fields match the event's own
+ * scalar fields by their string form ("true", "401", "null").
  */
 export function matches(ev, f) {
 	if (f.since !== undefined && ev.seq <= f.since)
@@ -80,6 +81,11 @@ export function matches(ev, f) {
 		return false;
 	for (const [k, v] of Object.entries(f.attrs || {})) {
 		if (ev.node?.attrs?.[k] !== v)
+			return false;
+	}
+	for (const [k, v] of Object.entries(f.fields || {})) {
+		const x = ev[k];
+		if (x === undefined || x === null ? v !== String(x) : (typeof x === 'object' || String(x) !== v))
 			return false;
 	}
 	return true;

@@ -5,13 +5,19 @@
 //
 //   router.use({ name, match(node, conn), handle(node, conn, router) })
 //   router.greet(fn(conn, router) -> true if it greeted)   (first wins)
+//   router.onClose(fn(conn))                               (all run)
 //
 // Handlers are tried in order of registration; the first whose match()
 // returns true handles the node.  Unhandled nodes are only logged (and
 // recorded by the connection), never answered, exactly like a server that
 // does not know the request.
+//
+// This module has the core (ping, iq replies, helpers); router.mjs builds
+// the router the server runs, adding pairing.mjs (QR refs, the phone,
+// link codes), login.mjs (<success>/<failure>, housekeeping iqs) and
+// prekeys.mjs.
 
-import { createHash, randomBytes } from 'crypto';
+import { createHash } from 'crypto';
 import { S_WHATSAPP_NET } from 'baileys/lib/WABinary/jid-utils.js';
 
 export const SERVER_JID = S_WHATSAPP_NET; // "@s.whatsapp.net", encoded FA 00 03
@@ -19,6 +25,7 @@ export const SERVER_JID = S_WHATSAPP_NET; // "@s.whatsapp.net", encoded FA 00 03
 export function makeRouter() {
 	const handlers = [];
 	const greeters = [];
+	const closers = [];
 	let idCounter = 0;
 
 	const router = {
@@ -29,6 +36,19 @@ export function makeRouter() {
 		greet(fn) {
 			greeters.push(fn);
 			return router;
+		},
+		onClose(fn) {
+			closers.push(fn);
+			return router;
+		},
+		closed(conn) {
+			for (const fn of closers) {
+				try {
+					fn(conn);
+				} catch (err) {
+					conn.log.error(`close hook failed: ${err.stack}`);
+				}
+			}
 		},
 		/** A fresh id for server-initiated iqs. */
 		nextId() {
@@ -83,23 +103,6 @@ export const iqReplyHandler = {
 };
 
 /**
- * Registration payload (no username): ask for a QR with six refs
- * (protocol.md §6.1).  The refs are kept in conn.data.refs.
- */
-export function greetPairing(conn, router) {
-	if (!conn.summary.pairing)
-		return false;
-	const refs = Array.from({ length: 6 }, () => Buffer.from('2@' + randomBytes(30).toString('base64')));
-	conn.data.refs = refs;
-	conn.sendNode({
-		tag: 'iq',
-		attrs: { from: SERVER_JID, type: 'set', id: router.nextId(), xmlns: 'md' },
-		content: [{ tag: 'pair-device', attrs: {}, content: refs.map(r => ({ tag: 'ref', attrs: {}, content: r })) }]
-	});
-	return true;
-}
-
-/**
  * A stable fake LID user for a phone number: "1" + 14 digits derived from
  * the number, so the same account always gets the same LID.
  */
@@ -107,26 +110,4 @@ export function lidFor(username) {
 	const h = createHash('sha256').update(String(username)).digest();
 	const digits = (h.readBigUInt64BE(0) % 100000000000000n).toString().padStart(14, '0');
 	return '1' + digits;
-}
-
-/** Login payload: <success t=NOW lid=LID:DEV@lid/> (protocol.md §8.1). */
-export function greetLogin(conn) {
-	const s = conn.summary;
-	if (s.pairing || !s.username) {
-		conn.log.warn('payload is neither registration nor login; not greeting');
-		return false;
-	}
-	const lid = `${lidFor(s.username)}${s.device ? ':' + s.device : ''}@lid`;
-	conn.data.lid = lid;
-	conn.sendNode({ tag: 'success', attrs: { t: String(Math.floor(Date.now() / 1000)), lid } });
-	return true;
-}
-
-/** The router with the behaviour this fake server has by default. */
-export function defaultRouter() {
-	return makeRouter()
-		.use(pingHandler)
-		.use(iqReplyHandler)
-		.greet(greetPairing)
-		.greet(greetLogin);
 }

@@ -45,7 +45,8 @@ kills=0 errs=0 i=0
 while [ "$i" -lt "$K" ]; do
 	i=$((i + 1))
 	# (stderr closed around it: sh reports "Killed" for the writer)
-	{ "$W" -d "$A" -f 8 -s 0:65536 -j "$J" -m r:12 2> "$T/w.err" | {
+	# (timeout: a safety net, never reached when the kill works)
+	{ timeout -s KILL 120 "$W" -d "$A" -f 8 -s 0:65536 -j "$J" -m r:12 -k 2> "$T/w.err" | {
 		while read -r what pid n lag; do
 			if [ "$what" = mark ]; then
 				c=0

@@ -56,7 +56,8 @@ powercut() {
 		if [ "$c" -le "$nr" ]; then
 			mode=random
 			# cut the power at a random instant while it writes
-			{ "$W" -d "$mnt/auth" -f 8 -s 0:16384 -j "$J" -m r:40 2> "$R/w.err"
+			# (timeout: a safety net; the writer stops on the first EIO)
+			{ timeout -s KILL 120 "$W" -d "$mnt/auth" -f 8 -s 0:16384 -j "$J" -m r:40 2> "$R/w.err"
 			  echo $? > "$R/rc"; } | {
 				while read -r what pid n lag; do
 					if [ "$what" = mark ]; then
@@ -71,7 +72,7 @@ powercut() {
 		else
 			mode=quiesced
 			# cut the power right after the last put returned
-			"$W" -d "$mnt/auth" -f 8 -s 0:16384 -j "$J" -n 2 > /dev/null 2> "$R/w.err"
+			timeout -s KILL 120 "$W" -d "$mnt/auth" -f 8 -s 0:16384 -j "$J" -n 2 > /dev/null 2> "$R/w.err"
 			echo $? > "$R/rc"
 			echo "C - 0" >> "$J"
 			xfs_io -x -c shutdown "$mnt"

@@ -3,7 +3,7 @@
  * for the crash tests (tests/15xx-*.t).
  *
  *   wa-stress-writer -d DIR [-f FILES] [-n ROUNDS] [-s MIN:MAX] [-j JOURNAL]
- *                    [-m N | -m r:MAX]
+ *                    [-m N | -m r:MAX [-k]]
  *   wa-stress-writer -d DIR -P NAME          one put of stdin into NAME
  *   wa-stress-writer -d DIR -S               puts driven by stdin lines
  *
@@ -31,8 +31,11 @@
  * "mark PID N LAG" after the N-th put of this run (-m N; -m r:MAX picks N
  * at random in 1..MAX; LAG is a random number below 4000 that a killer
  * counts to before it strikes, so that the kill falls anywhere in the puts
- * that follow, not just after the marker; after 8 more puts it waits to
- * be killed), "done PID N" at the end of the rounds.
+ * that follow, not just after the marker; with -k, for a killer, it
+ * stops after 8 more puts and waits to be killed, so a killer that is slow
+ * to run on a loaded machine finds it idle instead of burning CPU; without
+ * -k it goes on until it fails, for a test that cuts the power), "done
+ * PID N" at the end of the rounds.
  *
  * -S reads lines "put NAME FILE" and answers "ok NAME" or "fail NAME" on
  * stdout; the folder stays open (and locked) in between, so a test can fill
@@ -57,7 +60,7 @@
 
 #define PROG "wa-stress-writer"
 #define MARK_MORE 8     /* puts after the mark before waiting to be killed */
-#define USAGE PROG " -d dir [-f files] [-n rounds] [-s min:max] [-j journal] [-m n|r:max] | -d dir -P name | -d dir -S"
+#define USAGE PROG " -d dir [-f files] [-n rounds] [-s min:max] [-j journal] [-m n|r:max [-k]] | -d dir -P name | -d dir -S"
 
 static const char *dir;
 static int journal = -1;
@@ -330,9 +333,9 @@ main(int argc, char **argv)
 	size_t cap = 0, smin = 0, smax = 4096;
 	long nfiles = 8, rounds = 0, i;
 	unsigned long long v = 0, nput = 0, mark = 0, markmax = 0;
-	int c, scriptmode = 0, havemark = 0, code = 0;
+	int c, scriptmode = 0, havemark = 0, waitkill = 0, code = 0;
 
-	while ((c = getopt(argc, argv, "d:f:n:s:j:m:P:Sh")) != -1) {
+	while ((c = getopt(argc, argv, "d:f:n:s:j:m:kP:Sh")) != -1) {
 		switch (c) {
 		case 'd': dir = optarg; break;
 		case 'f': nfiles = strtol(optarg, NULL, 10); break;
@@ -349,6 +352,7 @@ main(int argc, char **argv)
 			else
 				mark = strtoull(optarg, NULL, 10);
 			break;
+		case 'k': waitkill = 1; break;
 		case 'P': putname = optarg; break;
 		case 'S': scriptmode = 1; break;
 		case 'h': printf("usage: %s\n", USAGE); return 0;
@@ -412,9 +416,7 @@ main(int argc, char **argv)
 			printf("mark %ld %llu %llu\n", (long)getpid(), nput, next() % 4000);
 			fflush(stdout);
 		}
-		/* a killer that is slow to run (a loaded machine) finds the
-		 * writer waiting instead of burning CPU it does not have */
-		if (havemark && nput >= (mark ? mark : 1) + MARK_MORE)
+		if (havemark && waitkill && nput >= (mark ? mark : 1) + MARK_MORE)
 			for (;;)
 				pause();
 	}

@@ -59,6 +59,24 @@ read_holder(int fd, struct wa_lock_holder *h)
 	return 0;
 }
 
+#define RECORD_SIZE 128
+
+/* Write a fixed-size record (padded with spaces, ending in a newline). */
+static void
+record(int fd, const char *text, int n)
+{
+	char rec[RECORD_SIZE];
+
+	memset(rec, ' ', sizeof rec);
+	if (n > RECORD_SIZE - 1)
+		n = RECORD_SIZE - 1;
+	memcpy(rec, text, (size_t)n);
+	rec[RECORD_SIZE - 1] = '\n';
+	if (pwrite(fd, rec, sizeof rec, 0) != (ssize_t)sizeof rec) {
+		/* best effort: see wa_lock_acquire */
+	}
+}
+
 static int
 open_lockfile(int wafd, int flags)
 {
@@ -79,7 +97,7 @@ wa_lock_acquire(struct wa_lock **out, int wafd, const char *prog, struct wa_lock
 {
 	struct wa_lock *l;
 	unsigned long long pstart = 0;
-	char buf[160];
+	char buf[RECORD_SIZE];
 	int fd, n;
 
 	*out = NULL;
@@ -100,14 +118,14 @@ wa_lock_acquire(struct wa_lock **out, int wafd, const char *prog, struct wa_lock
 		return WA_ESYS;
 	}
 	wa_compat_proc_start(getpid(), &pstart);
-	n = snprintf(buf, sizeof buf, "pid=%ld start=%lld pstart=%llu prog=%s\n",
+	n = snprintf(buf, sizeof buf, "pid=%ld start=%lld pstart=%llu prog=%.40s",
 	    (long)getpid(), (long long)time(NULL), pstart, prog ? prog : "?");
-	if (ftruncate(fd, 0) < 0 || pwrite(fd, buf, (size_t)n, 0) != n) {
-		int saved = errno;
-		close(fd);
-		errno = saved;
-		return WA_ESYS;
-	}
+	/* The record always has the same size and is overwritten in place, so
+	 * after the first time no block is ever allocated for it: a writer on
+	 * a full disk gets the lock and then a clear error from the write it
+	 * really wanted to make.  The record is information, not the lock:
+	 * if it cannot be written the flock is still ours. */
+	record(fd, buf, n);
 	if (!(l = malloc(sizeof *l))) {
 		close(fd);
 		return WA_ENOMEM;
@@ -122,9 +140,7 @@ wa_lock_release(struct wa_lock *l)
 {
 	if (!l)
 		return;
-	if (ftruncate(l->fd, 0) < 0) {
-		/* the information is stale, the flock still goes with close */
-	}
+	record(l->fd, "pid=0", 5);
 	close(l->fd);
 	free(l);
 }

@@ -4,8 +4,9 @@
  * A writer opens <folder>/.wa/lock (created 0600, O_NOFOLLOW, never
  * renamed: the lock lives on that inode), takes flock(LOCK_EX|LOCK_NB) and
  * writes "pid=<pid> start=<unix time> pstart=<process start> prog=<name>"
- * into it.  The kernel drops the flock when the process dies, however it
- * dies; an orderly release empties the file.  So a lock file with content
+ * into it (a fixed-size record, overwritten in place).  The kernel drops
+ * the flock when the process dies, however it dies; an orderly release
+ * writes "pid=0".  So a lock file with content
  * whose pid is gone is a stale lock: harmless, but a sign of a crash.
  *
  * The lock file is the one file under the folder that is not written by
@@ -39,7 +40,7 @@ int wa_lock_acquire(struct wa_lock **out, int wafd, const char *prog, struct wa_
 void wa_lock_release(struct wa_lock *lock);
 
 /* Read the holder information without locking.  0 with holder->pid 0 when
- * nobody holds or held it; WA_ENOTFOUND when there is no lock file. */
+ * nobody holds it or the last holder released it; WA_ENOTFOUND when there is no lock file. */
 int wa_lock_inspect(int wafd, struct wa_lock_holder *holder);
 
 #endif

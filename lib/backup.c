@@ -1182,7 +1182,7 @@ wa_backup_extract(const struct wa_backup *b, int parentfd, const char *stage, st
 		dfd = sub ? wafd : fd;
 		if (sub)
 			name += sizeof WA_SUBDIR;
-		if ((rc = wa_durable_put(dfd, name, dfd, b->f[i].data, b->f[i].size)) < 0) {
+		if ((rc = wa_durable_create(dfd, name, b->f[i].data, b->f[i].size)) < 0) {
 			rc = wa_why_set(why, rc, "unable to write '%s/%s': %s", stage, b->f[i].name, wa_strerror(rc));
 			goto fail;
 		}

@@ -217,6 +217,43 @@ wa_durable_put(int dirfd, const char *name, int stagefd, const void *buf, size_t
 }
 
 int
+wa_durable_create(int dirfd, const char *name, const void *buf, size_t len)
+{
+	struct wa_durable w = { .dirfd = dirfd, .stagefd = dirfd };
+	int rc;
+
+	if (!name || !*name || strchr(name, '/') || strlen(name) >= sizeof w.tmp)
+		return WA_EINVAL;
+	w.fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (w.fd < 0)
+		return errno == EEXIST ? WA_EEXIST : WA_ESYS;
+	oplog("create", name);
+	snprintf(w.tmp, sizeof w.tmp, "%s", name);
+	if ((rc = wa_durable_write(&w, buf, len)) < 0)
+		goto fail;
+	COUNT(fsync_file);
+	oplog("fsync", name);
+	if (wa_compat_fsync(w.fd) < 0)
+		goto fail;
+	oplog("close", name);
+	rc = close(w.fd);
+	w.fd = -1;
+	if (rc < 0)
+		goto fail;
+	return 0;
+fail:
+	{
+		int saved = errno;
+		if (w.fd >= 0)
+			close(w.fd);
+		unlinkat(dirfd, name, 0);
+		oplog("unlink", name);
+		errno = saved;
+	}
+	return WA_ESYS;
+}
+
+int
 wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to)
 {
 	struct stat st;

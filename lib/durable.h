@@ -54,6 +54,15 @@ void wa_durable_abort(struct wa_durable *w);
 
 int wa_durable_put(int dirfd, const char *name, int stagefd, const void *buf, size_t len);
 
+/* Create name in dirfd with content buf: exclusive create (mode 0600, no
+ * link followed), write all, fsync, close.  No rename and no directory
+ * fsync: only for a folder nobody can see yet (a restore being built),
+ * where the caller fsyncs the folder once with wa_durable_syncfd when
+ * every file is in, before making the folder visible.  That is half the
+ * fsyncs of wa_durable_put per file.  WA_EEXIST if name exists; on any
+ * failure the partial file is unlinked. */
+int wa_durable_create(int dirfd, const char *name, const void *buf, size_t len);
+
 /* Move fromdir/from to todir/to, never replacing an existing entry
  * (WA_EEXIST), then fsync both directories.  For quarantine. */
 int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to);

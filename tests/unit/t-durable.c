@@ -318,6 +318,21 @@ main(void)
 	is_int(wa_durable_syncfd(dfd), 0, "syncfd");
 	is_int(wa_durable_stats.fsync_dir, 1, "counted");
 
+	/* wa_durable_create: exclusive, one file fsync, no rename, no dir fsync */
+	reset_stats();
+	is_int(wa_durable_create(dfd, "created.json", "{\"c\":1}", 7), 0, "create a file in a private folder");
+	is_int(wa_durable_stats.fsync_file, 1, "create: one file fsync");
+	is_int(wa_durable_stats.fsync_dir, 0, "create: no folder fsync (the caller does it once)");
+	is_int(wa_durable_stats.rename, 0, "create: no rename");
+	ok(content_is(dfd, "created.json", "{\"c\":1}"), "created content");
+	{
+		struct stat cst;
+		ok(fstatat(dfd, "created.json", &cst, 0) == 0 && (cst.st_mode & 0777) == 0600, "created file is 0600");
+	}
+	is_int(wa_durable_create(dfd, "created.json", "x", 1), WA_EEXIST, "create never replaces");
+	ok(content_is(dfd, "created.json", "{\"c\":1}"), "the existing file is untouched");
+	is_int(wa_durable_create(dfd, "a/b", "x", 1), WA_EINVAL, "create refuses a path");
+
 	/* wa_authdir_put: bare safe names only, write mode only */
 	{
 		struct wa_authdir *ad;

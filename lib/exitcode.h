@@ -8,8 +8,8 @@
  *
  * wa-check follows the monitoring-plugin convention and only ever exits
  * 0 to 3 (a usage error there is UNKNOWN).  The other tools use 0 and the
- * sysexits(3)-style codes from 64 up; session outcomes of wa-pair and
- * wa-run get their own codes in 10..39 as those tools arrive.
+ * sysexits(3)-style codes from 64 up; session outcomes get their own
+ * codes: wa-run 10..19, wa-pair 20..29 (30..39 spare).
  */
 #ifndef WA_EXITCODE_H
 #define WA_EXITCODE_H
@@ -19,6 +19,12 @@ enum wa_exit {
 	WA_EXIT_WARNING = 1,     /* wa-check: WARNING, the folder works but needs attention */
 	WA_EXIT_CRITICAL = 2,    /* wa-check: CRITICAL, the session is broken or at risk */
 	WA_EXIT_UNKNOWN = 3,     /* wa-check: UNKNOWN, the check itself could not run */
+	WA_EXIT_LOGGED_OUT = 10, /* wa-run: logged out (the phone removed this device, or login refused with 401, 403 or 406); creds.json is left as it was: pair again with wa-pair */
+	WA_EXIT_REPLACED = 11,   /* wa-run: replaced: another client logged in with these credentials (440 conflict); wa-run does not fight it */
+	WA_EXIT_RETRIES = 12,    /* wa-run: the reconnect budget is spent without a stable connection */
+	WA_EXIT_OUTDATED = 13,   /* wa-run: the server says this client version is outdated (405): update wa */
+	WA_EXIT_BANNED = 14,     /* wa-run: temporarily banned (402) with no expiry, or longer than it waits */
+	WA_EXIT_REFUSED = 15,    /* wa-run: the server refused the login for another reason (400, 409, 411, 415, 418 or another 4xx) */
 	WA_EXIT_USAGE = 64,      /* bad options or arguments */
 	WA_EXIT_DATAERR = 65,    /* input is corrupt or fails verification: unparseable creds.json, damaged or foreign archive */
 	WA_EXIT_NOINPUT = 66,    /* a folder, file or backup does not exist */

@@ -1,0 +1,210 @@
+/*
+ * status.h - wa-run's state on disk: the status file .wa/status.json and
+ * the event history .wa/events.jsonl.
+ *
+ * STATUS FILE.  One JSON object, replaced as a whole with the durable
+ * write (wa_durable_put through .wa/tmp), so a reader (wa-check, any
+ * script) sees the previous or the new version, never a mix, even after a
+ * crash or power loss.  Readers need no lock.  Fields (times are RFC 3339
+ * UTC with milliseconds, "2026-11-21T10:15:00.123Z", or null):
+ *
+ *	state          one of the states below
+ *	since          when the current state began
+ *	pid            the wa-run process
+ *	pstart         its start time as lib/compat.h reports it (clock ticks
+ *	               since boot on Linux; null where unknown): together with
+ *	               pid it tells a live wa-run from a recycled pid
+ *	started        when this wa-run started
+ *	updated        when this file was written
+ *	last_connected when the session last went online (<success>)
+ *	last_inbound   when the last data arrived from the server (any stanza
+ *	               or pong); see the write policy for how fresh it is
+ *	last_error     one line on the last disconnect or error, or null
+ *	class          its class (disconnect.h: restart, transient, replaced,
+ *	               logged_out, banned, outdated, refused, stopped, local)
+ *	code           its numeric code (515, 440, 401, 402, 408 ...), or null
+ *	reconnects     connection attempts after the first, since start
+ *	reconnects_since_online   attempts since the session was last online
+ *	next_attempt   when the next connection attempt is due (backoff and
+ *	               banned), else null
+ *	exit_code      the exit status wa-run is leaving with (final states), else null
+ *	version        wa's version
+ *
+ * States: starting (folder opened, not connected yet), connecting (a
+ * connection is being opened or logged in), online (<success> received),
+ * backoff (waiting before the next attempt), banned (waiting out a
+ * temporary ban), and the final ones, after which the process exits:
+ * logged_out, replaced, outdated, refused, retries_exhausted, failed (a
+ * local error such as a failed fsync), stopped (SIGTERM/SIGINT).
+ *
+ * WRITE POLICY.  The file is written by wa_status_state on every state
+ * change, and by a wa_status_state to the same state when another field
+ * changed since the last write (wa_status_error, _online, _attempt, _next,
+ * _exit only change memory; they go with a state change anyway).
+ * last_inbound alone is written at most once per inbound_interval_ms
+ * (default 60 s): wa_status_inbound records the time in memory and writes
+ * only when the first one of the process or when the last write of one is
+ * that old, and wa_status_tick (call it from a timer, e.g. every keepalive)
+ * writes a pending one once it is due.  So last_inbound on disk lags the
+ * truth by at most inbound_interval_ms plus the tick period: a wa-check
+ * --max-silence should be well above that (2 minutes or more).  While
+ * online with keepalive pings answered, that is one durable write per
+ * interval.
+ *
+ * EVENT HISTORY.  events.jsonl holds one JSON object per line (lib/event.h
+ * schema), appended with a single write(2) on a descriptor opened
+ * O_WRONLY|O_APPEND|O_CREAT|O_NOFOLLOW|O_CLOEXEC, mode 0600, then flushed
+ * with wa_durable_syncfd (unless sync is off).  Appends are not atomic
+ * renames: a crash can lose or tear the last line, nothing before it.  On
+ * open, a file that does not end in a newline (a torn last line) gets one,
+ * so the next line starts clean; readers skip any line that is not one
+ * complete JSON object (wa_eventlog_read counts them).  When a line would
+ * take the file past max_bytes (default 1 MiB), the history rotates first:
+ * events.jsonl.<keep> is removed, each events.jsonl.N moves to .N+1
+ * (wa_durable_move, oldest first, so no move ever replaces a file), then
+ * events.jsonl to events.jsonl.1, and a new events.jsonl is created; keep
+ * (default 3) old files are kept.  A crash in the middle leaves a gap in
+ * the numbering at worst, which the next rotation closes.
+ *
+ * All functions return 0 or a negative WA_E* code (WA_ESYS with errno;
+ * WA_ESYNC when the directory fsync after a rename failed).  The caller
+ * decides what a failed write means: durable.h says long-running callers
+ * should exit on WA_ESYNC.
+ */
+#ifndef WA_STATUS_H
+#define WA_STATUS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+enum wa_state {
+	WA_ST_STARTING = 0,
+	WA_ST_CONNECTING,
+	WA_ST_ONLINE,
+	WA_ST_BACKOFF,
+	WA_ST_BANNED,
+	WA_ST_LOGGED_OUT,
+	WA_ST_REPLACED,
+	WA_ST_OUTDATED,
+	WA_ST_REFUSED,
+	WA_ST_RETRIES_EXHAUSTED,
+	WA_ST_FAILED,
+	WA_ST_STOPPED,
+	WA_ST_COUNT
+};
+
+/* "starting", "connecting", "online", "backoff", "banned", "logged_out",
+ * "replaced", "outdated", "refused", "retries_exhausted", "failed",
+ * "stopped"; "?" out of range. */
+const char *wa_state_name(enum wa_state s);
+/* The state for a name, or -1. */
+int wa_state_parse(const char *name);
+/* 1 for the states after which the process exits. */
+int wa_state_final(enum wa_state s);
+
+/* The content of the status file.  Times are wall clock milliseconds since
+ * the epoch, 0 for null. */
+struct wa_status {
+	enum wa_state state;
+	int64_t since;
+	long pid;
+	unsigned long long pstart;  /* 0: unknown */
+	int64_t started;
+	int64_t last_connected;
+	int64_t last_inbound;
+	char last_error[256];       /* "" for null */
+	char klass[32];             /* "" for null */
+	int code;                   /* 0 for null */
+	unsigned long reconnects;
+	unsigned long reconnects_since_online;
+	int64_t next_attempt;
+	int exit_code;              /* -1 for null */
+};
+
+/* The JSON text of st (one line, ending in a newline), with updated set to
+ * now (wall ms).  *out is the caller's (free()).  WA_ENOMEM. */
+int wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t now);
+
+/* Parse what wa_status_encode wrote (strictly: every field present with
+ * its type; unknown fields ignored).  WA_ECORRUPT otherwise. */
+int wa_status_decode(struct wa_status *st, const json_t *obj);
+
+/* The writer: the current status in memory and the write policy. */
+struct wa_statusw_opts {
+	long inbound_interval_ms;   /* 0: 60000 */
+};
+
+struct wa_statusw {
+	struct wa_status st;        /* the caller may read it; change it through the calls */
+	int wafd, stagefd;          /* .wa and .wa/tmp; not owned */
+	long inbound_interval_ms;
+	int64_t inbound_written;    /* last_inbound in the file */
+	int64_t inbound_written_at; /* when that was written */
+	int64_t written_at;         /* wall ms of the last write, 0 never */
+	int dirty;                  /* a field other than last_inbound changed since */
+	unsigned long writes;       /* successful writes */
+};
+
+/* Start a status in state starting for this process (pid, pstart,
+ * started = since = now).  Writes nothing yet: the first wa_status_state
+ * or wa_status_flush does. */
+void wa_status_init(struct wa_statusw *w, int wafd, int stagefd, const struct wa_statusw_opts *o,
+    int64_t now);
+
+/* Move to state s at now (since = now) and write.  A change to the same
+ * state writes only if a field changed since the last write. */
+int wa_status_state(struct wa_statusw *w, enum wa_state s, int64_t now);
+
+/* Fields set together at a disconnect; then call wa_status_state. */
+void wa_status_error(struct wa_statusw *w, const char *klass, int code, const char *text);
+/* Online at now: last_connected, reconnects_since_online = 0, next_attempt null. */
+void wa_status_online(struct wa_statusw *w, int64_t now);
+/* A connection attempt after the first: the reconnect counters. */
+void wa_status_attempt(struct wa_statusw *w);
+/* next_attempt (0: null) and exit_code (-1: null). */
+void wa_status_next(struct wa_statusw *w, int64_t when);
+void wa_status_exit(struct wa_statusw *w, int exit_code);
+
+/* Data arrived at now: see the write policy.  Returns 0 whether or not it
+ * wrote, or the write's error. */
+int wa_status_inbound(struct wa_statusw *w, int64_t now);
+/* Write a pending last_inbound once it is due.  0 or the write's error. */
+int wa_status_tick(struct wa_statusw *w, int64_t now);
+/* Write now, whatever the policy says. */
+int wa_status_flush(struct wa_statusw *w, int64_t now);
+
+/* Read DIR/.wa/status.json (wafd: .wa) into st.  WA_ENOTFOUND,
+ * WA_ECORRUPT, WA_EUNSAFE, WA_ESYS. */
+int wa_status_read(struct wa_status *st, int wafd);
+
+/* ---- event history ---------------------------------------------------- */
+
+struct wa_eventlog_opts {
+	long max_bytes;      /* 0: 1 MiB */
+	int keep;            /* 0: 3; at most 9 */
+	int nosync;          /* 1: do not fsync after each line (tests of volume) */
+};
+
+struct wa_eventlog;
+
+/* Open (create 0600) .wa/events.jsonl in wafd (not owned; must stay open)
+ * for appending; seals a torn last line.  WA_EUNSAFE for a symbolic link
+ * or not a regular file, WA_ESYS, WA_ENOMEM. */
+int wa_eventlog_open(struct wa_eventlog **out, int wafd, const struct wa_eventlog_opts *o);
+/* Append one line (len bytes, ending in '\n'; one is added if not),
+ * rotating first when needed.  WA_ETOOBIG for a line over 64 KiB. */
+int wa_eventlog_append(struct wa_eventlog *l, const char *line, size_t len);
+/* Rotations done since open. */
+unsigned long wa_eventlog_rotations(const struct wa_eventlog *l);
+void wa_eventlog_close(struct wa_eventlog *l);
+
+/* Call fn for each complete JSON object line of wafd/name, in order (fn's
+ * obj is borrowed; a non-zero return from fn stops and is returned).
+ * Lines that are not a JSON object, a torn last line among them, are
+ * skipped and counted in *skipped (may be NULL).  WA_ENOTFOUND etc. */
+int wa_eventlog_read(int wafd, const char *name, int (*fn)(void *arg, json_t *obj), void *arg,
+    size_t *skipped);
+
+#endif

@@ -25,6 +25,15 @@ enum wa_exit {
 	WA_EXIT_OUTDATED = 13,   /* wa-run: the server says this client version is outdated (405): update wa */
 	WA_EXIT_BANNED = 14,     /* wa-run: temporarily banned (402) with no expiry, or longer than it waits */
 	WA_EXIT_REFUSED = 15,    /* wa-run: the server refused the login for another reason (400, 409, 411, 415, 418 or another 4xx) */
+	WA_EXIT_PAIR_PAIRED = 20, /* wa-pair: the folder is already paired; -f pairs it again after taking a backup */
+	WA_EXIT_PAIR_EXPIRED = 21, /* wa-pair: every QR code (or the pairing code) expired before the phone linked; run wa-pair again */
+	WA_EXIT_PAIR_TIMEOUT = 22, /* wa-pair: the server did not answer in time; check the network, run wa-pair again */
+	WA_EXIT_PAIR_CLOSED = 23, /* wa-pair: the connection failed or closed before the phone linked; check the network, run wa-pair again */
+	WA_EXIT_PAIR_REFUSED = 24, /* wa-pair: the server refused the phone number, or the phone refused the code (typed wrong?) */
+	WA_EXIT_PAIR_FORGED = 25, /* wa-pair: the phone's answer (pair-success) did not verify; nothing was written */
+	WA_EXIT_PAIR_UNFINISHED = 26, /* wa-pair: linked and saved, but the first login or the pre-key upload did not finish; wa-run completes it */
+	WA_EXIT_PAIR_LOGIN = 27, /* wa-pair: linked and saved, but the server refused the first login: the link did not hold; pair again with -f */
+	WA_EXIT_PAIR_TERMINAL = 28, /* wa-pair: no terminal to draw the QR code on, or it is too small; enlarge it, or use --qr-text or --phone */
 	WA_EXIT_USAGE = 64,      /* bad options or arguments */
 	WA_EXIT_DATAERR = 65,    /* input is corrupt or fails verification: unparseable creds.json, damaged or foreign archive */
 	WA_EXIT_NOINPUT = 66,    /* a folder, file or backup does not exist */

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "authdir.h"
 #include "event.h"
 #include "loop.h"
 #include "notify.h"
@@ -325,6 +326,7 @@ test_command(void)
 	struct wa_notify *n;
 	struct wa_why why;
 	struct wa_event e;
+	struct wa_authdir *ad = NULL;
 	const char *rec;
 	char *line;
 	size_t len;
@@ -336,6 +338,7 @@ test_command(void)
 	snprintf(script, sizeof script, "%s/rec", top);
 	f = fopen(script, "w");
 	fprintf(f, "#!/bin/sh\n{ printf 'ARG=%%s\\n' \"$@\"; env | grep '^WA_' | sort; } > \"$T_OUT/$WA_SEQ.tmp\"\n"
+	    "for fd in /proc/$$/fd/*; do readlink \"$fd\"; done > \"$T_OUT/$WA_SEQ.fds\" 2>/dev/null\n"
 	    "mv \"$T_OUT/$WA_SEQ.tmp\" \"$T_OUT/$WA_SEQ\"\n");
 	fclose(f);
 	chmod(script, 0700);
@@ -346,6 +349,10 @@ test_command(void)
 	snprintf(inj2, sizeof inj2, "%s/injected2", top);
 	snprintf(arg1, sizeof arg1, "a; touch %s", inj1);
 	snprintf(arg2, sizeof arg2, "$(touch %s)", inj2);
+	/* a folder held open for writing, as wa-run holds its own */
+	snprintf(path, sizeof path, "%s/auth", top);
+	if (wa_authdir_open(&ad, path, WA_AUTHDIR_WRITE | WA_AUTHDIR_CREATE, "t-notify", NULL, &why) < 0)
+		ok(0, "authdir: %s", why.text);
 	{
 		char *argv[] = { script, arg1, arg2, NULL };
 		o.argv = argv;
@@ -413,6 +420,13 @@ test_command(void)
 	line[len - 1] = 0;
 	is_str(envline(rec, "WA_EVENT_JSON"), line, "  WA_EVENT_JSON is the event line");
 	free(line);
+	snprintf(path, sizeof path, "%s/5.fds", out);
+	rec = slurp(path);
+	if (rec && *rec)
+		ok(!strstr(rec, "/.wa/lock") && !strstr(rec, "/.wa/tmp") && !strstr(rec, "/auth\n") &&
+		    strstr(rec, "/dev/null"),
+		    "the command inherits neither the folder lock nor the folder descriptors");
+	wa_authdir_close(ad);
 	snprintf(path, sizeof path, "%s/4", out);
 	rec = slurp(path);
 	ok(rec && strcmp(envline(rec, "WA_EVENT") ? envline(rec, "WA_EVENT") : "", "online") == 0,

@@ -237,6 +237,16 @@ if [ "$have_tools" -eq 1 ]; then
 	status gone logged_out
 	expect_exit "$LOGGED_OUT" "wa-run reports logged_out: $LOGGED_OUT" "$rec" -y -d gone
 	like "$(cat "$T/err")" "wa-pair" "  says to pair again"
+	mkdir "$T/fakebin"
+	cat > "$T/fakebin/wa-pair" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$*" > "$T/pair-args"
+for a; do d=$a; done
+rm -f "$d/.wa/status.json"
+EOF
+	chmod 755 "$T/fakebin/wa-pair"
+	expect_exit 0 "logged_out with -y -p: pairs again" env PATH="$T/fakebin:$PATH" "$rec" -y -p -d gone
+	is "$(cat "$T/pair-args" 2>/dev/null)" "-f -d gone" "  wa-pair -f -d DIR (it takes its own backup)"
 	status gone replaced
 	expect_exit "$REPLACED" "wa-run reports replaced: $REPLACED" "$rec" -y -d gone
 

@@ -55,7 +55,8 @@ fail() {
 	_tap_n=$((_tap_n + 1)); _tap_fail=$((_tap_fail + 1))
 	echo "not ok $_tap_n - $1"
 	shift
-	[ $# -gt 0 ] && diag "$@"
+	# diagnostics of a failure go to stderr, which prove shows without -v
+	[ $# -gt 0 ] && diag "$@" >&2
 	return 0
 }
 

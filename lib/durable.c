@@ -274,6 +274,22 @@ wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to)
 }
 
 int
+wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char *to)
+{
+	struct stat st;
+
+	if (fstatat(todirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
+		return WA_EEXIST;
+	if (errno != ENOENT)
+		return WA_ESYS;
+	COUNT(rename);
+	oplog("move", from);
+	if (renameat(fromdirfd, from, todirfd, to) < 0)
+		return WA_ESYS;
+	return 0;
+}
+
+int
 wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2)
 {
 	COUNT(rename);

@@ -67,6 +67,13 @@ int wa_durable_create(int dirfd, const char *name, const void *buf, size_t len);
  * (WA_EEXIST), then fsync both directories.  For quarantine. */
 int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to);
 
+/* wa_durable_move without the two folder fsyncs, for moving many files
+ * (wa-prune: thousands of sessions would cost two fsyncs each).  Call
+ * wa_durable_syncfd on both folders after the last move and before
+ * reporting the moves as durable.  Until then a crash leaves each file
+ * in one folder or the other (a rename is atomic), never in neither. */
+int wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char *to);
+
 /* Exchange two entries atomically, then fsync both directories.
  * WA_ESYS with errno ENOSYS/EINVAL where the system cannot. */
 int wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2);

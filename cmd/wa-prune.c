@@ -190,7 +190,7 @@ main(int argc, char **argv)
 	unsigned what = 0;
 	long days = -1;
 	size_t i;
-	int c, dry = 0, rc, status = 0, stdin_used = 0;
+	int c, dry = 0, rc, status = 0, stdin_used = 0, synced = 1;
 
 	tool_init("wa-prune");
 	while ((c = getopt_long(argc, argv, "hnd:", longopts, NULL)) != -1) {
@@ -279,22 +279,28 @@ main(int argc, char **argv)
 		const struct wa_prune_item *it = &sel->v[i];
 		int from = it->where == WA_PRUNE_IN_STAGE ? ad->stagefd : ad->fd;
 		rc = wa_quarantine_move(q, from, it->name);
-		if (rc == 0 || rc == WA_ESYNC) {
+		if (rc == 0) {
 			print_item(it);
-			fflush(stdout);
+			continue;
 		}
-		if (rc == WA_ENOTFOUND || (rc == WA_ESYS && errno == ENOENT))
+		if (rc == WA_ESYS && errno == ENOENT)
 			continue;   /* gone since it was selected */
-		if (rc < 0) {
-			tool_err("unable to move '%s%s%s' into '%s/%s/%s/%s': %s", dir,
-			    it->where == WA_PRUNE_IN_STAGE ? "/" WA_SUBDIR "/" WA_STAGE "/" : "/", it->name,
-			    dir, WA_SUBDIR, WA_QUARANTINE, q->name[0] ? q->name : "?",
-			    rc == WA_ESYNC ? "moved, but the folder fsync failed" : wa_strerror(rc));
-			status = tool_exit_for(rc);
-			break;
-		}
+		tool_err("unable to move '%s%s%s' into '%s/%s/%s/%s': %s", dir,
+		    it->where == WA_PRUNE_IN_STAGE ? "/" WA_SUBDIR "/" WA_STAGE "/" : "/", it->name,
+		    dir, WA_SUBDIR, WA_QUARANTINE, q->name[0] ? q->name : "?", wa_strerror(rc));
+		status = tool_exit_for(rc);
+		break;
 	}
-	if (q && q->moved)
+	/* one fsync per folder for all the moves, then report them */
+	if (q && (rc = wa_quarantine_commit(q)) < 0) {
+		synced = 0;
+		tool_err("moved %zu file%s into '%s/%s/%s/%s', but flushing the folders failed: %s; "
+		    "they may be back after a power loss", q->moved, q->moved == 1 ? "" : "s",
+		    dir, WA_SUBDIR, WA_QUARANTINE, q->name, strerror(errno));
+		status = WA_EXIT_IOERR;
+	}
+	fflush(stdout);
+	if (q && q->moved && synced)
 		tool_err("moved %zu file%s into '%s/%s/%s/%s' (move them back to undo)", q->moved,
 		    q->moved == 1 ? "" : "s", dir, WA_SUBDIR, WA_QUARANTINE, q->name);
 	notes(ad, sel, &peers);

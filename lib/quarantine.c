@@ -130,14 +130,40 @@ make_entry(struct wa_quarantine *q)
 int
 wa_quarantine_move(struct wa_quarantine *q, int fromfd, const char *name)
 {
+	size_t i;
 	int rc;
 
-	if (q->efd < 0 && (rc = make_entry(q)) < 0)
+	for (i = 0; i < q->nfrom && q->from[i] != fromfd; i++)
+		;
+	if (i == q->nfrom && q->nfrom == sizeof q->from / sizeof q->from[0])
+		return WA_EINVAL;
+	if (q->efd < 0 && (rc = make_entry(q)) < 0 && rc != WA_ESYNC)
 		return rc;
-	rc = wa_durable_move(fromfd, name, q->efd, name);
-	if (rc == 0 || rc == WA_ESYNC)
-		q->moved++;
-	return rc;
+	if ((rc = wa_durable_move_nosync(fromfd, name, q->efd, name)) < 0)
+		return rc;
+	if (i == q->nfrom)
+		q->from[q->nfrom++] = fromfd;
+	q->moved++;
+	q->dirty = 1;
+	return 0;
+}
+
+int
+wa_quarantine_commit(struct wa_quarantine *q)
+{
+	size_t i;
+
+	if (!q->dirty)
+		return 0;
+	/* the destination first: a file is never only in a folder that a
+	 * crash can roll back while its removal from the other survives */
+	if (wa_durable_syncfd(q->efd) < 0)
+		return WA_ESYNC;
+	for (i = 0; i < q->nfrom; i++)
+		if (wa_durable_syncfd(q->from[i]) < 0)
+			return WA_ESYNC;
+	q->dirty = 0;
+	return 0;
 }
 
 void
@@ -145,6 +171,9 @@ wa_quarantine_end(struct wa_quarantine *q)
 {
 	if (!q)
 		return;
+	if (q->dirty && wa_quarantine_commit(q) < 0) {
+		/* the caller chose not to look; nothing more to do here */
+	}
 	if (q->efd >= 0)
 		close(q->efd);
 	close(q->qfd);

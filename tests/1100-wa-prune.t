@@ -75,8 +75,8 @@ is "$(cat "$T/err")" "wa-prune: moved 5 files into 'auth/.wa/quarantine/$stamp' 
 is "$(stat -c %a auth/.wa/quarantine auth/.wa/quarantine/$stamp | tr '\n' ' ')" "700 700 " "  quarantine folders are 0700"
 test -f auth/creds.json && test -f auth/pre-key-1.json && test -f auth/.wa-tmp.session-x.json.9.aabbccddeeff
 is "$?" 0 "  creds, pre-keys and leftovers stay"
-test -s auth/.wa/lock
-is "$?" 1 "  the lock is released (emptied)"
+wa-check --json -d auth > "$T/check"
+like "$(cat "$T/check")" '"lock":{"held":false,"stale":false,"pid":null' "  the lock is released"
 mv auth/.wa/quarantine/$stamp/* auth/
 is "$(ls auth | grep -c '^session-')" 5 "undo: mv puts them back"
 rm -rf auth
@@ -100,6 +100,16 @@ is "$(cat "$T/err")" "wa-prune: stdin line 2: '120363@g.us': not a contact's JID
 test -f auth/session-15550004444.0.json
 is "$?" 0 "  nothing moved"
 rm -rf auth
+
+# ---- durability at a constant cost: every move is a rename, then one
+# fsync per folder involved after the last one (test builds log each
+# storage operation to WA_TEST_OPLOG) ----
+mkfolder auth
+expect_exit 0 "--sessions --tmp with the operation log" env WA_TEST_OPLOG="$T/oplog" wa-prune -d auth --sessions --tmp
+cut -d' ' -f2 "$T/oplog" | uniq -c | sed 's/^ *//' | tr '\n' ' ' > "$T/ops"
+is "$(cat "$T/ops")" "1 mkdir 1 fsyncdir 1 mkdir 1 fsyncdir 7 move 3 fsyncdir " \
+    "make the run folder, 7 renames, then 3 fsyncs (run folder, auth folder, .wa/tmp)"
+rm -rf auth "$T/oplog"
 
 # ---- --sender-keys, --tmp, --corrupt, --pre-keys ----
 mkfolder auth

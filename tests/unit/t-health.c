@@ -528,6 +528,7 @@ test_quarantine(void)
 	is_int(wa_quarantine_move(q, ad->fd, "session-15550002222.0.json"), WA_EEXIST, "same name again: WA_EEXIST");
 	ok(exists(d, "session-15550002222.0.json"), "  and nothing moved");
 	is_int(q->moved, 1, "one moved");
+	ok(q->dirty && wa_quarantine_commit(q) == 0 && !q->dirty, "commit flushes the folders");
 	wa_quarantine_end(q);
 
 	/* a second run in the same second gets .1 */

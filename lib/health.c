@@ -944,7 +944,10 @@ check_folder(struct ctx *c, int fd)
 	}
 
 	wafd = openat(fd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (wafd < 0 && errno != ENOENT && errno != ELOOP && errno != ENOTDIR)
+	if (wafd < 0 && errno == ENOTDIR)
+		add(c, WA_SEV_WARNING, WA_SUBDIR, "not a folder: wa tools that write (wa-prune, "
+		    "wa-restore, wa-run) cannot lock this folder");
+	else if (wafd < 0 && errno != ENOENT && errno != ELOOP)
 		add(c, WA_SEV_UNKNOWN, WA_SUBDIR, "cannot open it: %s", strerror(errno));
 	if (wafd >= 0)
 		check_lock(c, wafd);

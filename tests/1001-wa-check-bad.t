@@ -148,6 +148,12 @@ like "$(out)" '"prog":"test-writer"' "  and its program"
 like "$(out)" '"tmp_files":1' "  the temp file is counted, not a problem"
 unchanged l "$before" "locked"
 
+# ---- .wa not a folder ----
+mkfolder x
+printf 'x' > x/.wa
+expect_exit 1 "a file named .wa: WARNING" wa-check -d x
+like "$(out)" "WA WARNING - 'x/.wa': not a folder: wa tools that write" "  named"
+
 # ---- odd file kinds ----
 mkfolder f
 mkfifo f/session-15550009999.0.json

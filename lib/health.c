@@ -693,15 +693,12 @@ bad_problem(struct ctx *c, const struct bad *b)
 		    b->pos >= b->len ? " (truncated)" : "", parse_hint(b->type));
 }
 
+static void check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e);
+
 static void
 check_creds(struct ctx *c, int fd, const struct wa_scan *s)
 {
 	const struct wa_scan_entry *e = wa_scan_find(s, WA_CREDS);
-	struct wa_creds_info info;
-	struct bad b;
-	json_error_t je;
-	json_t *j;
-	int i, rc;
 
 	if (!e) {
 		add(c, WA_SEV_CRITICAL, WA_CREDS, "missing: not an auth folder, or never paired (run wa-pair); "
@@ -714,7 +711,20 @@ check_creds(struct ctx *c, int fd, const struct wa_scan *s)
 		add(c, WA_SEV_CRITICAL, WA_CREDS, "not a regular file");
 		return;
 	}
+	/* content first: a torn creds.json is the news, its mode second */
+	check_creds_content(c, fd, e);
 	perm_problem(c, WA_CREDS, e->st.st_mode);
+}
+
+static void
+check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e)
+{
+	struct wa_creds_info info;
+	struct bad b;
+	json_error_t je;
+	json_t *j;
+	int i, rc;
+
 	memset(&b, 0, sizeof b);
 	b.type = WA_FT_CREDS;
 	b.st = e->st;

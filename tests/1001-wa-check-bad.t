@@ -69,6 +69,11 @@ before=$(tree_state c)
 expect_exit 2 "truncated creds.json: CRITICAL" wa-check -d c
 like "$(out)" "WA CRITICAL - 'c/creds.json': not valid JSON at byte 812 of 812: unexpected end of input (truncated); Baileys would start a new identity: do not start the bot, restore it with wa-restore" "  byte offset and wa-restore"
 unchanged c "$before" "truncated creds"
+chmod 644 c/creds.json
+expect_exit 2 "truncated and 0644: the truncation is named first" wa-check -d c
+like "$(out)" "WA CRITICAL - 'c/creds.json': not valid JSON at byte 812 of 812" "  the content is the news"
+like "$(out)" "(and 1 other problem)" "  the mode is counted"
+chmod 600 c/creds.json
 printf '\000\001garbage' > c/creds.json
 expect_exit 2 "garbage creds.json: CRITICAL" wa-check -d c
 like "$(out)" "'c/creds.json': not valid JSON at byte 0 of 9: unexpected character" "  byte 0"

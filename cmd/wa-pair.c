@@ -897,7 +897,7 @@ main(int argc, char **argv)
 	wa_creds_inspect(&info, paired);
 	code = WA_EXIT_OK;
 	if (u.online && u.prekeys_rc == 0) {
-		printf("linked %s, phone platform %s, %u pre-keys uploaded\n", info.me,
+		printf("linked %s, platform %s, %u pre-keys\n", info.me,
 		    info.platform[0] ? info.platform : "unknown", u.prekeys_up);
 	} else if (u.online) {
 		tool_err("linked %s and saved in '%s/%s', but the pre-keys did not reach the server: "

@@ -61,7 +61,7 @@ like "$JID" ":2@s.whatsapp.net" "the phone scans the QR"
 next; SUMMARY=$LINE
 reap
 is "$RC" 0 "wa-pair exits 0"
-is "$SUMMARY" "linked $JID, phone platform android, 812 pre-keys uploaded" "one-line summary: JID, platform, pre-keys"
+is "$SUMMARY" "linked $JID, platform android, 812 pre-keys" "one-line summary: JID, platform, pre-keys"
 ev=$(fakewa_wait "event=pair-reply&since=$s&timeout_ms=5000")
 like "$ev" '"accepted":true,"ok":true' "the device signature reply verifies on the phone's side"
 ok "the phone registers the device" fakewa_wait "event=paired&ev.jid=$JID&since=$s&timeout_ms=5000"

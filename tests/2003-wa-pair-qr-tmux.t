@@ -19,15 +19,18 @@ trap '' PIPE
 
 fakewa_start --state-dir "$T/srv" || { fail "fakewa starts"; done_testing; exit 1; }
 on_exit fakewa_stop
-sock="wa-pair-$$"
-stop_tmux() { tmux -L "$sock" kill-server 2>/dev/null; }
+socks=
+stop_tmux() { for k in $socks; do tmux -L "$k" kill-server 2>/dev/null; done; }
 on_exit stop_tmux
 
-# show NAME COLS ROWS ARGS...: wa-pair ARGS in a fresh COLSxROWS pane; its
-# stderr comes to us through a fifo (fd 6), its exit code into $T/NAME.rc,
-# then the pane signals wa-pair-NAME and stays.
+# show NAME COLS ROWS ARGS...: wa-pair ARGS in a COLSxROWS pane of a tmux
+# server of its own (socket $sock); its stderr comes to us through a fifo
+# (fd 6), its exit code into $T/NAME.rc, then the pane signals
+# wa-pair-NAME and stays.
 show() {
 	name=$1 cols=$2 rows=$3; shift 3
+	sock="wa-pair-$$-$name"
+	socks="$socks $sock"
 	rm -f "$T/err.fifo"; mkfifo "$T/err.fifo"
 	cat > "$T/$name.sh" <<-EOF
 	PATH='$PATH' WA_SERVER_URL='$FAKEWA_WS' WA_SERVER_ROOT_KEY='$FAKEWA_ROOT_PUB' \
@@ -36,8 +39,12 @@ show() {
 	tmux -L "$sock" wait-for -S wa-pair-$name
 	exec cat
 	EOF
-	stop_tmux
-	LC_ALL=C.UTF-8 tmux -u -L "$sock" -f /dev/null new-session -d -x "$cols" -y "$rows" "sh $T/$name.sh 9>&-"
+	if ! LC_ALL=C.UTF-8 tmux -u -L "$sock" -f /dev/null new-session -d -x "$cols" -y "$rows" \
+	    "sh $T/$name.sh 9>&-"; then
+		fail "tmux starts a ${cols}x$rows pane"
+		done_testing
+		exit 1
+	fi
 	exec 6<"$T/err.fifo"
 }
 # errline TEXT: read wa-pair's stderr until a line holds TEXT
@@ -122,7 +129,6 @@ is "$(cat "$T/b.rc")" 28 "80x24 is too small for a version-10 QR: exit 28"
 like "$(cat "$T/stderr")" "terminal (80x24) is too small" "... the message gives the size"
 like "$(cat "$T/stderr")" "--qr-text" "... and the hint"
 ok "... nothing created" test ! -e "$T/b"
-stop_tmux
 exec 6<&-
 
 done_testing

@@ -47,6 +47,7 @@ struct wa_session {
 	uint32_t up_first, up_end;
 	long server_count;
 	long long offset_ms;
+	time_t last_inbound;
 	int in_setup;		/* pre-key step of the login sequence still running */
 };
 
@@ -459,11 +460,15 @@ upload_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 {
 	struct wa_session *s = arg;
 	const char *type = reply ? wa_node_attr(reply, "type") : NULL;
-	uint32_t first = s->up_first, end = s->up_end;
+	uint32_t first, end;
 	long have;
 	char why[WA_WHY_MAX];
 
 	(void)c;
+	if (reply)
+		s->last_inbound = time(NULL);
+	first = s->up_first;
+	end = s->up_end;
 	s->uploading = 0;
 	if (rc < 0) {
 		snprintf(why, sizeof why, "upload of pre-keys %u..%u: %s", first, end - 1, wa_strerror(rc));
@@ -572,6 +577,8 @@ count_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 	long n;
 
 	(void)c;
+	if (reply)
+		s->last_inbound = time(NULL);
 	if (rc < 0) {
 		snprintf(why.text, sizeof why.text, "pre-key count: %s", wa_strerror(rc));
 		report_prekeys(s, rc, 0, 0, 0, why.text);
@@ -642,6 +649,8 @@ active_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 	const char *type = reply ? wa_node_attr(reply, "type") : NULL;
 
 	(void)c;
+	if (reply)
+		s->last_inbound = time(NULL);
 	if (rc == WA_ECLOSED)
 		return;
 	if (rc < 0) {
@@ -680,6 +689,8 @@ ka_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 	struct wa_session *s = arg;
 
 	(void)c;
+	if (reply)
+		s->last_inbound = time(NULL);
 	(void)reply;
 	if (rc == WA_ETIMEDOUT) {
 		end_with(s, WA_SESSION_END_KEEPALIVE, rc, "keepalive ping not answered within %d ms",
@@ -776,6 +787,7 @@ handle_success(struct wa_session *s, const struct wa_node *n)
 		return;
 	}
 	s->state = WA_SESSION_SETUP;
+	s->end.authenticated = 1;
 	if ((t = attr_long(n, "t")) > 0)
 		s->offset_ms = (long long)t * 1000 - now_ms();
 	slog(s, WA_LOG_INFO, "logged in as %s", json_string_value(json_object_get(me, "id")));
@@ -860,6 +872,7 @@ on_node(void *arg, struct wa_conn *c, const struct wa_node *n)
 	struct wa_session *s = arg;
 	const char *type, *xmlns;
 
+	s->last_inbound = time(NULL);
 	if (strcmp(n->tag, "success") == 0) {
 		handle_success(s, n);
 		return 0;
@@ -1023,6 +1036,12 @@ long long
 wa_session_clock_offset(const struct wa_session *s)
 {
 	return s->offset_ms;
+}
+
+time_t
+wa_session_last_inbound(const struct wa_session *s)
+{
+	return s->last_inbound;
 }
 
 void

@@ -77,6 +77,7 @@
 
 #include <poll.h>
 #include <stdint.h>
+#include <time.h>
 #include <jansson.h>
 
 #include "authdir.h"
@@ -119,6 +120,7 @@ struct wa_session_end {
 	char type[32];		/* ... and that child's type ("replaced", "device_removed"), "" */
 	long ban_code;		/* <failure code>, -1 when absent (402: ban reason) */
 	long expire;		/* <failure expire> in seconds, -1 when absent */
+	int authenticated;	/* <success> came on this connection */
 	char text[WA_WHY_MAX];	/* one line for people */
 };
 
@@ -207,6 +209,10 @@ const struct wa_session_end *wa_session_end(const struct wa_session *s);
 
 /* The server's clock minus ours, in ms, from <success t> (0 before). */
 long long wa_session_clock_offset(const struct wa_session *s);
+
+/* When the last node came from the server (wall clock, Unix seconds; 0
+ * before the first). */
+time_t wa_session_last_inbound(const struct wa_session *s);
 
 /* Free everything.  NULL-safe. */
 void wa_session_free(struct wa_session *s);

@@ -95,6 +95,29 @@ is "$(cat "$T/out" | tr '\n' '|')" "success lid=$LID|prekeys server=812 uploaded
 	"... <success>, the server holds 812 pre-keys, nothing uploaded, orderly close"
 is "$(field nextPreKeyId "$C")" 813 "... and creds.json's pre-key counters unchanged"
 
+# keepalive (lib/session): pings on a short interval while healthy; a stalled
+# server is found dead within interval + deadline
+s=$(seq_now)
+ok "lib/session stays online 1.5 s with pings every 200-300 ms" \
+	wa-session-login --active --stay 1500 --keepalive 200,300,500 "$T/a"
+n=$(fakewa_call GET "/log?event=node&since=$s" | grep -o '"xmlns":"w:p"' | wc -l | tr -d ' ')
+ok "... and pings (saw $n)" test "$n" -ge 3
+like "$(fakewa_wait "event=sent&child=offline&since=$s&timeout_ms=5000")" '"offline"' "... after <active/> the server delivers (offline queue)"
+s=$(seq_now)
+wa-session-login --active --stay 30000 --keepalive 200,300,500 "$T/a" >"$T/ka.out" 2>&1 9>&- &
+kapid=$!
+echo "$kapid" >> "$T/.pids"
+conn=$(fakewa_wait "event=login&since=$s&timeout_ms=5000" | fakewa_field conn)
+fakewa_wait "event=node&child=active&since=$s&timeout_ms=5000" >/dev/null
+fakewa_call POST /fault "{\"conn\":$conn,\"kind\":\"stall\"}" >/dev/null
+t0=$(date +%s%3N)
+wait "$kapid"
+rc=$?
+dt=$(( $(date +%s%3N) - t0 ))
+is "$rc" 1 "a stalled server ends the session"
+like "$(cat "$T/ka.out")" "end keepalive unanswered" "... as a dead connection (keepalive)"
+ok "... found within interval + deadline ($dt ms <= 800 ms + slack)" test "$dt" -le 3000
+
 # ---- forged pair-success: refused, nothing written ----------------------------
 
 i=0

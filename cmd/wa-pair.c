@@ -73,7 +73,6 @@ struct ui {
 	int n, total;
 	long long expires;	/* monotonic ms when the current code expires */
 	int phase_codes;	/* codes are being shown */
-	char summary[256];
 	unsigned prekeys_up;
 	int prekeys_rc;
 	int online;
@@ -680,14 +679,14 @@ pairing_exit(const struct wa_pairing_outcome *o, int sig)
 }
 
 static const char *
-pairing_hint(const struct wa_pairing_outcome *o)
+pairing_hint(const struct wa_pairing_outcome *o, int phone)
 {
 	switch (o->status) {
 	case WA_PAIRING_EXPIRED: return "; nothing was written: run wa-pair again and scan sooner";
 	case WA_PAIRING_TIMEOUT:
 	case WA_PAIRING_CLOSED: return "; nothing was written: check the network and run wa-pair again";
-	case WA_PAIRING_REFUSED: return "; nothing was written: check the number (country code, no "
-		"leading 0) and run wa-pair again";
+	case WA_PAIRING_REFUSED: return phone ? "; nothing was written: check the number (country "
+		"code, no leading 0) and the code, and run wa-pair again" : "; nothing was written";
 	case WA_PAIRING_FORGED: return "; nothing was written (this answer did not come from your "
 		"phone: run wa-pair again, and report it if it repeats)";
 	case WA_PAIRING_STORAGE: return "; the phone was not told: fix the disk and run wa-pair again";
@@ -847,7 +846,7 @@ main(int argc, char **argv)
 		if (out->status == WA_PAIRING_ABORTED && got_signal)
 			tool_err("interrupted; nothing was written");
 		else
-			tool_err("%s%s", out->text, pairing_hint(out));
+			tool_err("%s%s", out->text, pairing_hint(out, phone != NULL));
 		wa_pairing_free(p);
 		json_decref(creds);
 		wa_authdir_close(ad);

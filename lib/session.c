@@ -428,8 +428,13 @@ upload_node(struct wa_session *s, struct wa_node **out, const struct prekey *key
 	for (i = 0; i < n; i++) {
 		key = NULL;
 		be_bytes(id3, keys[i].id, 3);
-		if (wa_node_new(&key, "key") < 0 || add(key, node_bytes("id", id3, 3)) < 0 ||
-		    add(key, node_bytes("value", keys[i].pub, 32)) < 0 || wa_node_child_add(list, key) < 0)
+		if (wa_node_new(&key, "key") < 0)
+			goto fail;
+		if (add(key, node_bytes("id", id3, 3)) < 0 || add(key, node_bytes("value", keys[i].pub, 32)) < 0) {
+			wa_node_free(key);
+			goto fail;
+		}
+		if (wa_node_child_add(list, key) < 0)	/* key freed */
 			goto fail;
 	}
 	rc = wa_node_child_add(iq, list);

@@ -337,6 +337,10 @@ on_verified(void *arg, const json_t *paired, struct wa_why *why)
 		    wa_strerror(rc));
 	else if (rc < 0)
 		wa_why_set(why, rc, "'%s/%s/%s': %s", r->ad->path, WA_SUBDIR, WA_QUARANTINE, wa_strerror(rc));
+	/* the moves are on disk before the new creds.json is */
+	else if (q && (rc = wa_quarantine_commit(q)) < 0)
+		wa_why_set(why, rc, "moved the old files to '%s/%s/%s/%s', but could not flush that to disk: %s",
+		    r->ad->path, WA_SUBDIR, WA_QUARANTINE, r->quarantined, wa_strerror(rc));
 	wa_quarantine_end(q);
 	wa_scan_free(sc);
 	if (rc >= 0 && r->moved)

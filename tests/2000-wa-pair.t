@@ -265,7 +265,7 @@ ok "... the archive exists" test -s "$B1"
 is "$(state "$T/a")" "$before" "... the old pairing is untouched"
 
 s=$(seq_now)
-pair "$T/a" -f --qr-text -t 10
+WA_TEST_OPLOG=$T/op.log pair "$T/a" -f --qr-text -t 10
 next; QR=$LINE
 r=$(fakewa_call POST /phone/scan "$(json_qr "$QR")")
 JID2=$(printf '%s' "$r" | fakewa_field jid)
@@ -281,6 +281,12 @@ q=$(ls "$T/a/.wa/quarantine")
 is "$(sha256sum < "$T/a/.wa/quarantine/$q/pre-key-1.json")" "$oldpk" "the old pre-keys went to quarantine"
 is "$(find "$T/a/.wa/quarantine/$q" -name 'pre-key-*.json' | wc -l | tr -d ' ')" 812 "... all 812 of them"
 like "$(cat "$T/p.err")" "moved 812 files of the previous pairing" "... and it says so"
+unset WA_TEST_OPLOG
+lastmove=$(grep -n ' move ' "$T/op.log" | tail -n 1 | cut -d: -f1)
+synced=$(awk -v m="$lastmove" 'NR > m && $2 == "fsyncdir" { print NR; exit }' "$T/op.log")
+creds=$(grep -n ' rename creds.json$' "$T/op.log" | head -n 1 | cut -d: -f1)
+ok "the moves are flushed to disk before the new creds.json is renamed in (op log: move $lastmove, fsyncdir $synced, creds $creds)" \
+	test -n "$lastmove" -a -n "$synced" -a -n "$creds" -a "${synced:-0}" -lt "${creds:-0}"
 like "$(fakewa_wait "event=prekeys&ev.jid=$JID2&since=$s&timeout_ms=5000")" '"count":812,"first":1' "the new device uploads its own pre-keys"
 ok "wa-check: paired" wa-check -d "$T/a"
 

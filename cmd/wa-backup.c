@@ -40,32 +40,15 @@ removed(void *arg, const char *name)
 }
 
 /* Open (creating with mode 0700 when missing) the backups folder. */
+/* Exit code for a failure to open or create the backups folder. */
 static int
-open_backups(const char *path)
+backups_exit(int rc)
 {
-	char *parent, *base;
-	int pfd, fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		return fd;
-	if (errno != ENOENT)
-		tool_die(errno == ENOTDIR ? WA_EXIT_CANTCREAT : tool_exit_for(WA_ESYS),
-		    "unable to open backups folder '%s': %s", path, strerror(errno));
-	if ((rc = wa_backup_path_split(&parent, &base, path)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': %s", path, wa_strerror(rc));
-	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': '%s': %s",
-		    path, parent, strerror(errno));
-	rc = wa_durable_mkdir(pfd, base);
-	if (rc < 0 && rc != WA_EEXIST)
-		tool_die(rc == WA_ESYNC ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
-		    "unable to create backups folder '%s': %s", path, wa_strerror(rc));
-	close(pfd);
-	free(parent);
-	free(base);
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to open backups folder '%s': %s", path, strerror(errno));
-	return fd;
+	if (rc == WA_ESYNC)
+		return WA_EXIT_IOERR;
+	if (rc == WA_ESYS && errno != ENOTDIR && errno != ENOENT)
+		return tool_exit_for(rc);
+	return WA_EXIT_CANTCREAT;
 }
 
 int
@@ -82,7 +65,7 @@ main(int argc, char **argv)
 	struct wa_why why = { "" };
 	const char *dir, *dopt = NULL, *output = NULL, *bdir = NULL;
 	char *folder = NULL, *fparent = NULL, *defbdir = NULL, *oparent = NULL, *obase = NULL;
-	char name[512], stamp[20], shown[4096];
+	char name[512], shown[4096];
 	long keep = WA_BACKUP_KEEP;
 	int c, rc, ofd = -1, keepset = 0, tostdout = 0, stdoutfd = 1;
 	time_t now;
@@ -139,27 +122,14 @@ main(int argc, char **argv)
 		snprintf(name, sizeof name, "%s", obase);
 		snprintf(shown, sizeof shown, "%s", output);
 	} else {
-		struct stat st;
-		int n;
-		if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
-			bdir = NULL;
-		if (!bdir) {
-			/* <auth folder>.backups, beside it, spelled as the user did */
-			const char *last = strrchr(ad->path, '/');
-			last = last ? last + 1 : ad->path;
-			if ((strcmp(last, folder) == 0 ?
-			    asprintf(&defbdir, "%s%s", ad->path, WA_BACKUP_SUFFIX) :
-			    asprintf(&defbdir, "%s/%s%s", fparent, folder, WA_BACKUP_SUFFIX)) < 0)
-				tool_die(WA_EXIT_SOFTWARE, "out of memory");
-			bdir = defbdir;
-		}
-		ofd = open_backups(bdir);
-		wa_backup_stamp(stamp, sizeof stamp, now);
-		snprintf(name, sizeof name, "%s-%s.tar", folder, stamp);
-		for (n = 1; fstatat(ofd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
-			snprintf(name, sizeof name, "%s-%s-%d.tar", folder, stamp, n);
-		if (n == 100)
-			tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': too many backups this second", bdir);
+		if ((rc = wa_backup_dir(&defbdir, ad->path, bdir)) < 0)
+			tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
+		bdir = defbdir;
+		if ((ofd = wa_backup_dir_open(bdir, &why)) < 0)
+			tool_die(backups_exit(ofd), "%s", why.text);
+		if ((rc = wa_backup_new_name(name, sizeof name, ofd, folder, now)) < 0)
+			tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': %s", bdir,
+			    rc == WA_EEXIST ? "too many backups this second" : wa_strerror(rc));
 		snprintf(shown, sizeof shown, "%s/%s", bdir, name);
 	}
 

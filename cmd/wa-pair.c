@@ -418,32 +418,6 @@ wait_once(struct ui *u, struct pollfd *fds, int n, int timeout, const sigset_t *
 
 /* ---- the folder -------------------------------------------------------------------- */
 
-static int
-open_backups(const char *path)
-{
-	char *parent, *base;
-	int pfd, fd, rc;
-
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
-		return fd;
-	if (errno != ENOENT)
-		tool_die(WA_EXIT_CANTCREAT, "unable to open backups folder '%s': %s", path, strerror(errno));
-	if ((rc = wa_backup_path_split(&parent, &base, path)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': %s", path, wa_strerror(rc));
-	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to create backups folder '%s': '%s': %s", path, parent,
-		    strerror(errno));
-	rc = wa_durable_mkdir(pfd, base);
-	if (rc < 0 && rc != WA_EEXIST)
-		tool_die(rc == WA_ESYNC ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
-		    "unable to create backups folder '%s': %s", path, wa_strerror(rc));
-	close(pfd);
-	free(parent);
-	free(base);
-	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "unable to open backups folder '%s': %s", path, strerror(errno));
-	return fd;
-}
 
 static void
 backup_warn(void *arg, const char *line)
@@ -459,31 +433,20 @@ take_backup(struct wa_authdir *ad, const char *bdir)
 	struct wa_backup_report rep;
 	struct wa_durable *w = NULL;
 	struct wa_why why = { "" };
-	char *folder = NULL, *fparent = NULL, *defbdir = NULL, name[512], stamp[20];
-	struct stat st;
+	char *folder = NULL, *fparent = NULL, *defbdir = NULL, name[512];
 	time_t now = time(NULL);
-	const char *last;
-	int ofd, n, rc;
+	int ofd, rc;
 
 	if ((rc = wa_backup_path_split(&fparent, &folder, ad->path)) < 0)
 		tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
-	if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
-		bdir = NULL;
-	if (!bdir) {
-		last = strrchr(ad->path, '/');
-		last = last ? last + 1 : ad->path;
-		if ((strcmp(last, folder) == 0 ? asprintf(&defbdir, "%s%s", ad->path, WA_BACKUP_SUFFIX) :
-		    asprintf(&defbdir, "%s/%s%s", fparent, folder, WA_BACKUP_SUFFIX)) < 0)
-			tool_die(WA_EXIT_SOFTWARE, "out of memory");
-		bdir = defbdir;
-	}
-	ofd = open_backups(bdir);
-	wa_backup_stamp(stamp, sizeof stamp, now);
-	snprintf(name, sizeof name, "%s-%s.tar", folder, stamp);
-	for (n = 1; fstatat(ofd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
-		snprintf(name, sizeof name, "%s-%s-%d.tar", folder, stamp, n);
-	if (n == 100)
-		tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': too many backups this second", bdir);
+	if ((rc = wa_backup_dir(&defbdir, ad->path, bdir)) < 0)
+		tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
+	bdir = defbdir;
+	if ((ofd = wa_backup_dir_open(bdir, &why)) < 0)
+		tool_die(ofd == WA_ESYNC ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT, "backup before -f failed: %s", why.text);
+	if ((rc = wa_backup_new_name(name, sizeof name, ofd, folder, now)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': %s", bdir,
+		    rc == WA_EEXIST ? "too many backups this second" : wa_strerror(rc));
 	if ((rc = wa_durable_begin(&w, ofd, name, ofd)) < 0)
 		tool_die(WA_EXIT_CANTCREAT, "unable to create '%s/%s': %s; nothing changed", bdir, name,
 		    wa_strerror(rc));

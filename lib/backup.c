@@ -133,6 +133,84 @@ wa_backup_stamp(char *out, size_t n, time_t t)
 		snprintf(out, n, "%s", "19700101T000000Z");
 }
 
+int
+wa_backup_dir(char **out, const char *authpath, const char *bdir)
+{
+	char *parent = NULL, *folder = NULL;
+	const char *last;
+	int rc;
+
+	*out = NULL;
+	if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
+		bdir = NULL;
+	if (bdir)
+		return (*out = strdup(bdir)) ? 0 : WA_ENOMEM;
+	if ((rc = wa_backup_path_split(&parent, &folder, authpath)) < 0)
+		return rc;
+	/* beside the auth folder, spelled as the user did when possible */
+	last = strrchr(authpath, '/');
+	last = last ? last + 1 : authpath;
+	if ((strcmp(last, folder) == 0 ?
+	    asprintf(out, "%s%s", authpath, WA_BACKUP_SUFFIX) :
+	    asprintf(out, "%s/%s%s", parent, folder, WA_BACKUP_SUFFIX)) < 0) {
+		*out = NULL;
+		rc = WA_ENOMEM;
+	}
+	free(parent);
+	free(folder);
+	return rc;
+}
+
+int
+wa_backup_dir_open(const char *path, struct wa_why *why)
+{
+	char *parent = NULL, *base = NULL;
+	int pfd, fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		return fd;
+	if (errno != ENOENT)
+		return wa_why_set(why, WA_ESYS, "unable to open backups folder '%s': %s", path, strerror(errno));
+	if ((rc = wa_backup_path_split(&parent, &base, path)) < 0)
+		return wa_why_set(why, rc, "unable to create backups folder '%s': %s", path, wa_strerror(rc));
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = wa_why_set(why, WA_ESYS, "unable to create backups folder '%s': '%s': %s",
+		    path, parent, strerror(errno));
+		goto out;
+	}
+	rc = wa_durable_mkdir(pfd, base);
+	close(pfd);
+	if (rc < 0 && rc != WA_EEXIST) {
+		rc = wa_why_set(why, rc, "unable to create backups folder '%s': %s", path, wa_strerror(rc));
+		goto out;
+	}
+	if ((rc = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		rc = wa_why_set(why, WA_ESYS, "unable to open backups folder '%s': %s", path, strerror(errno));
+out:
+	free(parent);
+	free(base);
+	return rc;
+}
+
+int
+wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now)
+{
+	char stamp[20];
+	struct stat st;
+	int i;
+
+	wa_backup_stamp(stamp, sizeof stamp, now);
+	if ((size_t)snprintf(out, n, "%s-%s.tar", folder, stamp) >= n)
+		return WA_ETOOBIG;
+	for (i = 1; fstatat(dirfd, out, &st, AT_SYMLINK_NOFOLLOW) == 0; i++) {
+		if (i == 100)
+			return WA_EEXIST;
+		if ((size_t)snprintf(out, n, "%s-%s-%d.tar", folder, stamp, i) >= n)
+			return WA_ETOOBIG;
+	}
+	return 0;
+}
+
 static void
 iso_time(char *out, size_t n, time_t t)
 {

@@ -171,6 +171,23 @@ int wa_backup_swap(int parentfd, const char *stage, const char *target, const ch
  * WA_EINVAL (the root folder), WA_ESYS, WA_ENOMEM. */
 int wa_backup_path_split(char **dir, char **base, const char *path);
 
+/* The backups folder of the auth folder authpath, as the user would spell
+ * it: bdir when not NULL, else $WA_BACKUP_DIR when set and not empty,
+ * else "<auth folder>.backups" beside the auth folder.  Caller frees.
+ * WA_ENOMEM, or what wa_backup_path_split returns. */
+int wa_backup_dir(char **out, const char *authpath, const char *bdir);
+
+/* Open the backups folder path, creating it (0700, parent flushed) when
+ * it does not exist.  Returns the descriptor, or WA_ESYS (errno kept;
+ * ENOTDIR: something else is there), WA_ESYNC, WA_ENOMEM; why names the
+ * path. */
+int wa_backup_dir_open(const char *path, struct wa_why *why);
+
+/* A new archive name in the backups folder dirfd for the auth folder
+ * called folder: "<folder>-<stamp>.tar", or "-N.tar" added when taken.
+ * WA_EEXIST after 99 taken names in one second, WA_ETOOBIG. */
+int wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now);
+
 /* "YYYYmmddTHHMMSSZ" for t, in UTC (out at least 17 bytes). */
 void wa_backup_stamp(char *out, size_t n, time_t t);
 

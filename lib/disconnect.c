@@ -13,7 +13,6 @@
 #include "err.h"
 #include "exitcode.h"
 
-#define BAN_MIN_WAIT 60 /* a ban that says it is over already still waits this long */
 
 static const char *const class_names[] = {
 	[WA_DC_RESTART] = "restart",
@@ -190,6 +189,7 @@ static void
 banned(struct wa_dc *o, const struct wa_dc_input *in)
 {
 	int64_t max = in->max_ban_wait ? in->max_ban_wait : WA_DC_BAN_MAX_WAIT;
+	int64_t min = in->min_ban_wait ? in->min_ban_wait : WA_DC_BAN_MIN_WAIT;
 	int64_t until, wait;
 
 	set(o, WA_DC_BANNED, 402);
@@ -206,9 +206,13 @@ banned(struct wa_dc *o, const struct wa_dc_input *in)
 	else
 		until = in->now + in->expire;
 	wait = until - in->now;
-	if (wait < BAN_MIN_WAIT) {
-		wait = BAN_MIN_WAIT;
+	/* a ban that says it is over already still waits a little */
+	if (min > 0 && wait < min) {
+		wait = min;
 		until = in->now + wait;
+	} else if (wait < 0) {
+		wait = 0;
+		until = in->now;
 	}
 	if (max < 0 || wait > max) {
 		reason(o, "login failure 402 (temporarily banned): ban code %d, %lld s, longer "

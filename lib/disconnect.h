@@ -83,6 +83,7 @@ enum wa_dc_action {
 };
 
 #define WA_DC_BAN_MAX_WAIT (48L * 3600) /* default max_ban_wait, seconds */
+#define WA_DC_BAN_MIN_WAIT 60L           /* default min_ban_wait, seconds */
 
 struct wa_dc_input {
 	enum wa_dc_source source;
@@ -98,6 +99,8 @@ struct wa_dc_input {
 	int err;                 /* with rc == WA_ESYS: errno */
 	int64_t now;             /* wall clock, Unix seconds (for the ban end) */
 	int64_t max_ban_wait;    /* seconds; 0: WA_DC_BAN_MAX_WAIT; <0: never wait */
+	int64_t min_ban_wait;    /* seconds a ban waits at least, even one that says it is
+	                            over; 0: WA_DC_BAN_MIN_WAIT; <0: no minimum (tests) */
 };
 
 struct wa_dc {

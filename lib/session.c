@@ -22,6 +22,7 @@
 
 #include "bufjson.h"
 #include "credsgen.h"
+#include "disconnect.h"
 #include "file.h"
 #include "fname.h"
 #include "names.h"
@@ -1057,4 +1058,55 @@ wa_session_free(struct wa_session *s)
 	wa_conn_free(s->c);
 	json_decref(s->creds);
 	free(s);
+}
+
+void
+wa_session_end_dc(struct wa_dc_input *in, const struct wa_session_end *e)
+{
+	memset(in, 0, sizeof *in);
+	in->verified = 1;
+	in->authenticated = e->authenticated;
+	in->expire = -1;
+	in->rc = e->rc;
+	/* the class's own reason says all for stanzas; the end's text for the rest */
+	switch (e->kind) {
+	case WA_SESSION_END_NETWORK: case WA_SESSION_END_LOGIN_TIMEOUT:
+	case WA_SESSION_END_KEEPALIVE: case WA_SESSION_END_STORAGE:
+		in->text = e->text[0] ? e->text : NULL;
+		break;
+	default:
+		break;
+	}
+	switch (e->kind) {
+	case WA_SESSION_END_NONE:
+	case WA_SESSION_END_LOCAL:
+		in->source = WA_DC_SHUTDOWN;
+		break;
+	case WA_SESSION_END_RESTART:
+		in->source = WA_DC_STREAM_ERROR;
+		in->code = 515;
+		break;
+	case WA_SESSION_END_FAILURE:
+		in->source = WA_DC_FAILURE;
+		in->code = e->code;
+		in->ban_code = e->ban_code > 0 ? (int)e->ban_code : 0;
+		in->expire = e->expire;
+		break;
+	case WA_SESSION_END_STREAM_ERROR:
+		in->source = WA_DC_STREAM_ERROR;
+		in->code = e->code;
+		in->child = e->child[0] ? e->child : NULL;
+		in->child_type = e->type[0] ? e->type : NULL;
+		break;
+	case WA_SESSION_END_NETWORK:
+		in->source = WA_DC_CLOSED;
+		break;
+	case WA_SESSION_END_LOGIN_TIMEOUT:
+	case WA_SESSION_END_KEEPALIVE:
+		in->source = WA_DC_TIMEOUT;
+		break;
+	case WA_SESSION_END_STORAGE:
+		in->source = WA_DC_LOCAL;
+		break;
+	}
 }

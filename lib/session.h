@@ -229,4 +229,23 @@ void wa_session_redact(char *line);
  * messages. */
 const char *wa_session_end_name(const struct wa_session_end *end);
 
+/* The description of an end that disconnect.h's wa_dc_classify takes:
+ *
+ *	LOCAL          -> SHUTDOWN
+ *	RESTART        -> STREAM_ERROR with code 515
+ *	FAILURE        -> FAILURE: code, ban_code (-1 absent becomes 0), expire
+ *	STREAM_ERROR   -> STREAM_ERROR: code, child, type
+ *	NETWORK        -> CLOSED: rc, text
+ *	LOGIN_TIMEOUT, KEEPALIVE -> TIMEOUT
+ *	STORAGE        -> LOCAL: rc, text
+ *
+ * verified is 1 (every node a session reads came through the Noise
+ * channel whose certificate chain was checked), authenticated is the
+ * end's; text is the end's for NETWORK, timeouts and STORAGE (a stanza
+ * is described by its class's own reason).  now, max_ban_wait and
+ * min_ban_wait are 0: the caller's to set.
+ * The strings point into end, which must outlive in. */
+struct wa_dc_input;
+void wa_session_end_dc(struct wa_dc_input *in, const struct wa_session_end *end);
+
 #endif

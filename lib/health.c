@@ -379,7 +379,8 @@ wa_runstatus_time(time_t *t, const json_t *v)
 int
 wa_runstatus_final(const char *state)
 {
-	static const char *final[] = { "stopped", "exited", "logged_out", "replaced" };
+	static const char *final[] = { "stopped", "exited", "logged_out", "replaced", "outdated",
+	    "refused", "retries_exhausted", "failed" };
 	size_t i;
 
 	for (i = 0; i < sizeof final / sizeof final[0]; i++)
@@ -409,6 +410,7 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 
 	memset(st, 0, sizeof *st);
 	st->alive = -1;
+	st->exit_code = -1;
 	if (!json_is_object(o))
 		return 0;
 	st->present = 1;
@@ -422,6 +424,9 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 	v = json_object_get(o, "pid");
 	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 0x7fffffff)
 		st->pid = (long)json_integer_value(v);
+	v = json_object_get(o, "exit_code");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 256)
+		st->exit_code = (int)json_integer_value(v);
 	return 0;
 }
 
@@ -841,6 +846,38 @@ check_lock(struct ctx *c, int wafd)
 	}
 }
 
+/* wa-run's other states that need a person (wa-run(1)); 1 when one was
+ * reported. */
+static int
+run_state_problem(struct ctx *c, const struct wa_runstatus *r, const char *rel, const char *when)
+{
+	static const struct {
+		const char *state;
+		const char *text;
+	} tab[] = {
+		{ "outdated", "the server says this client version is outdated (405): update wa" },
+		{ "refused", "the server refused the login" },
+		{ "retries_exhausted", "it gave up reconnecting after its reconnect budget; its "
+		    "supervisor decides whether to start it again" },
+		{ "failed", "a local error stopped it (a write or fsync failed?)" },
+		{ "banned", "the account is temporarily banned (402)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		if (strcmp(r->state, tab[i].state) != 0)
+			continue;
+		if (r->last_error[0])
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s (last error: %s)",
+			    r->state, when, tab[i].text, r->last_error);
+		else
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s", r->state, when,
+			    tab[i].text);
+		return 1;
+	}
+	return 0;
+}
+
 static void
 check_status(struct ctx *c, int wafd)
 {
@@ -856,6 +893,7 @@ check_status(struct ctx *c, int wafd)
 
 	memset(r, 0, sizeof *r);
 	r->alive = -1;
+	r->exit_code = -1;
 	rc = wafd < 0 ? WA_ENOTFOUND : slurp(c, wafd, WA_STATUS, &len, &st);
 	if (rc == 0 && !(j = json_loadb(c->buf, len, 0, &je))) {
 		add(c, WA_SEV_WARNING, rel, "not valid JSON at byte %d: %s; ignored", je.position, je.text);
@@ -881,7 +919,9 @@ check_status(struct ctx *c, int wafd)
 		else if (strcmp(r->state, "replaced") == 0)
 			add(c, WA_SEV_CRITICAL, rel, "wa-run reports replaced since %s: another client "
 			    "connected with these credentials (the same folder running twice?)", when);
-		else if (r->alive == 0 && !wa_runstatus_final(r->state))
+		else if (run_state_problem(c, r, rel, when))
+			;
+		else if (r->alive == 0 && !wa_runstatus_final(r->state) && r->exit_code < 0)
 			add(c, WA_SEV_WARNING, rel, "stale status: wa-run pid %ld is not running, but its "
 			    "status still says '%s' since %s (it died without updating it)",
 			    r->pid, r->state[0] ? r->state : "?", when);

@@ -74,6 +74,7 @@ struct wa_runstatus {
 	time_t last_inbound;    /* last data from the server, 0 when absent */
 	char last_error[256];
 	char klass[32];         /* the "class" field */
+	int exit_code;          /* the "exit_code" field (wa-run is exiting with it), -1 absent */
 };
 
 /* Fill st from a parsed status object (anything else: st->present = 0).
@@ -83,7 +84,9 @@ int wa_runstatus_parse(struct wa_runstatus *st, const json_t *obj);
 /* Parse a time as described above.  0 and *t set, or WA_EINVAL. */
 int wa_runstatus_time(time_t *t, const json_t *v);
 
-/* States after which no process is expected to run. */
+/* States after which no process is expected to run (wa-run's final
+ * states: stopped, logged_out, replaced, outdated, refused,
+ * retries_exhausted, failed; and "exited"). */
 int wa_runstatus_final(const char *state);
 
 struct wa_health_opts {

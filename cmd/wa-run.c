@@ -1,0 +1,1147 @@
+/*
+ * wa-run - keep one auth folder's WhatsApp session online: log in, stay
+ * up (keepalive), and when the connection ends, do what its class says
+ * (reconnect at once, back off, wait out a ban, or exit with a code of
+ * its own), telling the operator each step: a status file, an event
+ * history, JSON lines on standard output, --on-event, --webhook and
+ * systemd's notify socket.
+ *
+ * The pieces are in lib/: session.h (one connection), disconnect.h (the
+ * classes), backoff.h (the delays), loop.h, status.h, event.h, notify.h,
+ * sdnotify.h, outq.h.  This file wires them up: one poll loop, one
+ * session at a time, and a small state machine
+ *
+ *	starting -> connecting -> online -> (disconnect) -> connecting | backoff | banned | final
+ *
+ * where the final states (status.h) end the process with the exit code
+ * of their class.  Nothing here ever writes creds.json: the session does,
+ * field by field, and no class deletes or rewrites credentials.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authdir.h"
+#include "backoff.h"
+#include "creds.h"
+#include "disconnect.h"
+#include "event.h"
+#include "loop.h"
+#include "names.h"
+#include "notify.h"
+#include "outq.h"
+#include "sdnotify.h"
+#include "session.h"
+#include "stage.h"
+#include "status.h"
+#include "tool.h"
+#include "version.h"
+
+#define USAGE "wa-run [-hv] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
+	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
+	"[--login-timeout duration] [--on-event command] [--passive] [--stable duration] " \
+	"[--webhook url]"
+
+#define STOP_MS 1000		/* SIGTERM: the orderly close may take this long */
+#define CLOSE_MS 500		/* ... of which sending what is queued and the close frame */
+#define GRACE_MS 3000		/* at exit: pending notifications and output get this long */
+#define STOP_GRACE_MS 500	/* ... after a SIGTERM (exit within 2 s) */
+#define TICK_MS 10000		/* status: write a pending last_inbound */
+#define OUT_MAX (1u << 20)	/* event lines waiting for a slow standard output */
+
+/* ---- configuration ----------------------------------------------------- */
+
+struct cfg {
+	int verbose;			/* 0 warnings, 1 -v, 2 --debug */
+	const char *log_path;		/* --log */
+	const char *on_event;		/* --on-event */
+	const char *webhook;		/* --webhook */
+	int passive;
+	long ka_min, ka_max, ka_deadline;	/* ms */
+	long login_timeout;		/* ms */
+	struct wa_backoff_policy bp;
+	long ban_min, ban_max;		/* s; 0: none / never */
+};
+
+/* "250ms", "2s", "5m", "1h", "1d", or a bare number of seconds; -1 when
+ * malformed or over a day count that overflows. */
+static long
+dur_ms(const char *s)
+{
+	char *e;
+	long long v;
+	long mul;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &e, 10);
+	if (errno || v < 0)
+		return -1;
+	if (strcmp(e, "ms") == 0)
+		mul = 1;
+	else if (!*e || strcmp(e, "s") == 0)
+		mul = 1000;
+	else if (strcmp(e, "m") == 0)
+		mul = 60000;
+	else if (strcmp(e, "h") == 0)
+		mul = 3600000;
+	else if (strcmp(e, "d") == 0)
+		mul = 86400000;
+	else
+		return -1;
+	if (v > 400LL * 86400000 / mul)
+		return -1;
+	return (long)(v * mul);
+}
+
+/* Split "a,b[,c]" into n durations in ms. */
+static int
+dur_list(const char *s, long *out, int n)
+{
+	char buf[128], *p, *comma;
+	int i;
+
+	if (strlen(s) >= sizeof buf)
+		return -1;
+	snprintf(buf, sizeof buf, "%s", s);
+	p = buf;
+	for (i = 0; i < n; i++) {
+		comma = strchr(p, ',');
+		if ((comma == NULL) != (i == n - 1))
+			return -1;
+		if (comma)
+			*comma = 0;
+		if ((out[i] = dur_ms(p)) < 0)
+			return -1;
+		p = comma ? comma + 1 : p;
+	}
+	return 0;
+}
+
+static void __attribute__((noreturn))
+bad_value(const char *what, const char *v, const char *want)
+{
+	tool_err("%s: '%s' is not %s", what, v, want);
+	tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+}
+
+/* One timer setting, from an option or its environment variable. */
+static void
+set_timer(struct cfg *c, int opt, const char *v, const char *what)
+{
+	long d[3];
+	char *e;
+	long n;
+
+	switch (opt) {
+	case 'K':
+		if (dur_list(v, d, 3) < 0 || d[0] <= 0 || d[1] < d[0] || d[2] <= 0 || d[1] > 86400000)
+			bad_value(what, v, "min,max,deadline (durations, 0 < min <= max; e.g. 20s,30s,10s)");
+		c->ka_min = d[0];
+		c->ka_max = d[1];
+		c->ka_deadline = d[2];
+		break;
+	case 'B':
+		if (dur_list(v, d, 2) < 0 || d[0] <= 0 || d[1] < d[0])
+			bad_value(what, v, "base,cap (durations, 0 < base <= cap; e.g. 1s,60s)");
+		c->bp.base_ms = d[0];
+		c->bp.cap_ms = d[1];
+		break;
+	case 'S':
+		if ((n = dur_ms(v)) < 0)
+			bad_value(what, v, "a duration (e.g. 60s)");
+		c->bp.stable_ms = n;
+		break;
+	case 'U': {
+		const char *comma = strchr(v, ',');
+		errno = 0;
+		n = strtol(v, &e, 10);
+		if (!comma || e != comma || errno || n < 0 || v[0] < '0' || v[0] > '9' ||
+		    (d[0] = dur_ms(comma + 1)) < 0)
+			bad_value(what, v, "attempts,duration (0 turns a limit off; e.g. 100,1h)");
+		c->bp.max_attempts = (unsigned)n;
+		c->bp.max_total_ms = d[0];
+		break;
+	}
+	case 'W':
+		if (dur_list(v, d, 2) < 0 || (d[1] && d[1] < d[0]))
+			bad_value(what, v, "min,max (durations; max 0: never wait; e.g. 60s,48h)");
+		c->ban_min = (d[0] + 999) / 1000;
+		c->ban_max = (d[1] + 999) / 1000;
+		break;
+	case 'L':
+		if ((n = dur_ms(v)) <= 0 || n > 86400000)
+			bad_value(what, v, "a duration over 0 (e.g. 20s)");
+		c->login_timeout = n;
+		break;
+	}
+}
+
+static void
+cfg_env(struct cfg *c)
+{
+	static const struct {
+		int opt;
+		const char *name;
+	} env[] = {
+		{ 'B', "WA_RUN_BACKOFF" },
+		{ 'W', "WA_RUN_BAN_WAIT" },
+		{ 'U', "WA_RUN_BUDGET" },
+		{ 'K', "WA_RUN_KEEPALIVE" },
+		{ 'L', "WA_RUN_LOGIN_TIMEOUT" },
+		{ 'S', "WA_RUN_STABLE" },
+	};
+	const char *v;
+	size_t i;
+
+	for (i = 0; i < sizeof env / sizeof env[0]; i++)
+		if ((v = getenv(env[i].name)) && *v)
+			set_timer(c, env[i].opt, v, env[i].name);
+}
+
+/* ---- the running process ----------------------------------------------- */
+
+struct run {
+	struct cfg cfg;
+	const char *dir;
+	struct wa_authdir *ad;
+	json_t *creds;
+	struct wa_loop *loop;
+	struct wa_session *s;
+	struct wa_session_opts so;
+	struct wa_statusw sw;
+	struct wa_eventlog *elog;
+	struct wa_outq *out;
+	struct wa_notify *notify;
+	struct wa_sdnotify sd;
+	struct wa_backoff bo;
+	int logfd;
+
+	unsigned long seq;		/* events */
+	enum wa_state state;
+	unsigned attempt;		/* of the current connection, since online (0: first) */
+	unsigned long connects;		/* connections opened */
+	int64_t online_at;		/* monotonic ms the connection went online, -1 */
+	int64_t offline_since;		/* monotonic ms the session was last online, -1 never */
+	int waited;			/* backoff or a ban since online: this is an outage */
+	time_t inbound_seen;
+	int downgrade;			/* <ib><downgrade_webclient/> on this connection */
+	int in_session;			/* inside wa_session_process */
+	int retry_timer, stop_timer, wd_timer, tick_timer;
+	int stopping;			/* the signal */
+	int ready_sent;
+	int status_err;			/* errno of the last failed status write, 0 */
+	int sync_failed;		/* a status write was renamed but not flushed (R6) */
+	int elog_err;
+	unsigned long out_dropped;	/* reported so far */
+	int done, exit_code;
+};
+
+/* One line on stderr (or --log FILE): "wa-run: [warning: ]text", with
+ * the time in front in a file.  prefix: add the level's word. */
+static void
+vlog(struct run *r, enum wa_log_level lv, int prefix, const char *fmt, va_list ap)
+{
+	char line[1200], ts[40];
+	size_t n = 0;
+	int max = r->cfg.verbose >= 2 ? WA_LOG_DEBUG : r->cfg.verbose ? WA_LOG_INFO : WA_LOG_WARN;
+
+	if ((int)lv > max)
+		return;
+	if (r->cfg.log_path) {
+		wa_time_iso(ts, sizeof ts, wa_clock_wall_ms());
+		n = (size_t)snprintf(line, sizeof line, "%s ", ts);
+	}
+	n += (size_t)snprintf(line + n, sizeof line - n, "%s: %s", tool_name, !prefix ? "" :
+	    lv == WA_LOG_ERROR ? "error: " : lv == WA_LOG_WARN ? "warning: " : "");
+	if (n < sizeof line)
+		vsnprintf(line + n, sizeof line - n, fmt, ap);
+	n = strlen(line);
+	if (n >= sizeof line - 1)
+		n = sizeof line - 2;
+	line[n++] = '\n';
+	/* one write: lines from the on-event commands sharing stderr do not
+	 * cut into it; a failure to log has nowhere to be reported */
+	if (write(r->logfd, line, n) < 0)
+		(void)0;
+}
+
+static void __attribute__((format(printf, 3, 4)))
+logmsg(struct run *r, enum wa_log_level lv, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(r, lv, 1, fmt, ap);
+	va_end(ap);
+}
+
+static void __attribute__((format(printf, 3, 4)))
+lograw(struct run *r, enum wa_log_level lv, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vlog(r, lv, 0, fmt, ap);
+	va_end(ap);
+}
+
+/* the session's lines (already redacted: no key bytes) as they are */
+static void
+session_log(void *arg, enum wa_log_level lv, const char *line)
+{
+	lograw(arg, lv, "%s", line);
+}
+
+static void
+notify_log(void *arg, const char *line)
+{
+	logmsg(arg, WA_LOG_WARN, "%s", line);
+}
+
+/* --log FILE: open (or reopen, SIGHUP) for appending. */
+static int
+open_log(struct run *r)
+{
+	int fd = open(r->cfg.log_path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+	    0600);
+
+	if (fd < 0)
+		return -1;
+	if (r->logfd > 2)
+		close(r->logfd);
+	r->logfd = fd;
+	return 0;
+}
+
+/* ---- events and state ------------------------------------------------- */
+
+static void
+emit(struct run *r, struct wa_event *e)
+{
+	char *line = NULL;
+	size_t len;
+	int rc;
+
+	e->seq = ++r->seq;
+	e->dir = r->dir;
+	if (!e->ts)
+		e->ts = wa_clock_wall_ms();
+	if (wa_event_format(&line, &len, e) < 0) {
+		logmsg(r, WA_LOG_ERROR, "out of memory formatting an event");
+		return;
+	}
+	if (r->out)
+		wa_outq_push(r->out, line, len);
+	if (r->elog) {
+		rc = wa_eventlog_append(r->elog, line, len);
+		if (rc < 0 && !r->elog_err) {
+			r->elog_err = rc == WA_ESYS ? errno : EIO;
+			logmsg(r, WA_LOG_WARN, "cannot append to '%s/%s/%s': %s (further failures not reported)",
+			    r->dir, WA_SUBDIR, WA_EVENTS, rc == WA_ESYS ? strerror(r->elog_err) : wa_strerror(rc));
+		} else if (rc == 0 && r->elog_err) {
+			logmsg(r, WA_LOG_WARN, "'%s/%s/%s' is written again", r->dir, WA_SUBDIR, WA_EVENTS);
+			r->elog_err = 0;
+		}
+	}
+	if (r->notify && wa_notify_event(r->notify, e) < 0)
+		logmsg(r, WA_LOG_WARN, "out of memory queueing a notification");
+	free(line);
+	/* standard output nobody reads: say so once per batch of drops */
+	if (r->out && wa_outq_dropped(r->out) > r->out_dropped) {
+		unsigned long d = wa_outq_dropped(r->out);
+		if (wa_outq_error(r->out) && !r->out_dropped)
+			logmsg(r, WA_LOG_WARN, "standard output: %s; events go on in '%s/%s/%s'",
+			    strerror(wa_outq_error(r->out)), r->dir, WA_SUBDIR, WA_EVENTS);
+		else if (!wa_outq_error(r->out))
+			logmsg(r, WA_LOG_WARN, "standard output is not being read: %lu event lines dropped "
+			    "(they are in '%s/%s/%s')", d - r->out_dropped, r->dir, WA_SUBDIR, WA_EVENTS);
+		r->out_dropped = d;
+	}
+}
+
+/* A warning event (and, when log is set, the same line on stderr). */
+static void
+warning(struct run *r, int log, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void
+warning(struct run *r, int log, const char *fmt, ...)
+{
+	struct wa_event e;
+	char text[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	if (log)
+		logmsg(r, WA_LOG_WARN, "%s", text);
+	wa_event_init(&e, WA_EV_WARNING, r->state);
+	e.reason = text;
+	emit(r, &e);
+}
+
+static void finish(struct run *r, enum wa_state st, int code, const char *reason, const char *klass,
+    int dccode);
+
+/* A status write failed: ENOSPC and friends are warned about and retried
+ * with the next write (R7); a rename whose directory fsync failed means
+ * the disk cannot be trusted: exit (R6). */
+static void
+status_failed(struct run *r, int rc)
+{
+	int e = rc == WA_ESYS ? errno : 0;
+
+	if (rc == WA_ESYNC) {
+		r->sync_failed = 1;
+		if (!r->done)
+			finish(r, WA_ST_FAILED, WA_EXIT_IOERR, "'.wa/status.json' was renamed but the folder "
+			    "could not be flushed to disk (fsync failed): exiting so that a restart finds a "
+			    "disk it can trust", "local", 0);
+		return;
+	}
+	if (e && e == r->status_err)
+		return;
+	r->status_err = e ? e : EIO;
+	warning(r, 1, "cannot write '%s/%s/%s': %s; the next state change tries again", r->dir, WA_SUBDIR,
+	    WA_STATUS, e ? strerror(e) : wa_strerror(rc));
+}
+
+static void
+status_ok(struct run *r)
+{
+	if (r->status_err) {
+		logmsg(r, WA_LOG_WARN, "'%s/%s/%s' is written again", r->dir, WA_SUBDIR, WA_STATUS);
+		r->status_err = 0;
+	}
+}
+
+static void
+sd_status(struct run *r, const char *what)
+{
+	char msg[320];
+
+	snprintf(msg, sizeof msg, "STATUS=%s", what);
+	wa_sdnotify_send(&r->sd, msg);
+}
+
+/* Move to st: status file, then the state event. */
+static void
+set_state(struct run *r, enum wa_state st, const char *reason, const char *klass, int code)
+{
+	enum wa_state prev = r->state;
+	struct wa_event e;
+	char what[300];
+	int rc;
+
+	r->state = st;
+	rc = wa_status_state(&r->sw, st, wa_clock_wall_ms());
+	if (st != prev) {
+		wa_event_init(&e, WA_EV_STATE, st);
+		e.prev = prev;
+		e.reason = reason;
+		e.klass = klass;
+		e.code = code;
+		emit(r, &e);
+		logmsg(r, WA_LOG_INFO, "state %s -> %s%s%s", wa_state_name(prev), wa_state_name(st),
+		    reason ? ": " : "", reason ? reason : "");
+		snprintf(what, sizeof what, "%s%s%s", wa_state_name(st), reason ? ": " : "", reason ? reason : "");
+		sd_status(r, what);
+	}
+	if (rc < 0)
+		status_failed(r, rc);
+	else
+		status_ok(r);
+}
+
+/* ---- the end ---------------------------------------------------------- */
+
+static const char *
+signame(int signo)
+{
+	switch (signo) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	default: return "a signal";
+	}
+}
+
+static void
+cancel_timers(struct run *r)
+{
+	int *t[] = { &r->retry_timer, &r->stop_timer, &r->wd_timer, &r->tick_timer };
+	size_t i;
+
+	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
+		if (*t[i])
+			wa_loop_timer_cancel(r->loop, *t[i]);
+		*t[i] = 0;
+	}
+}
+
+static const char *
+hint(enum wa_state st)
+{
+	switch (st) {
+	case WA_ST_LOGGED_OUT: return "; creds.json is left as it was: pair again with wa-pair";
+	case WA_ST_REPLACED: return "; another client uses these credentials: stop it (wa-run does not fight it)";
+	case WA_ST_OUTDATED: return "; update wa";
+	case WA_ST_RETRIES_EXHAUSTED: return "; giving up for the supervisor to decide";
+	default: return "";
+	}
+}
+
+/* Enter a final state and stop the loop; the caller's round ends, then
+ * main drains the notifications and exits with code. */
+static void
+finish(struct run *r, enum wa_state st, int code, const char *reason, const char *klass, int dccode)
+{
+	struct wa_event e;
+
+	if (r->done)
+		return;
+	r->done = 1;
+	r->exit_code = code;
+	cancel_timers(r);
+	if (r->s && !r->in_session) {
+		wa_session_free(r->s);
+		r->s = NULL;
+	}
+	wa_status_next(&r->sw, 0);
+	wa_status_exit(&r->sw, code);
+	set_state(r, st, reason, klass, dccode);
+	/* the final state could not be made durable: not a clean exit (R6) */
+	if (code == WA_EXIT_OK && r->sync_failed)
+		r->exit_code = code = WA_EXIT_IOERR;
+	wa_event_init(&e, WA_EV_EXIT, st);
+	e.exit_code = code;
+	emit(r, &e);
+	wa_sdnotify_send(&r->sd, "STOPPING=1");
+	if (code == WA_EXIT_OK)
+		logmsg(r, WA_LOG_INFO, "exit 0, %s%s%s", wa_state_name(st), reason ? ": " : "",
+		    reason ? reason : "");
+	else
+		lograw(r, WA_LOG_ERROR, "%s%s (%s, exit %d)", reason ? reason : wa_state_name(st), hint(st),
+		    wa_state_name(st), code);
+	wa_loop_stop(r->loop);
+}
+
+/* ---- connections --------------------------------------------------------- */
+
+static void attempt(struct run *r, const char *reason, const char *klass, int code);
+
+static void
+retry(void *arg)
+{
+	struct run *r = arg;
+
+	r->retry_timer = 0;
+	attempt(r, NULL, NULL, 0);
+}
+
+static void
+on_success(void *arg, struct wa_session *s, const struct wa_node *n)
+{
+	struct run *r = arg;
+	int64_t mono = wa_clock_mono_ms(), wall = wa_clock_wall_ms();
+	struct wa_event e;
+
+	(void)s;
+	(void)n;
+	r->online_at = mono;
+	wa_backoff_online(&r->bo, mono);
+	wa_status_online(&r->sw, wall);
+	set_state(r, WA_ST_ONLINE, "logged in", NULL, 0);
+	if (r->done)
+		return;
+	wa_event_init(&e, WA_EV_ONLINE, WA_ST_ONLINE);
+	e.attempt = r->attempt;
+	e.downtime_ms = r->offline_since >= 0 ? mono - r->offline_since : -1;
+	e.outage = r->waited;
+	emit(r, &e);
+	if (e.outage)
+		logmsg(r, WA_LOG_WARN, "online again after %lld ms offline", (long long)e.downtime_ms);
+	r->attempt = 0;
+	r->waited = 0;
+	r->offline_since = -1;
+	if (!r->ready_sent) {
+		wa_sdnotify_send(&r->sd, "READY=1\nSTATUS=online");
+		r->ready_sent = 1;
+	}
+}
+
+static void
+on_prekeys(void *arg, struct wa_session *s, const struct wa_session_prekeys *p)
+{
+	struct run *r = arg;
+	struct wa_event e;
+
+	(void)s;
+	if (p->rc < 0) {
+		warning(r, 0, "pre-keys: %s", p->why);	/* the session logged it */
+		return;
+	}
+	wa_event_init(&e, WA_EV_PREKEYS, r->state);
+	e.server_count = p->server_count;
+	e.uploaded = p->uploaded;
+	emit(r, &e);
+	if (p->uploaded)
+		logmsg(r, WA_LOG_INFO, "%u pre-keys uploaded (%u..%u)", p->uploaded, p->first, p->last);
+}
+
+static int
+on_node(void *arg, struct wa_session *s, const struct wa_node *n)
+{
+	struct run *r = arg;
+
+	(void)s;
+	/* protocol.md §10.4: the server will not take this client as a
+	 * multi-device companion */
+	if (strcmp(n->tag, "ib") == 0 && wa_node_child(n, "downgrade_webclient")) {
+		r->downgrade = 1;
+		return WA_EPROTO;
+	}
+	return 0;
+}
+
+/* The connection ended: classify, tell, act. */
+static void
+session_ended(struct run *r)
+{
+	struct wa_session_end end = *wa_session_end(r->s);
+	int64_t mono = wa_clock_mono_ms(), wall = wa_clock_wall_ms(), now_s = wall / 1000;
+	struct wa_dc_input in;
+	struct wa_event e;
+	struct wa_dc dc;
+	const char *action;
+	char reason[400];
+	long delay = 0;
+	enum wa_state fin;
+	int rc;
+
+	wa_session_free(r->s);
+	r->s = NULL;
+	if (r->stop_timer)
+		wa_loop_timer_cancel(r->loop, r->stop_timer);
+	r->stop_timer = 0;
+
+	wa_session_end_dc(&in, &end);
+	in.now = now_s;
+	in.max_ban_wait = r->cfg.ban_max > 0 ? r->cfg.ban_max : -1;
+	in.min_ban_wait = r->cfg.ban_min > 0 ? r->cfg.ban_min : -1;
+	if (r->downgrade && end.kind == WA_SESSION_END_NETWORK) {
+		in.source = WA_DC_DOWNGRADE;
+		in.code = 411;
+	}
+	if (r->stopping && end.kind == WA_SESSION_END_LOCAL)
+		in.text = signame(r->stopping);
+	wa_dc_classify(&dc, &in);
+	snprintf(reason, sizeof reason, "%s", dc.reason);
+
+	action = wa_dc_action_name(dc.action);
+	if (dc.action != WA_DC_EXIT) {
+		rc = wa_backoff_failure(&r->bo, mono, dc.action == WA_DC_RECONNECT_NOW, &delay);
+		if (rc == WA_ETIMEDOUT) {
+			action = "exit";
+			snprintf(reason, sizeof reason, "reconnect budget spent (%u attempts without a stable "
+			    "connection, the first failure %lld s ago); last: %s", r->bo.attempt,
+			    (long long)((mono - r->bo.first_fail_ms) / 1000), dc.reason);
+		} else if (dc.action == WA_DC_WAIT_UNTIL) {
+			delay = (long)((dc.until - now_s) * 1000);
+			if (delay < 0)
+				delay = 0;
+		}
+	}
+	wa_event_init(&e, WA_EV_DISCONNECT, r->state);
+	e.klass = wa_dc_class_name(dc.klass);
+	e.code = dc.code;
+	e.reason = dc.reason;
+	e.action = action;
+	e.online_ms = r->online_at >= 0 ? mono - r->online_at : -1;
+	emit(r, &e);
+	logmsg(r, dc.klass == WA_DC_STOPPED || dc.klass == WA_DC_RESTART ? WA_LOG_INFO : WA_LOG_WARN, "disconnected: %s (%s, %s)",
+	    dc.reason, wa_dc_class_name(dc.klass), action);
+	if (r->online_at >= 0)
+		r->offline_since = mono;
+	r->online_at = -1;
+	wa_status_error(&r->sw, wa_dc_class_name(dc.klass), dc.code, dc.reason);
+
+	if (strcmp(action, "exit") == 0) {
+		switch (dc.klass) {
+		case WA_DC_REPLACED: fin = WA_ST_REPLACED; break;
+		case WA_DC_LOGGED_OUT: fin = WA_ST_LOGGED_OUT; break;
+		case WA_DC_OUTDATED: fin = WA_ST_OUTDATED; break;
+		case WA_DC_REFUSED: fin = WA_ST_REFUSED; break;
+		case WA_DC_BANNED: fin = WA_ST_BANNED; break;
+		case WA_DC_STOPPED: fin = WA_ST_STOPPED; break;
+		case WA_DC_LOCALFAIL: fin = WA_ST_FAILED; break;
+		default: fin = WA_ST_RETRIES_EXHAUSTED; break;
+		}
+		finish(r, fin, dc.action == WA_DC_EXIT ? dc.exit_code : WA_EXIT_RETRIES, reason,
+		    wa_dc_class_name(dc.klass), dc.code);
+		return;
+	}
+	if (r->stopping) {
+		finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped while the connection was ending", "stopped", 0);
+		return;
+	}
+	r->attempt++;
+	if (dc.action == WA_DC_WAIT_UNTIL) {
+		r->waited = 1;
+		wa_status_next(&r->sw, wall + delay);
+		set_state(r, WA_ST_BANNED, dc.reason, wa_dc_class_name(dc.klass), dc.code);
+		if (r->done)
+			return;
+		wa_event_init(&e, WA_EV_BANNED, WA_ST_BANNED);
+		e.ban_code = dc.ban_code;
+		e.until = wall + delay;
+		emit(r, &e);
+	} else if (delay > 0) {
+		r->waited = 1;
+		wa_status_next(&r->sw, wall + delay);
+		set_state(r, WA_ST_BACKOFF, dc.reason, wa_dc_class_name(dc.klass), dc.code);
+		if (r->done)
+			return;
+	}
+	wa_event_init(&e, WA_EV_RECONNECT, r->state);
+	e.delay_ms = delay;
+	e.attempt = r->attempt;
+	e.at = wall + delay;
+	emit(r, &e);
+	logmsg(r, WA_LOG_INFO, "reconnecting in %ld ms (attempt %u)", delay, r->attempt);
+	if (delay == 0) {
+		attempt(r, dc.reason, wa_dc_class_name(dc.klass), dc.code);
+		return;
+	}
+	if ((rc = wa_loop_timer(r->loop, delay, retry, r)) < 0) {
+		finish(r, WA_ST_FAILED, WA_EXIT_SOFTWARE, "out of memory", "local", 0);
+		return;
+	}
+	r->retry_timer = rc;
+}
+
+/* Open a connection (the session logs in by itself). */
+static void
+attempt(struct run *r, const char *reason, const char *klass, int code)
+{
+	struct wa_why why = { "" };
+	struct wa_event e;
+	int rc;
+
+	if (r->connects > 0)
+		wa_status_attempt(&r->sw);
+	r->connects++;
+	r->downgrade = 0;
+	r->inbound_seen = 0;
+	wa_status_next(&r->sw, 0);
+	set_state(r, WA_ST_CONNECTING, reason, klass, code);
+	if (r->done)
+		return;
+	wa_event_init(&e, WA_EV_CONNECTING, WA_ST_CONNECTING);
+	e.attempt = r->attempt;
+	emit(r, &e);
+	rc = wa_session_open(&r->s, r->ad, r->creds, &r->so, &why);
+	if (rc < 0) {
+		r->s = NULL;
+		finish(r, WA_ST_FAILED, rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE,
+		    why.text[0] ? why.text : wa_strerror(rc), "local", 0);
+	}
+}
+
+/* The session as a loop source: the session of the moment, if any. */
+static int
+src_pollfds(void *arg, struct pollfd *fds, int max, int *timeout_ms)
+{
+	struct run *r = arg;
+
+	*timeout_ms = -1;
+	if (!r->s)
+		return 0;
+	return wa_session_pollfds(r->s, fds, max, timeout_ms);
+}
+
+static void
+src_process(void *arg, const struct pollfd *fds, int n)
+{
+	struct run *r = arg;
+	time_t t;
+	int rc;
+
+	(void)fds;
+	(void)n;
+	if (!r->s)
+		return;
+	r->in_session = 1;
+	wa_session_process(r->s);
+	r->in_session = 0;
+	if (r->done) {
+		wa_session_free(r->s);
+		r->s = NULL;
+		return;
+	}
+	if ((t = wa_session_last_inbound(r->s)) && t != r->inbound_seen) {
+		r->inbound_seen = t;
+		if ((rc = wa_status_inbound(&r->sw, wa_clock_wall_ms())) < 0)
+			status_failed(r, rc);
+		if (r->done)
+			return;
+	}
+	if (wa_session_state(r->s) == WA_SESSION_CLOSED)
+		session_ended(r);
+}
+
+/* ---- timers and signals ---------------------------------------------------- */
+
+static void
+watchdog(void *arg)
+{
+	struct run *r = arg;
+	int rc;
+
+	r->wd_timer = 0;
+	if (r->done)
+		return;
+	wa_sdnotify_send(&r->sd, "WATCHDOG=1");
+	if ((rc = wa_loop_timer(r->loop, wa_sdnotify_watchdog_ms(&r->sd), watchdog, r)) > 0)
+		r->wd_timer = rc;
+}
+
+static void
+tick(void *arg)
+{
+	struct run *r = arg;
+	int rc;
+
+	r->tick_timer = 0;
+	if (r->done)
+		return;
+	if ((rc = wa_status_tick(&r->sw, wa_clock_wall_ms())) < 0)
+		status_failed(r, rc);
+	if (!r->done && (rc = wa_loop_timer(r->loop, TICK_MS, tick, r)) > 0)
+		r->tick_timer = rc;
+}
+
+static void
+stop_overdue(void *arg)
+{
+	struct run *r = arg;
+
+	r->stop_timer = 0;
+	finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped (the connection did not close in time)", "stopped", 0);
+}
+
+static void
+on_stop(void *arg, int signo)
+{
+	struct run *r = arg;
+	char reason[64];
+	int rc;
+
+	if (r->done)
+		return;
+	snprintf(reason, sizeof reason, "stopped: %s%s", signame(signo), r->stopping ? " (again)" : "");
+	if (r->stopping || !r->s) {
+		/* a second signal, or nothing to close */
+		finish(r, WA_ST_STOPPED, WA_EXIT_OK, reason, "stopped", 0);
+		return;
+	}
+	r->stopping = signo;
+	logmsg(r, WA_LOG_INFO, "%s: closing the connection", signame(signo));
+	wa_sdnotify_send(&r->sd, "STOPPING=1");
+	if (r->retry_timer)
+		wa_loop_timer_cancel(r->loop, r->retry_timer);
+	r->retry_timer = 0;
+	wa_session_close(r->s);
+	if ((rc = wa_loop_timer(r->loop, STOP_MS, stop_overdue, r)) > 0)
+		r->stop_timer = rc;
+}
+
+static void
+on_hup(void *arg, int signo)
+{
+	struct run *r = arg;
+
+	(void)signo;
+	if (!r->cfg.log_path) {
+		logmsg(r, WA_LOG_INFO, "SIGHUP: no --log file to reopen");
+		return;
+	}
+	if (open_log(r) < 0)
+		logmsg(r, WA_LOG_WARN, "SIGHUP: cannot reopen '%s': %s; still writing to the old file",
+		    r->cfg.log_path, strerror(errno));
+	else
+		logmsg(r, WA_LOG_INFO, "SIGHUP: reopened '%s'", r->cfg.log_path);
+}
+
+/* ---- start ------------------------------------------------------------------ */
+
+/* --on-event "CMD ARG...": words split at blanks, no shell. */
+static char **
+split_words(const char *s)
+{
+	char **v, *copy, *p, *save = NULL;
+	size_t n = 0, cap = 8;
+
+	if (!(copy = strdup(s)) || !(v = calloc(cap, sizeof *v)))
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	for (p = strtok_r(copy, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof *v);
+			if (!nv)
+				tool_die(WA_EXIT_SOFTWARE, "out of memory");
+			v = nv;
+		}
+		if (!(v[n++] = strdup(p)))
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	}
+	v[n] = NULL;
+	free(copy);
+	if (!n)
+		tool_die(WA_EXIT_USAGE, "--on-event: empty command");
+	return v;
+}
+
+static void
+free_words(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* A refusal before any connection: status and events say it too, then exit. */
+static int
+refuse(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int
+refuse(struct run *r, int code, const char *fmt, ...)
+{
+	char text[700];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	finish(r, WA_ST_FAILED, code, text, "local", 0);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "backoff", required_argument, NULL, 'B' },
+		{ "ban-wait", required_argument, NULL, 'W' },
+		{ "budget", required_argument, NULL, 'U' },
+		{ "debug", no_argument, NULL, 'D' },
+		{ "keepalive", required_argument, NULL, 'K' },
+		{ "log", required_argument, NULL, 'G' },
+		{ "login-timeout", required_argument, NULL, 'L' },
+		{ "on-event", required_argument, NULL, 'E' },
+		{ "passive", no_argument, NULL, 'P' },
+		{ "stable", required_argument, NULL, 'S' },
+		{ "webhook", required_argument, NULL, 'H' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const optnames[128] = {
+		['B'] = "--backoff", ['W'] = "--ban-wait", ['U'] = "--budget", ['K'] = "--keepalive",
+		['L'] = "--login-timeout", ['S'] = "--stable",
+	};
+	static const struct wa_backoff_policy defpol = WA_BACKOFF_POLICY_INIT;
+	struct run r;
+	struct wa_notify_opts no = WA_NOTIFY_OPTS_INIT;
+	struct wa_why why = { "" };
+	struct wa_creds_info info;
+	struct wa_event e;
+	struct sigaction sa;
+	const char *dopt = NULL;
+	char **cmd = NULL;
+	int64_t deadline;
+	size_t swept = 0;
+	int c, rc, code;
+
+	tool_init("wa-run");
+	memset(&r, 0, sizeof r);
+	r.logfd = 2;
+	r.online_at = r.offline_since = -1;
+	r.cfg.bp = defpol;
+	r.cfg.ka_min = 20000;
+	r.cfg.ka_max = 30000;
+	r.cfg.ka_deadline = 10000;
+	r.cfg.login_timeout = 20000;
+	r.cfg.ban_min = WA_DC_BAN_MIN_WAIT;
+	r.cfg.ban_max = WA_DC_BAN_MAX_WAIT;
+	cfg_env(&r.cfg);
+	while ((c = getopt_long(argc, argv, "d:hv", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd': dopt = optarg; break;
+		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'v': if (r.cfg.verbose < 1) r.cfg.verbose = 1; break;
+		case 'D': r.cfg.verbose = 2; break;
+		case 'G': r.cfg.log_path = optarg; break;
+		case 'E': r.cfg.on_event = optarg; break;
+		case 'H': r.cfg.webhook = optarg; break;
+		case 'P': r.cfg.passive = 1; break;
+		case 'B': case 'W': case 'U': case 'K': case 'L': case 'S':
+			set_timer(&r.cfg, c, optarg, optnames[c]);
+			break;
+		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+		}
+	}
+	if (optind != argc)
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	if (!(r.dir = tool_authdir(dopt))) {
+		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	if (r.cfg.log_path && open_log(&r) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r.cfg.log_path, strerror(errno));
+
+	/* signals first (a SIGTERM from now on is an orderly stop), and the
+	 * notify socket read and removed from the environment before any
+	 * command is spawned */
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = SIG_IGN;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGPIPE, &sa, NULL);
+	if ((rc = wa_sdnotify_open(&r.sd, 1)) < 0)
+		logmsg(&r, WA_LOG_WARN, "NOTIFY_SOCKET is not usable (%s): not telling the service manager",
+		    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
+	if (wa_loop_new(&r.loop) < 0 || wa_loop_signal(r.loop, SIGTERM, on_stop, &r) < 0 ||
+	    wa_loop_signal(r.loop, SIGINT, on_stop, &r) < 0 || wa_loop_signal(r.loop, SIGHUP, on_hup, &r) < 0)
+		tool_die(WA_EXIT_SOFTWARE, "cannot set up the event loop: %s", strerror(errno));
+
+	/* the folder, locked for the whole life of the process */
+	rc = wa_authdir_open(&r.ad, r.dir, WA_AUTHDIR_WRITE, tool_name, NULL, &why);
+	if (rc < 0)
+		tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : tool_exit_for(rc), "%s%s", why.text,
+		    rc == WA_ELOCKED ? "; only one writer at a time: stop it first" : "");
+	if (wa_stage_sweep(r.ad->stagefd, &swept) < 0)
+		logmsg(&r, WA_LOG_WARN, "cannot sweep '%s/%s/%s': %s", r.dir, WA_SUBDIR, WA_STAGE, strerror(errno));
+	else if (swept)
+		logmsg(&r, WA_LOG_INFO, "removed %zu leftover temporary files from '%s/%s/%s'", swept, r.dir,
+		    WA_SUBDIR, WA_STAGE);
+	wa_status_init(&r.sw, r.ad->wafd, r.ad->stagefd, NULL, wa_clock_wall_ms());
+	r.state = WA_ST_STARTING;
+	if ((rc = wa_eventlog_open(&r.elog, r.ad->wafd, NULL)) < 0) {
+		logmsg(&r, WA_LOG_WARN, "cannot open '%s/%s/%s': %s; no event history", r.dir, WA_SUBDIR,
+		    WA_EVENTS, rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
+		r.elog = NULL;
+	}
+	if (wa_outq_new(&r.out, 1, OUT_MAX) < 0 || wa_outq_attach(r.out, r.loop) < 0)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	if (r.cfg.on_event || r.cfg.webhook) {
+		if (r.cfg.on_event)
+			cmd = split_words(r.cfg.on_event);
+		no.argv = cmd;
+		no.url = r.cfg.webhook;
+		no.auth_dir = r.dir;
+		no.log = notify_log;
+		no.log_arg = &r;
+		if ((rc = wa_notify_new(&r.notify, &no, &why)) < 0) {
+			wa_authdir_close(r.ad);
+			tool_die(rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE, "%s",
+			    why.text[0] ? why.text : wa_strerror(rc));
+		}
+		if (wa_notify_attach(r.notify, r.loop) < 0)
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	}
+	if (wa_loop_source(r.loop, src_pollfds, src_process, &r) < 0)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+
+	wa_event_init(&e, WA_EV_START, WA_ST_STARTING);
+	e.pid = (long)getpid();
+	e.version = WA_VERSION;
+	emit(&r, &e);
+	if ((rc = wa_status_state(&r.sw, WA_ST_STARTING, wa_clock_wall_ms())) < 0)
+		status_failed(&r, rc);
+
+	/* the credentials: read once, changed only by the session */
+	if (!r.done) {
+		rc = wa_session_creds_load(&r.creds, &info, r.ad, &why);
+		if (rc == WA_ENOTFOUND)
+			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' does not exist: pair the folder first with wa-pair",
+			    r.dir, WA_CREDS);
+		else if (rc == WA_ECORRUPT || rc == WA_ETOOBIG)
+			refuse(&r, WA_EXIT_DATAERR, "%s: wa-run never logs in with credentials it cannot read; "
+			    "see wa-check, and wa-restore for a backup", why.text);
+		else if (rc < 0)
+			refuse(&r, tool_exit_for(rc), "%s", why.text);
+		else if (!info.paired)
+			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' is not paired (%s): pair it with wa-pair", r.dir,
+			    WA_CREDS, info.problem);
+	}
+
+	memset(&r.so, 0, sizeof r.so);
+	r.so.conn.log = session_log;
+	r.so.conn.debug = r.cfg.verbose >= 2;
+	r.so.conn.connect_timeout_ms = (int)r.cfg.login_timeout;
+	r.so.conn.handshake_timeout_ms = (int)r.cfg.login_timeout;
+	r.so.conn.close_timeout_ms = CLOSE_MS;
+	r.so.login_timeout_ms = (int)r.cfg.login_timeout;
+	r.so.keepalive_min_ms = (int)r.cfg.ka_min;
+	r.so.keepalive_max_ms = (int)r.cfg.ka_max;
+	r.so.keepalive_deadline_ms = (int)r.cfg.ka_deadline;
+	r.so.passive = r.cfg.passive;
+	r.so.on_success = on_success;
+	r.so.on_prekeys = on_prekeys;
+	r.so.on_node = on_node;
+	r.so.arg = &r;
+	wa_backoff_init(&r.bo, &r.cfg.bp, 0);
+
+	if (!r.done) {
+		if (wa_sdnotify_watchdog_ms(&r.sd) > 0 &&
+		    (rc = wa_loop_timer(r.loop, wa_sdnotify_watchdog_ms(&r.sd), watchdog, &r)) > 0)
+			r.wd_timer = rc;
+		if ((rc = wa_loop_timer(r.loop, TICK_MS, tick, &r)) > 0)
+			r.tick_timer = rc;
+		attempt(&r, NULL, NULL, 0);
+	}
+	while (!r.done) {
+		if ((rc = wa_loop_once(r.loop, -1)) < 0) {
+			logmsg(&r, WA_LOG_ERROR, "poll: %s", strerror(errno));
+			finish(&r, WA_ST_FAILED, WA_EXIT_SOFTWARE, "poll failed", "local", 0);
+		}
+	}
+	if (r.s) {
+		wa_session_free(r.s);
+		r.s = NULL;
+	}
+
+	/* let the notifications and standard output finish, briefly */
+	deadline = wa_clock_mono_ms() + (r.stopping || r.state == WA_ST_STOPPED ? STOP_GRACE_MS : GRACE_MS);
+	while ((r.notify && wa_notify_pending(r.notify)) || wa_outq_pending(r.out)) {
+		int64_t left = deadline - wa_clock_mono_ms();
+		if (left <= 0)
+			break;
+		if (wa_loop_once(r.loop, (int)left) < 0)
+			break;
+	}
+	if (r.notify && wa_notify_pending(r.notify))
+		logmsg(&r, WA_LOG_WARN, "%zu notifications not delivered before exit", wa_notify_pending(r.notify));
+
+	code = r.exit_code;
+	wa_notify_free(r.notify);
+	free_words(cmd);
+	wa_outq_free(r.out);
+	wa_eventlog_close(r.elog);
+	wa_sdnotify_close(&r.sd);
+	json_decref(r.creds);
+	wa_authdir_close(r.ad);
+	wa_loop_free(r.loop);
+	if (r.logfd > 2)
+		close(r.logfd);
+	return code;
+}

@@ -568,8 +568,10 @@ on_success(void *arg, struct wa_session *s, const struct wa_node *n)
 	e.downtime_ms = r->offline_since >= 0 ? mono - r->offline_since : -1;
 	e.outage = r->waited;
 	emit(r, &e);
-	if (e.outage)
+	if (e.outage && e.downtime_ms >= 0)
 		logmsg(r, WA_LOG_WARN, "online again after %lld ms offline", (long long)e.downtime_ms);
+	else if (e.outage)
+		logmsg(r, WA_LOG_WARN, "online after %u failed attempts", r->attempt);
 	r->attempt = 0;
 	r->waited = 0;
 	r->offline_since = -1;

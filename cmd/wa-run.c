@@ -518,6 +518,8 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	}
 	wa_status_next(&r->sw, 0);
 	wa_status_exit(&r->sw, code);
+	if (klass)
+		wa_status_error(&r->sw, klass, dccode, reason);
 	set_state(r, st, reason, klass, dccode);
 	/* the final state could not be made durable: not a clean exit (R6) */
 	if (code == WA_EXIT_OK && r->sync_failed)

@@ -3,6 +3,7 @@
 #   make            build the tools into build/bin (release, no test seams)
 #   make check      ASan+UBSan build in build/san, every test, man page lint
 #   make demo       the offline tools on a Baileys-made folder
+#   make bench      wa against Baileys on fakewa (bench/README)
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # GNU make: the sanitizer variant is the same rules in another output
@@ -41,7 +42,7 @@ MAN := $(wildcard man/*.[1-8])
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build
+.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build bench
 .SECONDARY:
 
 all: $(BINS)
@@ -97,6 +98,11 @@ lint-man:
 demo: deps
 	$(MAKE) all
 	sh scripts/demo
+
+# wa against Baileys on fakewa: start to online, memory and CPU idle
+# online (bench/README).  A measurement, not a test.
+bench: all
+	sh bench/run
 
 # libFuzzer harnesses (clang, ASan+UBSan): fuzz/fuzz-NAME.c runs on
 # fuzz/corpus/NAME/.  make check builds them and tests/0900-fuzz.t runs

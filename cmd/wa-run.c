@@ -709,7 +709,9 @@ session_ended(struct run *r)
 		e.ban_code = dc.ban_code;
 		e.until = wall + delay;
 		emit(r, &e);
-	} else if (delay > 0) {
+	} else if (dc.action == WA_DC_BACKOFF || delay > 0) {
+		/* a backoff, even one whose random delay came out 0, and a 515
+		 * past its immediate reconnects: an outage */
 		r->waited = 1;
 		wa_status_next(&r->sw, wall + delay);
 		set_state(r, WA_ST_BACKOFF, dc.reason, wa_dc_class_name(dc.klass), dc.code);
@@ -722,7 +724,8 @@ session_ended(struct run *r)
 	e.at = wall + delay;
 	emit(r, &e);
 	logmsg(r, WA_LOG_INFO, "reconnecting in %ld ms (attempt %u)", delay, r->attempt);
-	if (delay == 0) {
+	if (r->state == WA_ST_CONNECTING || r->state == WA_ST_ONLINE) {
+		/* 515: at once, from here */
 		attempt(r, dc.reason, wa_dc_class_name(dc.klass), dc.code);
 		return;
 	}

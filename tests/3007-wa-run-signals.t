@@ -8,7 +8,8 @@
 # $NOTIFY_SOCKET (a datagram listener, tests/helpers/wa-notify-listen):
 # READY=1 only once logged in, STATUS= on state changes, WATCHDOG=1 every
 # half WATCHDOG_USEC while it runs (none when WATCHDOG_PID names another
-# process), STOPPING=1 at the end.
+# process), STOPPING=1 at the end.  A standard output nobody reads (a
+# full pipe) never blocks the session.
 . "$(dirname "$0")/lib.sh"
 have_node || skip_all "node or tests/fakewa/node_modules missing"
 command -v curl > /dev/null 2>&1 || skip_all "curl missing"
@@ -142,4 +143,29 @@ fakewa_call POST /fault '{"kind":"drop"}' > /dev/null
 expect_event "WATCHDOG_PID=1: a reconnect later" '"event":"online".*"outage":true'
 stop TERM "WATCHDOG_PID=1"
 is "$(grep -c WATCHDOG=1 "$T/notify")" 0 "WATCHDOG_PID of another process: no WATCHDOG=1"
+
+# ---- standard output nobody reads --------------------------------------------
+
+# a fifo whose reader never reads: once the pipe is full (64 KiB), a plain
+# write would block the session for good; follow it in the event history
+mkfifo "$T/out.fifo"
+sleep 600 < "$T/out.fifo" 9>&- &
+SLEEPER=$!
+echo "$SLEEPER" >> "$T/.pids"
+EV0=$(wc -l < "$A/.wa/events.jsonl")
+wa-run -d "$A" --backoff 1ms,1ms > "$T/out.fifo" 2> "$T/fifo.err" 9>&- &
+RUN_PID=$!
+echo "$RUN_PID" >> "$T/.pids"
+RUN_EV=$A/.wa/events.jsonl EV_AT=$EV0
+await '"event":"online"'
+i=0
+while [ $i -lt 60 ]; do
+	fakewa_call POST /fault '{"kind":"drop"}' > /dev/null
+	await '"event":"online".*"outage":true' 10 || break
+	i=$((i + 1))
+done
+is "$i" 60 "stdout nobody reads: 60 disconnects and reconnects, the session never blocked"
+is "$(wc -l < "$A/.wa/events.jsonl")" "$(grep -c . "$A/.wa/events.jsonl")" "... and every event is in the history"
+stop TERM "with stdout nobody reads"
+kill "$SLEEPER" 2> /dev/null
 done_testing

@@ -301,10 +301,18 @@ session_log(void *arg, enum wa_log_level lv, const char *line)
 	lograw(arg, lv, "%s", line);
 }
 
+static void warning(struct run *r, int log, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* notify's lines: each on stderr; the ones that lose a notification
+ * (given up, dropped, could not run) are also a warning event */
 static void
 notify_log(void *arg, const char *line)
 {
-	logmsg(arg, WA_LOG_WARN, "%s", line);
+	struct run *r = arg;
+
+	logmsg(r, WA_LOG_WARN, "%s", line);
+	if (strstr(line, "gave up") || strstr(line, "dropped") || strstr(line, "cannot"))
+		warning(r, 0, "%s", line);
 }
 
 /* --log FILE: open (or reopen, SIGHUP) for appending. */
@@ -369,8 +377,6 @@ emit(struct run *r, struct wa_event *e)
 }
 
 /* A warning event (and, when log is set, the same line on stderr). */
-static void
-warning(struct run *r, int log, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
 static void
 warning(struct run *r, int log, const char *fmt, ...)

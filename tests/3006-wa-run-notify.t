@@ -156,4 +156,14 @@ is "$RC" 11 "dead webhook: replaced exits 11"
 if [ $((t1 - t0)) -le 4500 ]; then pass "dead webhook: ... after at most the 3 s grace ($((t1 - t0)) ms)"; else
 	fail "grace bounded" "$((t1 - t0)) ms"; fi
 like "$(cat "$RUN_LOG")" "not delivered before exit" "dead webhook: the undelivered notification is reported"
+
+# a command that cannot run: a warning event, the session goes on
+run_start "$A" --on-event "$T/no-such-command"
+await '"event":"online"'
+fakewa_call POST /fault '{"kind":"drop"}' > /dev/null
+expect_event "on-event that cannot run: online again" '"event":"online".*"outage":true'
+expect_event "... and a warning event says so" '"event":"warning".*cannot run'
+kill -TERM "$RUN_PID"
+run_wait
+is "$RC" 0 "... SIGTERM: exit 0"
 done_testing

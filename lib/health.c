@@ -119,13 +119,61 @@ utf8(const unsigned char **pp, const unsigned char *e)
 #define FAIL(at, text) do { if (pos) *pos = (size_t)((at) - b); if (reason) *reason = (text); return WA_ECORRUPT; } while (0)
 #define EOI "unexpected end of input"
 
+/* Scan a string body from just after its opening quote to just after the
+ * closing one (*pp moves there).  -1 with *at and *why on an error. */
+static int
+scan_string(const unsigned char **pp, const unsigned char *e, const unsigned char **at, const char **why)
+{
+	const unsigned char *p = *pp, *q;
+	int i, r;
+
+#define SFAIL(where, text) do { *at = (where); *why = (text); return -1; } while (0)
+	for (;;) {
+		if (p == e)
+			SFAIL(p, EOI);
+		if (*p == '"') {
+			*pp = p + 1;
+			return 0;
+		}
+		if (*p < 0x20)
+			SFAIL(p, "control character in a string");
+		if (*p == '\\') {
+			if (++p == e)
+				SFAIL(p, EOI);
+			if (*p == 'u') {
+				for (i = 1; i <= 4; i++) {
+					if (p + i >= e)
+						SFAIL(e, EOI);
+					if (!hexdig(p[i]))
+						SFAIL(p + i, "invalid \\u escape");
+				}
+				p += 5;
+			} else if (strchr("\"\\/bfnrt", *p) && *p) {
+				p++;
+			} else {
+				SFAIL(p, "invalid escape");
+			}
+			continue;
+		}
+		if (*p >= 0x80) {
+			q = p;
+			if ((r = utf8(&p, e)) < 0)
+				SFAIL(q, r == -2 ? EOI : "invalid UTF-8");
+			continue;
+		}
+		p++;
+	}
+#undef SFAIL
+}
+
 int
 wa_json_check(const char *buf, size_t len, size_t *pos, const char **reason)
 {
 	const unsigned char *b = (const unsigned char *)buf, *p = b, *e = b + len;
 	unsigned char stack[WA_JSON_MAX_DEPTH];
 	size_t depth = 0;
-	int r;
+	const unsigned char *at;
+	const char *why;
 
 	p = ws(p, e);
 	if (p == e)
@@ -207,47 +255,8 @@ number:
 	goto after;
 string:
 	p++;
-	for (;;) {
-		if (p == e)
-			FAIL(p, EOI);
-		if (*p == '"') {
-			p++;
-			break;
-		}
-		if (*p < 0x20)
-			FAIL(p, "control character in a string");
-		if (*p == '\\') {
-			if (++p == e)
-				FAIL(p, EOI);
-			switch (*p) {
-			case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
-				p++;
-				break;
-			case 'u':
-				{
-					int i;
-					for (i = 1; i <= 4; i++) {
-						if (p + i >= e)
-							FAIL(e, EOI);
-						if (!hexdig(p[i]))
-							FAIL(p + i, "invalid \\u escape");
-					}
-					p += 5;
-				}
-				break;
-			default:
-				FAIL(p, "invalid escape");
-			}
-			continue;
-		}
-		if (*p >= 0x80) {
-			const unsigned char *q = p;
-			if ((r = utf8(&p, e)) < 0)
-				FAIL(q, r == -2 ? EOI : "invalid UTF-8");
-			continue;
-		}
-		p++;
-	}
+	if (scan_string(&p, e, &at, &why) < 0)
+		FAIL(at, why);
 	goto after;
 key:
 	p = ws(p, e);
@@ -256,42 +265,8 @@ key:
 	if (*p != '"')
 		FAIL(p, "expected a string key");
 	p++;
-	for (;;) {
-		if (p == e)
-			FAIL(p, EOI);
-		if (*p == '"') {
-			p++;
-			break;
-		}
-		if (*p < 0x20)
-			FAIL(p, "control character in a string");
-		if (*p == '\\') {
-			if (++p == e)
-				FAIL(p, EOI);
-			if (*p == 'u') {
-				int i;
-				for (i = 1; i <= 4; i++) {
-					if (p + i >= e)
-						FAIL(e, EOI);
-					if (!hexdig(p[i]))
-						FAIL(p + i, "invalid \\u escape");
-				}
-				p += 5;
-			} else if (strchr("\"\\/bfnrt", *p) && *p) {
-				p++;
-			} else {
-				FAIL(p, "invalid escape");
-			}
-			continue;
-		}
-		if (*p >= 0x80) {
-			const unsigned char *q = p;
-			if ((r = utf8(&p, e)) < 0)
-				FAIL(q, r == -2 ? EOI : "invalid UTF-8");
-			continue;
-		}
-		p++;
-	}
+	if (scan_string(&p, e, &at, &why) < 0)
+		FAIL(at, why);
 	p = ws(p, e);
 	if (p == e)
 		FAIL(p, EOI);

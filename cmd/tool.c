@@ -53,6 +53,19 @@ tool_usage(const char *usage, FILE *f, int code)
 	exit(code);
 }
 
+void
+tool_usage_err(const char *usage, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		verr(fmt, ap);
+		va_end(ap);
+	}
+	tool_usage(usage, stderr, code);
+}
+
 int
 tool_exit_for(int rc)
 {

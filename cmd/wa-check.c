@@ -34,22 +34,11 @@ static const struct option longopts[] = {
 static const char *status_word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
 /* Bad usage: the plugin line on stdout, usage on stderr, UNKNOWN. */
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	printf("WA UNKNOWN - bad usage (see wa-check -h)\n");
-	fflush(stdout);
-	if (fmt) {
-		fprintf(stderr, "%s: ", tool_name);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	tool_usage(USAGE, stderr, WA_EXIT_UNKNOWN);
-}
+#define usage_error(...) do { \
+	printf("WA UNKNOWN - bad usage (see wa-check -h)\n"); \
+	fflush(stdout); \
+	tool_usage_err(USAGE, WA_EXIT_UNKNOWN, __VA_ARGS__); \
+} while (0)
 
 /* Nagios reads '|' as the start of perfdata: keep it out of the text. */
 static void

@@ -45,20 +45,7 @@ struct peers {
 	size_t n, cap;
 };
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	if (fmt) {
-		fprintf(stderr, "%s: ", tool_name);
-		va_start(ap, fmt);
-		vfprintf(stderr, fmt, ap);
-		va_end(ap);
-		fputc('\n', stderr);
-	}
-	tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-}
+#define usage_error(...) tool_usage_err(USAGE, WA_EXIT_USAGE, __VA_ARGS__)
 
 static void
 add_peer(struct peers *p, const char *spec, const char *where)

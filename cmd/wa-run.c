@@ -1146,6 +1146,18 @@ main(int argc, char **argv)
 		logmsg(&r, WA_LOG_WARN, "%zu notifications not delivered before exit", wa_notify_pending(r.notify));
 
 	code = r.exit_code;
+	{
+		/* The exit code is settled: a late SIGTERM/SIGINT/SIGHUP must
+		 * not kill us with 128+N once wa_loop_free has put the default
+		 * dispositions back (seen as exit 143 on a second SIGTERM).
+		 * Blocked signals still pending are discarded at exit. */
+		sigset_t late;
+		sigemptyset(&late);
+		sigaddset(&late, SIGTERM);
+		sigaddset(&late, SIGINT);
+		sigaddset(&late, SIGHUP);
+		sigprocmask(SIG_BLOCK, &late, NULL);
+	}
 	wa_notify_free(r.notify);
 	free_words(cmd);
 	wa_outq_free(r.out);

@@ -8,7 +8,7 @@
 #
 # GNU make: the sanitizer variant is the same rules in another output
 # folder (O=), which needs pattern rules and $(wildcard).  Files added to
-# lib/, cmd/, proto/, tests/unit/, tests/helpers/ and fuzz/ are picked up
+# lib/LAYER/, cmd/, proto/, tests/unit/, tests/helpers/ and fuzz/ are picked up
 # without editing this file.
 
 PREFIX ?= /usr/local
@@ -25,12 +25,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS := $(shell pkg-config --libs $(PKGS))
 
 WARN = -Wall -Wextra -Wno-unused-parameter -Wshadow -Wformat=2
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Ilib -I$(O)/proto $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(XCFLAGS)
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Ilib $(XINC) -I$(O)/proto $(WARN) $(CFLAGS) $(PKG_CFLAGS) $(XCFLAGS)
 ALL_LDFLAGS = $(LDFLAGS) $(XLDFLAGS)
 
 PROTO_SRC := $(wildcard proto/*.proto)
 PROTO_C := $(PROTO_SRC:proto/%.proto=$(O)/proto/%.pb-c.c)
-LIB_SRC := $(wildcard lib/*.c)
+LIB_SRC := $(wildcard lib/*/*.c)
 LIB_OBJ := $(LIB_SRC:%.c=$(O)/%.o) $(PROTO_C:.c=.o)
 LIB := $(O)/libwa.a
 CMD_SRC := $(wildcard cmd/wa-*.c)
@@ -66,13 +66,17 @@ $(O)/bin/%: $(O)/cmd/%.o $(TOOL_OBJ) $(LIB)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(TOOL_OBJ) $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
 
-$(O)/tests/%: $(O)/tests/unit/%.o $(LIB)
-	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+# Tests and helpers may use the commands' shared code (cmd/tool.h: the
+# exit-status table and its mapping); the library may not (tests/1507).
+$(O)/tests/%.o: XINC = -Icmd
 
-$(O)/tests/%: $(O)/tests/helpers/%.o $(LIB)
+$(O)/tests/%: $(O)/tests/unit/%.o $(TOOL_OBJ) $(LIB)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TOOL_OBJ) $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
+
+$(O)/tests/%: $(O)/tests/helpers/%.o $(TOOL_OBJ) $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(TOOL_OBJ) $(LIB) $(ALL_LDFLAGS) $(PKG_LIBS)
 
 tests: $(BINS) $(UNIT) $(HELPERS)
 

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "session/disconnect.h"
 #include "tool.h"
 
 const char *tool_name = "wa";
@@ -88,6 +89,28 @@ tool_exit_for(int rc)
 		}
 	default: return WA_EXIT_SOFTWARE;
 	}
+}
+
+int
+tool_exit_for_dc(const struct wa_dc *dc)
+{
+	switch (dc->klass) {
+	case WA_DC_REPLACED: return WA_EXIT_REPLACED;
+	case WA_DC_LOGGED_OUT: return WA_EXIT_LOGGED_OUT;
+	case WA_DC_BANNED: return dc->action == WA_DC_EXIT ? WA_EXIT_BANNED : WA_EXIT_OK;
+	case WA_DC_OUTDATED: return WA_EXIT_OUTDATED;
+	case WA_DC_REFUSED: return WA_EXIT_REFUSED;
+	case WA_DC_STOPPED: return WA_EXIT_OK;
+	case WA_DC_LOCALFAIL:
+		switch (dc->rc) {
+		case WA_ESYS: case WA_ESYNC: return WA_EXIT_IOERR;
+		case WA_EUNSAFE: return WA_EXIT_NOPERM;
+		case WA_ECORRUPT: return WA_EXIT_DATAERR;
+		default: return WA_EXIT_SOFTWARE;
+		}
+	case WA_DC_RESTART: case WA_DC_TRANSIENT: return WA_EXIT_RETRIES;
+	}
+	return WA_EXIT_SOFTWARE;
 }
 
 const char *

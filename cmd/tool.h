@@ -1,7 +1,7 @@
 /*
  * tool.h - what every wa command shares: its name in messages, the one
  * way it reports, the map from library codes to the exit-status table
- * (lib/exitcode.h), and where the auth folder comes from.
+ * (cmd/exitcode.h), and where the auth folder comes from.
  *
  * This is command-side code (linked into each tool, not into libwa.a):
  * the library never prints or exits, the tools do, through here.
@@ -11,7 +11,7 @@
 
 #include <stdio.h>
 
-#include "err.h"
+#include "base/err.h"
 #include "exitcode.h"
 
 extern const char *tool_name;
@@ -35,6 +35,13 @@ void tool_usage_err(const char *usage, int code, const char *fmt, ...)
 
 /* The exit code for a library return code (WA_ESYS looks at errno). */
 int tool_exit_for(int rc);
+
+struct wa_dc;
+
+/* The exit code for a disconnect (session/disconnect.h): the class, and
+ * for a local failure its WA_E* code; restart and transient (when the
+ * retry budget is spent) give WA_EXIT_RETRIES, a ban being waited out 0. */
+int tool_exit_for_dc(const struct wa_dc *dc);
 
 /* The auth folder: the -d argument, else $WA_AUTH_DIR, else NULL. */
 const char *tool_authdir(const char *opt);

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "backup.h"
-#include "durable.h"
-#include "names.h"
+#include "store/authdir.h"
+#include "ops/backup.h"
+#include "store/durable.h"
+#include "store/names.h"
 #include "tool.h"
 
 #define USAGE "wa-backup [-hq] [-B dir] [-d dir] [--keep n] [-o file]"

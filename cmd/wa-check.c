@@ -14,7 +14,7 @@
 
 #include <jansson.h>
 
-#include "health.h"
+#include "ops/health.h"
 #include "tool.h"
 
 #define USAGE "wa-check [-hv] [-d dir] [--json] [--warn-files n] [--crit-files n] [--max-silence duration]"

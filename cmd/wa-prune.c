@@ -17,10 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "names.h"
-#include "prune.h"
-#include "quarantine.h"
+#include "store/authdir.h"
+#include "store/names.h"
+#include "ops/prune.h"
+#include "store/quarantine.h"
 #include "tool.h"
 
 #define USAGE "wa-prune [-hn] [-d dir] [--sessions] [--sender-keys] [--tmp] [--corrupt] [--pre-keys] [--purge days] [addr ... | -]"

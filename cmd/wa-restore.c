@@ -16,12 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "backup.h"
-#include "compat.h"
-#include "creds.h"
-#include "file.h"
-#include "names.h"
+#include "store/authdir.h"
+#include "ops/backup.h"
+#include "base/compat.h"
+#include "store/creds.h"
+#include "base/file.h"
+#include "store/names.h"
 #include "tool.h"
 
 #define USAGE "wa-restore [-fhn] [-B dir] [-d dir] [--latest | file | -]"

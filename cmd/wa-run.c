@@ -28,21 +28,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "backoff.h"
-#include "creds.h"
-#include "disconnect.h"
-#include "event.h"
-#include "loop.h"
-#include "names.h"
-#include "notify.h"
-#include "outq.h"
-#include "sdnotify.h"
-#include "session.h"
-#include "stage.h"
-#include "status.h"
+#include "store/authdir.h"
+#include "base/backoff.h"
+#include "store/creds.h"
+#include "session/disconnect.h"
+#include "ops/event.h"
+#include "base/loop.h"
+#include "store/names.h"
+#include "ops/notify.h"
+#include "base/outq.h"
+#include "ops/sdnotify.h"
+#include "session/session.h"
+#include "store/stage.h"
+#include "ops/status.h"
 #include "tool.h"
-#include "version.h"
+#include "base/version.h"
 
 #define USAGE "wa-run [-hv] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
 	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
@@ -696,7 +696,7 @@ session_ended(struct run *r)
 		case WA_DC_LOCALFAIL: fin = WA_ST_FAILED; break;
 		default: fin = WA_ST_RETRIES_EXHAUSTED; break;
 		}
-		finish(r, fin, dc.action == WA_DC_EXIT ? dc.exit_code : WA_EXIT_RETRIES, reason,
+		finish(r, fin, dc.action == WA_DC_EXIT ? tool_exit_for_dc(&dc) : WA_EXIT_RETRIES, reason,
 		    wa_dc_class_name(dc.klass), dc.code);
 		return;
 	}

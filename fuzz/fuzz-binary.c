@@ -21,9 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binary.h"
-#include "jid.h"
-#include "node.h"
+#include "wire/binary.h"
+#include "wire/jid.h"
+#include "wire/node.h"
 
 #define FUZZ_INFLATE_MAX ((size_t)1 << 20)
 

@@ -25,10 +25,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "binary.h"
-#include "frame.h"
-#include "node.h"
-#include "noise.h"
+#include "wire/binary.h"
+#include "wire/frame.h"
+#include "wire/node.h"
+#include "wire/noise.h"
 
 #define FF_FRAME_MAX ((size_t)1 << 16)
 #define FF_INFLATE_MAX ((size_t)1 << 20)

@@ -28,10 +28,10 @@
 #include <protobuf-c/protobuf-c.h>
 
 #include "adv.pb-c.h"
-#include "certchain.h"
+#include "wire/certchain.h"
 #include "clientpayload.pb-c.h"
 #include "handshake.pb-c.h"
-#include "noise.h"
+#include "wire/noise.h"
 
 #define fp_check(c) do { if (!(c)) { \
 	fprintf(stderr, "fuzz-proto: %s:%d: property failed: %s\n", __FILE__, __LINE__, #c); \
@@ -129,7 +129,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		memset(&s, 0, sizeof(s));
 		s.priv[0] = 0x40;
-		fp_check(wa_noise_keypair_from_private(&s) == 0);
+		fp_check(wa_curve_keypair_from_private(&s) == 0);
 		fp_check(wa_noise_client_start(&c, &s, NULL, &hello, &hl) == 0);
 		free(hello);
 		rc = wa_noise_client_server_hello(&c, p, n, &cert, &cl, NULL);

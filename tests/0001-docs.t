@@ -1,12 +1,12 @@
 #!/bin/sh
 # The docs agree with the code: every tool has a page, its usage line is
 # the page's SYNOPSIS word for word, every page carries the current exit
-# table from lib/exitcode.h, and every page lints clean.
+# table from cmd/exitcode.h, and every page lints clean.
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v mandoc >/dev/null 2>&1 || skip_all "mandoc not installed"
 
-ok "exit tables in man/ match lib/exitcode.h" "$WA_TOP/scripts/gen-man-exit" --check
+ok "exit tables in man/ match cmd/exitcode.h" "$WA_TOP/scripts/gen-man-exit" --check
 
 for m in "$WA_TOP"/man/*.[1-8]; do
 	ok "mandoc -Tlint -Wwarning ${m##*/}" mandoc -Tlint -Wwarning "$m"

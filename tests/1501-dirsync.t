@@ -1,7 +1,7 @@
 #!/bin/sh
 # 1501-dirsync: the durable write fsyncs the temp file before the rename
 # and the folder after it, and that is what keeps the data through a power
-# cut.  Fails when either fsync is removed from lib/durable.c (1502 proves
+# cut.  Fails when either fsync is removed from lib/store/durable.c (1502 proves
 # it by running this test against builds without them).
 #
 # 1. the operation log of the test build (WA_TEST_OPLOG): every written

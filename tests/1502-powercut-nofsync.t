@@ -2,7 +2,7 @@
 # 1502-powercut-nofsync: the checks of 1501-dirsync.t catch a missing fsync.
 #
 # Builds the stress writer twice more against the test build's libwa.a,
-# each time with lib/durable.c compiled with one fsync taken out
+# each time with lib/store/durable.c compiled with one fsync taken out
 # (-DWA_TEST_NO_FSYNC: no fsync of the temp file before the rename;
 # -DWA_TEST_NO_DIRSYNC: no fsync of the folder after it; both switches
 # exist only together with WA_TESTING), runs 1501-dirsync.t against each,
@@ -26,14 +26,14 @@ fi
 # the variant's durable.o comes before libwa.a, so the archive's is never used
 build() {
 	# shellcheck disable=SC2086
-	$CC -std=c11 -D_GNU_SOURCE -I"$WA_TOP/lib" -O1 -g $san -DWA_TESTING -D"WA_TEST_$1" \
+	$CC -std=c11 -D_GNU_SOURCE -I"$WA_TOP/lib" -I"$WA_TOP/cmd" -O1 -g $san -DWA_TESTING -D"WA_TEST_$1" \
 	    $(pkg-config --cflags $pkgs) -o "$T/writer-$1" \
-	    "$WA_TOP/tests/helpers/wa-stress-writer.c" "$WA_TOP/lib/durable.c" "$LIB" \
+	    "$WA_TOP/tests/helpers/wa-stress-writer.c" "$WA_TOP/lib/store/durable.c" "$LIB" \
 	    $san $(pkg-config --libs $pkgs)
 }
 
 ok "the switch needs WA_TESTING: a build without it stops" \
-    sh -c "! $CC -std=c11 -D_GNU_SOURCE -I'$WA_TOP/lib' -DWA_TEST_NO_FSYNC -c -o '$T/x.o' '$WA_TOP/lib/durable.c'"
+    sh -c "! $CC -std=c11 -D_GNU_SOURCE -I'$WA_TOP/lib' -DWA_TEST_NO_FSYNC -c -o '$T/x.o' '$WA_TOP/lib/store/durable.c'"
 
 # expect_not_ok VARIANT PATTERN DESC: the 1501 run for VARIANT failed the
 # check whose description matches PATTERN (or skipped it, if 1501 did)

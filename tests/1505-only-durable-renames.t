@@ -1,15 +1,15 @@
 #!/bin/sh
-# 1505-only-durable-renames: lib/durable.c (with lib/compat.c for the
+# 1505-only-durable-renames: lib/store/durable.c (with lib/base/compat.c for the
 # platform calls) is the only code that renames or fsyncs, and nothing
 # rewrites a file in place.
 #
 # Over lib/ and cmd/ (comments and string literals removed first, so the
 # words may still be used in prose and messages):
 #   - rename, renameat, renameat2, SYS_rename*, fsync, fdatasync, syncfs,
-#     sync_file_range, F_FULLFSYNC: only in lib/durable.c and lib/compat.c;
+#     sync_file_range, F_FULLFSYNC: only in lib/store/durable.c and lib/base/compat.c;
 #   - O_TRUNC, and fopen/freopen for writing ("w", "a", "r+"): nowhere
 #     (Baileys' bug: truncate-and-write onto the final name);
-#   - truncate/ftruncate: only in lib/lock.c (the lock file holds the
+#   - truncate/ftruncate: only in lib/store/lock.c (the lock file holds the
 #     holder's pid, not auth data).
 # The scanner is first shown to find each pattern in a planted file, so a
 # broken pattern cannot pass silently.
@@ -55,7 +55,7 @@ is "$(scan "$TRUNC" "$T/planted.c" | wc -l | tr -d ' ')" 2 "the scanner finds O_
 is "$(scan_fopen "$T/planted.c" | wc -l | tr -d ' ')" 1 "the scanner finds fopen for writing"
 
 cd "$WA_TOP" || exit 1
-files=$(ls lib/*.c lib/*.h cmd/*.c cmd/*.h 2> /dev/null)
+files=$(ls lib/*/*.c lib/*/*.h cmd/*.c cmd/*.h 2> /dev/null)
 diag "scanning $(echo "$files" | wc -l | tr -d ' ') files in lib/ and cmd/"
 # shellcheck disable=SC2086
 code $files > "$T/code"
@@ -63,13 +63,13 @@ code $files > "$T/code"
 prep $files > "$T/prep"
 is "$(cut -d: -f1 "$T/code" | sort -u | wc -l | tr -d ' ')" "$(echo "$files" | wc -l | tr -d ' ')" "every file was read"
 
-is "$(grep -E "$SYNC" "$T/code" | grep -v -e '^lib/durable\.c:' -e '^lib/compat\.c:')" "" \
-    "no rename or fsync outside lib/durable.c and lib/compat.c"
+is "$(grep -E "$SYNC" "$T/code" | grep -v -e '^lib/store/durable\.c:' -e '^lib/base/compat\.c:')" "" \
+    "no rename or fsync outside lib/store/durable.c and lib/base/compat.c"
 is "$(grep -E 'O_TRUNC' "$T/code")" "" "no O_TRUNC anywhere"
 is "$(grep -E '(fopen|freopen|fdopen)[[:space:]]*\([^;]*"(w|a|r\+)' "$T/prep")" "" "no fopen for writing anywhere"
-is "$(grep -E "$TRUNC" "$T/code" | grep -v '^lib/lock\.c:')" "" "no truncate outside lib/lock.c"
+is "$(grep -E "$TRUNC" "$T/code" | grep -v '^lib/store/lock\.c:')" "" "no truncate outside lib/store/lock.c"
 
 # and durable.c does hold the calls (the rule is not vacuous)
-like "$(grep -E "$SYNC" "$T/code" | grep '^lib/durable\.c:')" "renameat" "lib/durable.c renames"
-like "$(grep -E "$SYNC" "$T/code" | grep '^lib/compat\.c:')" "fsync" "lib/compat.c fsyncs"
+like "$(grep -E "$SYNC" "$T/code" | grep '^lib/store/durable\.c:')" "renameat" "lib/store/durable.c renames"
+like "$(grep -E "$SYNC" "$T/code" | grep '^lib/base/compat\.c:')" "fsync" "lib/base/compat.c fsyncs"
 done_testing

@@ -2,7 +2,7 @@
 # 1700-scripts: what scripts/ ships for running wa-run and recovering a
 # folder.
 #   - wa-run@.service passes systemd-analyze verify without a warning,
-#     does not restart on exactly the exit codes of lib/exitcode.h that a
+#     does not restart on exactly the exit codes of cmd/exitcode.h that a
 #     restart cannot change (and does on 12), and is hardened;
 #   - com.wa.run.plist is a well-formed plist whose sh wrapper maps those
 #     codes to "no restart", passes the rest on, and forwards SIGTERM;
@@ -17,7 +17,7 @@
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 S=$WA_TOP/scripts
-code_of() { sed -n "s/^[[:space:]]*$1 = \([0-9]*\),.*/\1/p" "$WA_TOP/lib/exitcode.h"; }
+code_of() { sed -n "s/^[[:space:]]*$1 = \([0-9]*\),.*/\1/p" "$WA_TOP/cmd/exitcode.h"; }
 LOGGED_OUT=$(code_of WA_EXIT_LOGGED_OUT)
 REPLACED=$(code_of WA_EXIT_REPLACED)
 RETRIES=$(code_of WA_EXIT_RETRIES)
@@ -25,7 +25,7 @@ OUTDATED=$(code_of WA_EXIT_OUTDATED)
 BANNED=$(code_of WA_EXIT_BANNED)
 REFUSED=$(code_of WA_EXIT_REFUSED)
 [ -n "$LOGGED_OUT" ] && [ -n "$REPLACED" ] && [ -n "$RETRIES" ] && [ -n "$OUTDATED" ] &&
-    [ -n "$BANNED" ] && [ -n "$REFUSED" ] || { echo "Bail out! exit codes not found in lib/exitcode.h"; exit 1; }
+    [ -n "$BANNED" ] && [ -n "$REFUSED" ] || { echo "Bail out! exit codes not found in cmd/exitcode.h"; exit 1; }
 NORESTART="$LOGGED_OUT $REPLACED $OUTDATED $BANNED $REFUSED $(code_of WA_EXIT_USAGE) $(code_of WA_EXIT_DATAERR) $(code_of WA_EXIT_NOINPUT) $(code_of WA_EXIT_NOPERM)"
 
 # ---- systemd ----------------------------------------------------------------

@@ -37,13 +37,13 @@
 #include <signal/curve.h>
 #include <signal/signal_protocol.h>
 
-#include "bufjson.h"
-#include "clientpayload.h"
-#include "conn.h"
-#include "err.h"
-#include "file.h"
-#include "node.h"
-#include "noise.h"
+#include "base/bufjson.h"
+#include "wire/clientpayload.h"
+#include "wire/conn.h"
+#include "base/err.h"
+#include "base/file.h"
+#include "wire/node.h"
+#include "wire/noise.h"
 
 #define USAGE "wa-demo-connect [--debug] [-d dir] [--presence] [--wait-tag tag] " \
 	"[--ping-after-tag] [--stay ms] [--timeout ms] [--connect-timeout ms] " \
@@ -259,7 +259,7 @@ fresh_registration(struct wa_keypair *noise, struct wa_registration *reg)
 	unsigned char msg[33];
 	uint16_t rid;
 
-	if (wa_noise_keypair(noise) < 0 || wa_noise_keypair(&ident) < 0 || wa_noise_keypair(&spk) < 0)
+	if (wa_curve_keypair(noise) < 0 || wa_curve_keypair(&ident) < 0 || wa_curve_keypair(&spk) < 0)
 		return -1;
 	memset(reg, 0, sizeof(*reg));
 	RAND_bytes((unsigned char *)&rid, sizeof(rid));
@@ -271,8 +271,8 @@ fresh_registration(struct wa_keypair *noise, struct wa_registration *reg)
 	memcpy(msg + 1, spk.pub, 32);
 	if (xeddsa_sign(reg->signed_prekey_sig, ident.priv, msg, sizeof(msg)) < 0)
 		return -1;
-	wa_noise_keypair_wipe(&ident);
-	wa_noise_keypair_wipe(&spk);
+	wa_curve_keypair_wipe(&ident);
+	wa_curve_keypair_wipe(&spk);
 	return 0;
 }
 
@@ -455,7 +455,7 @@ main(int argc, char **argv)
 	o.on_close = on_close;
 	o.arg = &st;
 	rc = wa_conn_open(&c, &o, &noise, payload, plen, &why);
-	wa_noise_keypair_wipe(&noise);
+	wa_curve_keypair_wipe(&noise);
 	free(payload);
 	if (rc < 0) {
 		fprintf(stderr, "wa-demo-connect: %s\n", why.text);

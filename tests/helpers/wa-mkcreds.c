@@ -16,9 +16,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "credsgen.h"
-#include "fname.h"
+#include "store/authdir.h"
+#include "crypto/credsgen.h"
+#include "store/fname.h"
 
 static int
 put_json(struct wa_authdir *ad, const char *name, const json_t *j)

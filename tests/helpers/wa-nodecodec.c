@@ -21,9 +21,9 @@
 
 #include <jansson.h>
 
-#include "binary.h"
-#include "jid.h"
-#include "node.h"
+#include "wire/binary.h"
+#include "wire/jid.h"
+#include "wire/node.h"
 
 #define USAGE "usage: wa-nodecodec decode | decode-frame | encode | format [-i] | jid"
 

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "qr.h"
+#include "ops/qr.h"
 
 static int
 usage(void)

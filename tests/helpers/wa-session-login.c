@@ -21,8 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "authdir.h"
-#include "session.h"
+#include "store/authdir.h"
+#include "session/session.h"
 
 struct st {
 	int verbose;

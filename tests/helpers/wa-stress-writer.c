@@ -53,9 +53,9 @@
 
 #include <openssl/evp.h>
 
-#include "authdir.h"
-#include "compat.h"
-#include "err.h"
+#include "store/authdir.h"
+#include "base/compat.h"
+#include "base/err.h"
 #include "exitcode.h"
 
 #define PROG "wa-stress-writer"

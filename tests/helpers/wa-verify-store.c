@@ -42,11 +42,11 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 
-#include "durable.h"
-#include "err.h"
-#include "file.h"
-#include "fname.h"
-#include "names.h"
+#include "store/durable.h"
+#include "base/err.h"
+#include "base/file.h"
+#include "store/fname.h"
+#include "store/names.h"
 
 #define PROG "wa-verify-store"
 

@@ -8,13 +8,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "bufjson.h"
-#include "creds.h"
-#include "file.h"
-#include "fname.h"
-#include "lock.h"
-#include "names.h"
+#include "store/authdir.h"
+#include "base/bufjson.h"
+#include "store/creds.h"
+#include "base/file.h"
+#include "store/fname.h"
+#include "store/lock.h"
+#include "store/names.h"
 #include "tap.h"
 
 static void

@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "backoff.h"
-#include "err.h"
+#include "base/backoff.h"
+#include "base/err.h"
 #include "tap.h"
 
 static long

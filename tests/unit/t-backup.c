@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backup.h"
-#include "durable.h"
-#include "names.h"
+#include "ops/backup.h"
+#include "store/durable.h"
+#include "store/names.h"
 #include "tap.h"
 
 static void

@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "certchain.h"
-#include "err.h"
+#include "wire/certchain.h"
+#include "base/err.h"
 #include "tap.h"
 #include "cert-vectors.h"
 #include "noise-vectors.h"

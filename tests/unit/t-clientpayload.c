@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "clientpayload.h"
-#include "err.h"
+#include "wire/clientpayload.h"
+#include "base/err.h"
 #include "tap.h"
 #include "payload-vectors.h"
 

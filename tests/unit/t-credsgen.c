@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "bufjson.h"
-#include "creds.h"
-#include "credsgen.h"
-#include "curve.h"
+#include "base/bufjson.h"
+#include "store/creds.h"
+#include "crypto/credsgen.h"
+#include "crypto/curve.h"
 #include "tap.h"
 
 #include "pair-vectors.h"

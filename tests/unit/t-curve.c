@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "curve.h"
-#include "signalctx.h"
+#include "crypto/curve.h"
+#include "crypto/signalctx.h"
 #include "tap.h"
 
 #include "pair-vectors.h"

@@ -8,10 +8,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "disconnect.h"
-#include "err.h"
+#include "session/disconnect.h"
+#include "base/err.h"
 #include "exitcode.h"
 #include "tap.h"
+#include "tool.h"
 
 #define NOW 1800000000LL
 
@@ -45,11 +46,11 @@ check(const char *what, const struct wa_dc_input *in, enum wa_dc_class k, enum w
 {
 	struct wa_dc d = run(in);
 
-	if (!ok(d.klass == k && d.action == a && d.exit_code == exit_code && d.code == code &&
+	if (!ok(d.klass == k && d.action == a && tool_exit_for_dc(&d) == exit_code && d.code == code &&
 	    (!reason_part || strstr(d.reason, reason_part)), "%s: %s, %s, exit %d, code %d", what,
 	    wa_dc_class_name(k), wa_dc_action_name(a), exit_code, code))
 		printf("#   got %s, %s, exit %d, code %d, reason '%s'\n", wa_dc_class_name(d.klass),
-		    wa_dc_action_name(d.action), d.exit_code, d.code, d.reason);
+		    wa_dc_action_name(d.action), tool_exit_for_dc(&d), d.code, d.reason);
 }
 
 static void
@@ -170,7 +171,7 @@ main(void)
 	in.expire = 3600;
 	d = run(&in);
 	ok(d.klass == WA_DC_BANNED && d.action == WA_DC_WAIT_UNTIL && d.until == NOW + 3600 &&
-	    d.ban_code == 101 && d.code == 402 && d.exit_code == 0, "402 expire=3600: wait until now+3600");
+	    d.ban_code == 101 && d.code == 402 && tool_exit_for_dc(&d) == 0, "402 expire=3600: wait until now+3600");
 	ok(strstr(d.reason, "ban code 101, waiting 3600 s") != NULL, "  reason '%s'", d.reason);
 	in.expire = NOW + 7200;
 	d = run(&in);
@@ -180,20 +181,20 @@ main(void)
 	ok(d.action == WA_DC_WAIT_UNTIL && d.until == NOW + 60, "402 expire=0: still waits 60 s (no tight loop)");
 	in.expire = WA_DC_BAN_MAX_WAIT + 1;
 	d = run(&in);
-	ok(d.klass == WA_DC_BANNED && d.action == WA_DC_EXIT && d.exit_code == WA_EXIT_BANNED,
+	ok(d.klass == WA_DC_BANNED && d.action == WA_DC_EXIT && tool_exit_for_dc(&d) == WA_EXIT_BANNED,
 	    "402 longer than the default max wait: exit %d", WA_EXIT_BANNED);
 	ok(strstr(d.reason, "longer than") != NULL, "  reason '%s'", d.reason);
 	in.expire = 3600;
 	in.max_ban_wait = 600;
 	d = run(&in);
-	ok(d.action == WA_DC_EXIT && d.exit_code == WA_EXIT_BANNED, "402 one hour, max_ban_wait 10 min: exit");
+	ok(d.action == WA_DC_EXIT && tool_exit_for_dc(&d) == WA_EXIT_BANNED, "402 one hour, max_ban_wait 10 min: exit");
 	in.max_ban_wait = -1;
 	d = run(&in);
-	ok(d.action == WA_DC_EXIT && d.exit_code == WA_EXIT_BANNED, "402, max_ban_wait < 0 (never wait): exit");
+	ok(d.action == WA_DC_EXIT && tool_exit_for_dc(&d) == WA_EXIT_BANNED, "402, max_ban_wait < 0 (never wait): exit");
 	in.max_ban_wait = 0;
 	in.expire = -1;
 	d = run(&in);
-	ok(d.action == WA_DC_EXIT && d.exit_code == WA_EXIT_BANNED && strstr(d.reason, "no expiry"),
+	ok(d.action == WA_DC_EXIT && tool_exit_for_dc(&d) == WA_EXIT_BANNED && strstr(d.reason, "no expiry"),
 	    "402 without expire: exit %d", WA_EXIT_BANNED);
 
 	/* other endings (§10.4) */

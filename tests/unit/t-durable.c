@@ -19,10 +19,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "durable.h"
-#include "err.h"
-#include "file.h"
+#include "store/authdir.h"
+#include "store/durable.h"
+#include "base/err.h"
+#include "base/file.h"
 #include "tap.h"
 
 /* --- interposers ---------------------------------------------------- */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "event.h"
+#include "ops/event.h"
 #include "tap.h"
 
 #define TS 1795256100123LL

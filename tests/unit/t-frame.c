@@ -6,8 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "err.h"
-#include "frame.h"
+#include "base/err.h"
+#include "wire/frame.h"
 #include "tap.h"
 
 /* What the callback saw: every frame appended, with its length. */

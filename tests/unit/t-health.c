@@ -15,11 +15,11 @@
 
 #include <jansson.h>
 
-#include "authdir.h"
-#include "health.h"
-#include "names.h"
-#include "prune.h"
-#include "quarantine.h"
+#include "store/authdir.h"
+#include "ops/health.h"
+#include "store/names.h"
+#include "ops/prune.h"
+#include "store/quarantine.h"
 #include "tap.h"
 
 static char top[256];

@@ -5,9 +5,9 @@
 
 #include "tap.h"
 
-#include "err.h"
-#include "fname.h"
-#include "jid.h"
+#include "base/err.h"
+#include "store/fname.h"
+#include "wire/jid.h"
 
 static char buf[512];
 

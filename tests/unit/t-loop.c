@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "loop.h"
+#include "base/loop.h"
 #include "tap.h"
 
 struct rec {

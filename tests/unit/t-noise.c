@@ -10,10 +10,10 @@
 
 #include <openssl/rand.h>
 
-#include "err.h"
-#include "frame.h"
+#include "base/err.h"
+#include "wire/frame.h"
 #include "handshake.pb-c.h"
-#include "noise.h"
+#include "wire/noise.h"
 #include "noise-vectors.h"
 #include "tap.h"
 
@@ -33,7 +33,7 @@ static void
 load(struct wa_keypair *kp, const unsigned char *priv)
 {
 	memcpy(kp->priv, priv, 32);
-	if (wa_noise_keypair_from_private(kp) < 0)
+	if (wa_curve_keypair_from_private(kp) < 0)
 		abort();
 }
 
@@ -48,16 +48,16 @@ test_keys(void)
 	    "protocol name: 28 characters and four NUL bytes");
 	load(&kp, nv_client_static_priv);
 	ok(memcmp(kp.pub, nv_client_static_pub, 32) == 0, "public key from private matches Node's");
-	is_int(wa_noise_keypair(&kp), 0, "fresh key pair");
+	is_int(wa_curve_keypair(&kp), 0, "fresh key pair");
 	ok((kp.priv[0] & 7) == 0 && (kp.priv[31] & 0x80) == 0 && (kp.priv[31] & 0x40),
 	    "private key is clamped");
-	is_int(wa_noise_keypair(&kp2), 0, "another");
-	ok(wa_noise_dh(a, kp.priv, kp2.pub) == 0 && wa_noise_dh(b, kp2.priv, kp.pub) == 0 &&
+	is_int(wa_curve_keypair(&kp2), 0, "another");
+	ok(wa_curve_dh(a, kp.priv, kp2.pub) == 0 && wa_curve_dh(b, kp2.priv, kp.pub) == 0 &&
 	    memcmp(a, b, 32) == 0, "DH agrees both ways");
 	memset(b, 0, 32);
-	is_int(wa_noise_dh(a, kp.priv, b), WA_EVERIFY, "DH with the zero point (low order) refused");
+	is_int(wa_curve_dh(a, kp.priv, b), WA_EVERIFY, "DH with the zero point (low order) refused");
 	ok(zero(a, 32), "and leaves no output");
-	wa_noise_keypair_wipe(&kp);
+	wa_curve_keypair_wipe(&kp);
 	ok(zero(&kp, sizeof(kp)), "wipe clears the key pair");
 }
 
@@ -259,7 +259,7 @@ respond(const unsigned char *hello, size_t hlen, const struct wa_keypair *ss,
 		return -1;
 	memcpy(re, m->clienthello->ephemeral.data, 32);
 	wa__handshake_message__free_unpacked(m, NULL);
-	wa_noise_keypair(se);
+	wa_curve_keypair(se);
 	wa_noise_hs_init(hs, "WA\x06\x03", 4);
 	wa_noise_hs_mix_hash(hs, re, 32);
 	wa_noise_hs_mix_hash(hs, se->pub, 32);
@@ -301,8 +301,8 @@ test_selfplay(void)
 
 		RAND_bytes(certin, sizeof(certin));
 		RAND_bytes(payload, sizeof(payload));
-		wa_noise_keypair(&cs);
-		wa_noise_keypair(&ss);
+		wa_curve_keypair(&cs);
+		wa_curve_keypair(&ss);
 		if (wa_noise_client_start(&c, &cs, NULL, &hello, &hlen) < 0 ||
 		    respond(hello, hlen, &ss, certin, certlen, &sh, &shlen, &hs, &se, re) < 0) {
 			bad++;

@@ -29,10 +29,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "event.h"
-#include "loop.h"
-#include "notify.h"
+#include "store/authdir.h"
+#include "ops/event.h"
+#include "base/loop.h"
+#include "ops/notify.h"
 #include "tap.h"
 
 static char top[256];

@@ -17,9 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "loop.h"
-#include "outq.h"
+#include "base/err.h"
+#include "base/loop.h"
+#include "base/outq.h"
 #include "tap.h"
 
 static double

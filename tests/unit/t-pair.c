@@ -16,10 +16,10 @@
 #include <string.h>
 
 #include "adv.pb-c.h"
-#include "bufjson.h"
-#include "creds.h"
-#include "curve.h"
-#include "pair.h"
+#include "base/bufjson.h"
+#include "store/creds.h"
+#include "crypto/curve.h"
+#include "crypto/pair.h"
 #include "tap.h"
 
 #include "pair-vectors.h"

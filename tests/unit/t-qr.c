@@ -9,7 +9,7 @@
 
 #include <qrencode.h>
 
-#include "qr.h"
+#include "ops/qr.h"
 #include "tap.h"
 
 #include "pair-vectors.h"

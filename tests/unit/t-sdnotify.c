@@ -13,8 +13,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "err.h"
-#include "sdnotify.h"
+#include "base/err.h"
+#include "ops/sdnotify.h"
 #include "tap.h"
 
 static int

@@ -13,12 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "authdir.h"
-#include "credsgen.h"
-#include "durable.h"
-#include "file.h"
-#include "pairing.h"
-#include "session.h"
+#include "store/authdir.h"
+#include "crypto/credsgen.h"
+#include "store/durable.h"
+#include "base/file.h"
+#include "session/pairing.h"
+#include "session/session.h"
 #include "tap.h"
 
 static void

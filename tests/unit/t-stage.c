@@ -10,13 +10,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "disconnect.h"
-#include "durable.h"
-#include "err.h"
+#include "session/disconnect.h"
+#include "store/durable.h"
+#include "base/err.h"
 #include "exitcode.h"
-#include "session.h"
-#include "stage.h"
+#include "session/session.h"
+#include "store/stage.h"
 #include "tap.h"
+#include "tool.h"
 
 static void
 touch(int dirfd, const char *name)
@@ -122,10 +123,10 @@ test_end_dc(void)
 		e = end(t[i].kind, t[i].code, t[i].child, t[i].type);
 		classify(&dc, &e);
 		ok(dc.klass == t[i].klass && dc.action == t[i].action && dc.code == t[i].dccode &&
-		    dc.exit_code == t[i].exit_code, "%s code %d %s %s -> %s %s %d (exit %d): got %s %s %d (%d)",
+		    tool_exit_for_dc(&dc) == t[i].exit_code, "%s code %d %s %s -> %s %s %d (exit %d): got %s %s %d (%d)",
 		    wa_session_end_name(&e), t[i].code, t[i].child ? t[i].child : "", t[i].type ? t[i].type : "",
 		    wa_dc_class_name(t[i].klass), wa_dc_action_name(t[i].action), t[i].dccode, t[i].exit_code,
-		    wa_dc_class_name(dc.klass), wa_dc_action_name(dc.action), dc.code, dc.exit_code);
+		    wa_dc_class_name(dc.klass), wa_dc_action_name(dc.action), dc.code, tool_exit_for_dc(&dc));
 	}
 
 	/* storage: exit 74, the end's text in the reason */
@@ -133,7 +134,7 @@ test_end_dc(void)
 	e.rc = WA_ESYS;
 	snprintf(e.text, sizeof e.text, "'auth/creds.json': Operation not permitted");
 	classify(&dc, &e);
-	ok(dc.klass == WA_DC_LOCALFAIL && dc.exit_code == WA_EXIT_IOERR, "storage -> local, exit 74");
+	ok(dc.klass == WA_DC_LOCALFAIL && tool_exit_for_dc(&dc) == WA_EXIT_IOERR, "storage -> local, exit 74");
 	ok(strstr(dc.reason, "creds.json") != NULL, "storage: the reason names the file (%s)", dc.reason);
 
 	/* a ban: code and expiry carried, -1 ban code read as none */
@@ -148,7 +149,7 @@ test_end_dc(void)
 	wa_session_end_dc(&in, &e);
 	ok(in.ban_code == 0 && in.expire == -1, "absent ban code and expiry: 0 and -1");
 	classify(&dc, &e);
-	ok(dc.action == WA_DC_EXIT && dc.exit_code == WA_EXIT_BANNED, "402 without expiry -> exit 14");
+	ok(dc.action == WA_DC_EXIT && tool_exit_for_dc(&dc) == WA_EXIT_BANNED, "402 without expiry -> exit 14");
 
 	/* authenticated and verified are passed on */
 	e = end(WA_SESSION_END_NETWORK, 0, NULL, NULL);

@@ -17,12 +17,12 @@
 
 #include <jansson.h>
 
-#include "authdir.h"
-#include "durable.h"
-#include "event.h"
-#include "health.h"
-#include "names.h"
-#include "status.h"
+#include "store/authdir.h"
+#include "store/durable.h"
+#include "ops/event.h"
+#include "ops/health.h"
+#include "store/names.h"
+#include "ops/status.h"
 #include "tap.h"
 
 static char top[256];

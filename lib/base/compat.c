@@ -1,0 +1,91 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/random.h>
+#include <sys/syscall.h>
+#include <linux/fs.h>
+#endif
+
+#include "base/compat.h"
+
+int
+wa_compat_fsync(int fd)
+{
+#ifdef F_FULLFSYNC
+	if (fcntl(fd, F_FULLFSYNC) == 0)
+		return 0;
+	/* not every filesystem supports it; fall back to fsync */
+#endif
+	return fsync(fd);
+}
+
+int
+wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname)
+{
+#if defined(__linux__) && defined(SYS_renameat2) && defined(RENAME_EXCHANGE)
+	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, RENAME_EXCHANGE);
+#else
+	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
+wa_compat_proc_start(pid_t pid, unsigned long long *out)
+{
+#ifdef __linux__
+	char path[64], buf[1024], *p;
+	int fd, i;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	/* field 2 is "(comm)" and may hold spaces: skip past the last ')' */
+	if (!(p = strrchr(buf, ')')))
+		return -1;
+	p++;
+	/* fields 3.. follow; starttime is field 22 */
+	for (i = 3; i < 22 && p; i++)
+		p = strchr(p + 1, ' ');
+	if (!p)
+		return -1;
+	*out = strtoull(p + 1, NULL, 10);
+	return 0;
+#else
+	(void)pid; (void)out;
+	return -1;
+#endif
+}
+
+int
+wa_compat_random(void *buf, size_t len)
+{
+#ifdef __linux__
+	unsigned char *p = buf;
+	while (len > 0) {
+		ssize_t n = getrandom(p, len, 0);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+#else
+	arc4random_buf(buf, len);
+	return 0;
+#endif
+}

@@ -1,0 +1,1173 @@
+/*
+ * health.c - the checks behind wa-check (see health.h for the contract).
+ *
+ * One pass over the folder listing (wa_scan_dir: readdir + fstatat, no
+ * open), then every JSON file is read once into one reused buffer and run
+ * through wa_json_check, a syntax-only validator with no allocation: on a
+ * 10,000-file folder that is what keeps the check well under 200 ms
+ * (building a jansson tree for every file took most of that budget).
+ * Only creds.json and the status file are decoded with jansson.
+ *
+ * Nothing here writes, renames, locks or follows a symbolic link: the
+ * folder is opened with O_NOFOLLOW|O_DIRECTORY, files with O_NOFOLLOW and
+ * checked to be regular files after opening.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "store/creds.h"
+#include "store/durable.h"
+#include "base/file.h"
+#include "ops/health.h"
+#include "store/names.h"
+#include "store/scan.h"
+
+#define RECENT_SECS 2      /* a file modified this recently may be mid-write */
+#define RETRY_ROUNDS 3
+#define RETRY_PAUSE_MS 100
+
+const char *
+wa_sev_name(enum wa_sev s)
+{
+	switch (s) {
+	case WA_SEV_OK: return "ok";
+	case WA_SEV_WARNING: return "warning";
+	case WA_SEV_CRITICAL: return "critical";
+	case WA_SEV_UNKNOWN: return "unknown";
+	}
+	return "unknown";
+}
+
+static int
+rank(enum wa_sev s)
+{
+	switch (s) {
+	case WA_SEV_OK: return 0;
+	case WA_SEV_WARNING: return 1;
+	case WA_SEV_UNKNOWN: return 2;
+	case WA_SEV_CRITICAL: return 3;
+	}
+	return 2;
+}
+
+int
+wa_sev_worse(enum wa_sev a, enum wa_sev b)
+{
+	return rank(a) > rank(b);
+}
+
+/* ---- the JSON validator ------------------------------------------------ */
+
+static const unsigned char *
+ws(const unsigned char *p, const unsigned char *e)
+{
+	while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))
+		p++;
+	return p;
+}
+
+static int
+hexdig(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* One UTF-8 sequence starting at *pp (a byte >= 0x80); advances *pp. */
+static int
+utf8(const unsigned char **pp, const unsigned char *e)
+{
+	const unsigned char *p = *pp;
+	unsigned char c = *p, lo = 0x80, hi = 0xbf;
+	int n, i;
+
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 1;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 2;
+		if (c == 0xe0)
+			lo = 0xa0;          /* overlong */
+		else if (c == 0xed)
+			hi = 0x9f;          /* UTF-16 surrogates */
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 3;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;          /* above U+10FFFF */
+	} else
+		return -1;
+	for (i = 1; i <= n; i++) {
+		if (p + i >= e)
+			return -2;
+		if (p[i] < lo || p[i] > hi)
+			return -1;
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*pp = p + n + 1;
+	return 0;
+}
+
+#define FAIL(at, text) do { if (pos) *pos = (size_t)((at) - b); if (reason) *reason = (text); return WA_ECORRUPT; } while (0)
+#define EOI "unexpected end of input"
+
+/* Scan a string body from just after its opening quote to just after the
+ * closing one (*pp moves there).  -1 with *at and *why on an error. */
+static int
+scan_string(const unsigned char **pp, const unsigned char *e, const unsigned char **at, const char **why)
+{
+	const unsigned char *p = *pp, *q;
+	int i, r;
+
+#define SFAIL(where, text) do { *at = (where); *why = (text); return -1; } while (0)
+	for (;;) {
+		if (p == e)
+			SFAIL(p, EOI);
+		if (*p == '"') {
+			*pp = p + 1;
+			return 0;
+		}
+		if (*p < 0x20)
+			SFAIL(p, "control character in a string");
+		if (*p == '\\') {
+			if (++p == e)
+				SFAIL(p, EOI);
+			if (*p == 'u') {
+				for (i = 1; i <= 4; i++) {
+					if (p + i >= e)
+						SFAIL(e, EOI);
+					if (!hexdig(p[i]))
+						SFAIL(p + i, "invalid \\u escape");
+				}
+				p += 5;
+			} else if (strchr("\"\\/bfnrt", *p) && *p) {
+				p++;
+			} else {
+				SFAIL(p, "invalid escape");
+			}
+			continue;
+		}
+		if (*p >= 0x80) {
+			q = p;
+			if ((r = utf8(&p, e)) < 0)
+				SFAIL(q, r == -2 ? EOI : "invalid UTF-8");
+			continue;
+		}
+		p++;
+	}
+#undef SFAIL
+}
+
+int
+wa_json_check(const char *buf, size_t len, size_t *pos, const char **reason)
+{
+	const unsigned char *b = (const unsigned char *)buf, *p = b, *e = b + len;
+	unsigned char stack[WA_JSON_MAX_DEPTH];
+	size_t depth = 0;
+	const unsigned char *at;
+	const char *why;
+
+	p = ws(p, e);
+	if (p == e)
+		FAIL(p, len ? "only white space" : "empty file");
+value:
+	p = ws(p, e);
+	if (p == e)
+		FAIL(p, EOI);
+	switch (*p) {
+	case '{':
+	case '[':
+		if (depth == WA_JSON_MAX_DEPTH)
+			FAIL(p, "nested too deeply");
+		stack[depth++] = *p;
+		p = ws(p + 1, e);
+		if (p < e && *p == (stack[depth - 1] == '{' ? '}' : ']')) {
+			p++;
+			depth--;
+			goto after;
+		}
+		if (stack[depth - 1] == '[')
+			goto value;
+		goto key;
+	case '"':
+		goto string;
+	case 't':
+		if (e - p >= 4 && memcmp(p, "true", 4) == 0) { p += 4; goto after; }
+		goto literal;
+	case 'f':
+		if (e - p >= 5 && memcmp(p, "false", 5) == 0) { p += 5; goto after; }
+		goto literal;
+	case 'n':
+		if (e - p >= 4 && memcmp(p, "null", 4) == 0) { p += 4; goto after; }
+		goto literal;
+	default:
+		if (*p == '-' || (*p >= '0' && *p <= '9'))
+			goto number;
+		FAIL(p, "unexpected character");
+	}
+literal:
+	{
+		const char *w = *p == 't' ? "true" : *p == 'f' ? "false" : "null";
+		size_t i;
+		for (i = 0; w[i] && p + i < e; i++)
+			if (p[i] != (unsigned char)w[i])
+				FAIL(p + i, "invalid literal");
+		FAIL(e, EOI);
+	}
+number:
+	if (*p == '-' && ++p == e)
+		FAIL(p, EOI);
+	if (*p == '0')
+		p++;
+	else if (*p >= '1' && *p <= '9')
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	else
+		FAIL(p, "invalid number");
+	if (p < e && *p == '.') {
+		if (++p == e)
+			FAIL(p, EOI);
+		if (*p < '0' || *p > '9')
+			FAIL(p, "invalid number");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	if (p < e && (*p == 'e' || *p == 'E')) {
+		if (++p < e && (*p == '+' || *p == '-'))
+			p++;
+		if (p == e)
+			FAIL(p, EOI);
+		if (*p < '0' || *p > '9')
+			FAIL(p, "invalid number");
+		while (p < e && *p >= '0' && *p <= '9')
+			p++;
+	}
+	/* a truncated number ("12" of "123") is caught by the depth check in
+	 * after: only a top-level number can end the input */
+	goto after;
+string:
+	p++;
+	if (scan_string(&p, e, &at, &why) < 0)
+		FAIL(at, why);
+	goto after;
+key:
+	p = ws(p, e);
+	if (p == e)
+		FAIL(p, EOI);
+	if (*p != '"')
+		FAIL(p, "expected a string key");
+	p++;
+	if (scan_string(&p, e, &at, &why) < 0)
+		FAIL(at, why);
+	p = ws(p, e);
+	if (p == e)
+		FAIL(p, EOI);
+	if (*p != ':')
+		FAIL(p, "expected ':'");
+	p++;
+	goto value;
+after:
+	p = ws(p, e);
+	if (depth == 0) {
+		if (p != e)
+			FAIL(p, "unexpected data after the end");
+		return 0;
+	}
+	if (p == e)
+		FAIL(p, EOI);
+	if (*p == ',') {
+		p++;
+		if (stack[depth - 1] == '{')
+			goto key;
+		goto value;
+	}
+	if (*p == (stack[depth - 1] == '{' ? '}' : ']')) {
+		p++;
+		depth--;
+		goto after;
+	}
+	FAIL(p, stack[depth - 1] == '{' ? "expected ',' or '}'" : "expected ',' or ']'");
+}
+
+#undef FAIL
+
+/* ---- wa-run's status file --------------------------------------------- */
+
+int
+wa_runstatus_time(time_t *t, const json_t *v)
+{
+	if (json_is_integer(v) || json_is_real(v)) {
+		double d = json_number_value(v);
+		if (d > 1e11)
+			d /= 1000;          /* milliseconds */
+		if (d <= 0 || d > 1e11)
+			return WA_EINVAL;
+		*t = (time_t)d;
+		return 0;
+	}
+	if (json_is_string(v)) {
+		const char *s = json_string_value(v);
+		struct tm tm;
+		int y, mo, d, h, mi, sec, n = 0, oh, om;
+		time_t r;
+		memset(&tm, 0, sizeof tm);
+		if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || !n)
+			return WA_EINVAL;
+		s += n;
+		if (*s == '.')
+			for (s++; *s >= '0' && *s <= '9'; s++)
+				;
+		tm.tm_year = y - 1900;
+		tm.tm_mon = mo - 1;
+		tm.tm_mday = d;
+		tm.tm_hour = h;
+		tm.tm_min = mi;
+		tm.tm_sec = sec;
+		if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+			return WA_EINVAL;
+		r = timegm(&tm);
+		if (*s == 'Z' || *s == 'z') {
+			s++;
+		} else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2) {
+			long off = (oh * 60L + om) * 60;
+			r -= *s == '+' ? off : -off;
+			s += 6;
+		} else {
+			return WA_EINVAL;
+		}
+		if (*s)
+			return WA_EINVAL;
+		*t = r;
+		return 0;
+	}
+	return WA_EINVAL;
+}
+
+int
+wa_runstatus_final(const char *state)
+{
+	static const char *final[] = { "stopped", "exited", "logged_out", "replaced", "outdated",
+	    "refused", "retries_exhausted", "failed" };
+	size_t i;
+
+	for (i = 0; i < sizeof final / sizeof final[0]; i++)
+		if (strcmp(state, final[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+copystr(char *dst, size_t n, const json_t *v)
+{
+	size_t i;
+
+	dst[0] = 0;
+	if (!json_is_string(v))
+		return;
+	snprintf(dst, n, "%s", json_string_value(v));
+	for (i = 0; dst[i]; i++)   /* one line: no control characters */
+		if ((unsigned char)dst[i] < 0x20)
+			dst[i] = ' ';
+}
+
+int
+wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
+{
+	const json_t *v;
+
+	memset(st, 0, sizeof *st);
+	st->alive = -1;
+	st->exit_code = -1;
+	if (!json_is_object(o))
+		return 0;
+	st->present = 1;
+	copystr(st->state, sizeof st->state, json_object_get(o, "state"));
+	copystr(st->last_error, sizeof st->last_error, json_object_get(o, "last_error"));
+	copystr(st->klass, sizeof st->klass, json_object_get(o, "class"));
+	if (wa_runstatus_time(&st->since, json_object_get(o, "since")) < 0)
+		st->since = 0;
+	if (wa_runstatus_time(&st->last_inbound, json_object_get(o, "last_inbound")) < 0)
+		st->last_inbound = 0;
+	v = json_object_get(o, "pid");
+	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 0x7fffffff)
+		st->pid = (long)json_integer_value(v);
+	v = json_object_get(o, "exit_code");
+	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 256)
+		st->exit_code = (int)json_integer_value(v);
+	return 0;
+}
+
+/* ---- the check ----------------------------------------------------------- */
+
+struct ctx {
+	struct wa_health *h;
+	const struct wa_health_opts *o;
+	const char *dir;        /* the folder as given, for messages */
+	size_t cap;
+	int nomem;
+	char *buf;
+	size_t bufcap;
+	uid_t euid;
+	time_t now;
+};
+
+static void __attribute__((format(printf, 4, 5)))
+add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
+{
+	struct wa_problem *p;
+	va_list ap;
+	char msg[1024];
+
+	if (c->nomem)
+		return;
+	if (c->h->nproblems == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 16;
+		struct wa_problem *np = realloc(c->h->problems, ncap * sizeof *np);
+		if (!np) {
+			c->nomem = 1;
+			return;
+		}
+		c->h->problems = np;
+		c->cap = ncap;
+	}
+	p = &c->h->problems[c->h->nproblems];
+	p->sev = sev;
+	p->path = NULL;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (!(p->message = strdup(msg))) {
+		c->nomem = 1;
+		return;
+	}
+	if (rel) {
+		size_t len = strlen(c->dir) + strlen(rel) + 2;
+		if (!(p->path = malloc(len))) {
+			free(p->message);
+			c->nomem = 1;
+			return;
+		}
+		if (!*rel)
+			snprintf(p->path, len, "%s", c->dir);
+		else if (strcmp(c->dir, "/") == 0)
+			snprintf(p->path, len, "/%s", rel);
+		else
+			snprintf(p->path, len, "%s/%s", c->dir, rel);
+	}
+	c->h->nproblems++;
+}
+
+static void
+isotime(char *buf, size_t n, time_t t)
+{
+	struct tm tm;
+
+	if (!t || !gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "?");
+}
+
+/* 45s, 1m30s, 5m, 1h30m, 2d3h: the two largest units, zeros left out */
+static void
+duration(char *buf, size_t n, long s)
+{
+	static const struct { long secs; char unit; } u[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	size_t i;
+
+	for (i = 0; i < 3 && s < u[i].secs; i++)
+		;
+	if (i < 3 && s % u[i].secs / u[i + 1].secs)
+		snprintf(buf, n, "%ld%c%ld%c", s / u[i].secs, u[i].unit, s % u[i].secs / u[i + 1].secs, u[i + 1].unit);
+	else
+		snprintf(buf, n, "%ld%c", s / u[i].secs, u[i].unit);
+}
+
+/*
+ * Read dirfd/name into c->buf (NUL-terminated).  0; WA_ENOTFOUND;
+ * WA_EUNSAFE (a symbolic link or not a regular file); WA_ETOOBIG;
+ * WA_ESYS with errno; WA_ENOMEM.  *st is the opened file's stat.
+ */
+static int
+slurp(struct ctx *c, int dirfd, const char *name, size_t *len, struct stat *st)
+{
+	size_t got = 0;
+	int fd, rc = 0;
+
+	*len = 0;
+	fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? WA_ENOTFOUND : errno == ELOOP ? WA_EUNSAFE : WA_ESYS;
+	if (fstat(fd, st) < 0) {
+		rc = WA_ESYS;
+		goto out;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		rc = WA_EUNSAFE;
+		goto out;
+	}
+	for (;;) {
+		ssize_t n;
+		if (got + 1 >= c->bufcap) {
+			size_t ncap = c->bufcap ? c->bufcap * 2 : 65536;
+			char *nb;
+			if ((unsigned long long)st->st_size + 2 > ncap)
+				ncap = (size_t)st->st_size + 2;
+			if (ncap > WA_FILE_MAX + 2) {
+				if (got > WA_FILE_MAX) {
+					rc = WA_ETOOBIG;
+					goto out;
+				}
+				ncap = WA_FILE_MAX + 2;
+			}
+			if (!(nb = realloc(c->buf, ncap))) {
+				rc = WA_ENOMEM;
+				goto out;
+			}
+			c->buf = nb;
+			c->bufcap = ncap;
+		}
+		n = read(fd, c->buf + got, c->bufcap - 1 - got);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			rc = WA_ESYS;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+		if (got > WA_FILE_MAX) {
+			rc = WA_ETOOBIG;
+			goto out;
+		}
+	}
+	c->buf[got] = 0;
+	*len = got;
+out:
+	{
+		int saved = errno;
+		close(fd);
+		errno = saved;
+	}
+	return rc;
+}
+
+/* Report an error from slurp for rel (file owner uid). */
+static void
+read_problem(struct ctx *c, int rc, const char *rel, uid_t owner, enum wa_sev sev)
+{
+	if (rc == WA_EUNSAFE)
+		add(c, WA_SEV_CRITICAL, rel, "not a regular file");
+	else if (rc == WA_ETOOBIG)
+		add(c, sev, rel, "over the %u byte limit for an auth file", WA_FILE_MAX);
+	else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM) && owner != c->euid)
+		add(c, WA_SEV_UNKNOWN, rel, "cannot read it as uid %ld (%s): run wa-check as the folder's owner",
+		    (long)c->euid, strerror(errno));
+	else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM))
+		add(c, WA_SEV_CRITICAL, rel, "its owner cannot read it (%s): Baileys would take it as missing",
+		    strerror(errno));
+	else if (rc == WA_ESYS)
+		add(c, WA_SEV_UNKNOWN, rel, "cannot read it: %s", strerror(errno));
+}
+
+static void
+perm_problem(struct ctx *c, const char *rel, mode_t mode)
+{
+	if (mode & 077)
+		add(c, WA_SEV_CRITICAL, rel,
+		    "mode %04o lets group or others read secret keys; fix with: chmod 600 '%s'/*.json",
+		    (unsigned)(mode & 07777), c->dir);
+}
+
+/* A JSON file that did not parse, kept until re-read. */
+struct bad {
+	const char *name;
+	enum wa_ftype type;
+	int rc;                 /* WA_ECORRUPT or a slurp error */
+	int err;                /* errno for WA_ESYS */
+	size_t pos, len;
+	const char *reason;
+	struct stat st;
+	int settled;            /* re-read, and unchanged or valid: final */
+};
+
+/* Read and validate dirfd/name.  0 valid; otherwise b is filled. */
+static int
+check_one(struct ctx *c, int dirfd, const char *name, struct bad *b)
+{
+	int rc;
+
+	b->name = name;
+	if ((rc = slurp(c, dirfd, name, &b->len, &b->st)) < 0) {
+		b->rc = rc;
+		b->err = errno;
+		return rc;
+	}
+	if (wa_json_check(c->buf, b->len, &b->pos, &b->reason) < 0) {
+		b->rc = WA_ECORRUPT;
+		return WA_ECORRUPT;
+	}
+	return 0;
+}
+
+static int
+recent(const struct ctx *c, const struct bad *b)
+{
+	return b->rc == WA_ECORRUPT && b->st.st_mtime >= c->now - RECENT_SECS;
+}
+
+static int
+same_version(const struct stat *a, const struct stat *b)
+{
+	return a->st_ino == b->st_ino && a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+static void
+pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static const char *
+parse_hint(enum wa_ftype t)
+{
+	switch (t) {
+	case WA_FT_CREDS:
+		return "Baileys would start a new identity: do not start the bot, restore it with wa-restore";
+	case WA_FT_OTHER_JSON:
+		return "not a Baileys file; wa-prune --corrupt moves it away";
+	case WA_FT_SESSION:
+		return "that contact gets Bad MAC errors: move it away with wa-prune --corrupt";
+	default:
+		return "move it away with wa-prune --corrupt";
+	}
+}
+
+static void
+bad_problem(struct ctx *c, const struct bad *b)
+{
+	enum wa_sev sev = b->type == WA_FT_OTHER_JSON ? WA_SEV_WARNING : WA_SEV_CRITICAL;
+
+	if (b->rc == WA_ENOTFOUND)
+		return;   /* removed since the listing: fine */
+	if (b->rc != WA_ECORRUPT) {
+		errno = b->err;
+		read_problem(c, b->rc, b->name, b->st.st_uid, sev);
+		return;
+	}
+	if (b->len == 0)
+		add(c, sev, b->name, "empty file (0 bytes, a torn write); %s", parse_hint(b->type));
+	else
+		add(c, sev, b->name, "not valid JSON at byte %zu of %zu: %s%s; %s", b->pos, b->len, b->reason,
+		    b->pos >= b->len ? " (truncated)" : "", parse_hint(b->type));
+}
+
+static void check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e);
+
+static void
+check_creds(struct ctx *c, int fd, const struct wa_scan *s)
+{
+	const struct wa_scan_entry *e = wa_scan_find(s, WA_CREDS);
+
+	if (!e) {
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "missing: not an auth folder, or never paired (run wa-pair); "
+		    "if it was paired, restore it with wa-restore");
+		return;
+	}
+	if (e->kind == WA_SCAN_SYMLINK)
+		return;   /* reported with every other symbolic link */
+	if (e->kind != WA_SCAN_FILE) {
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "not a regular file");
+		return;
+	}
+	/* content first: a torn creds.json is the news, its mode second */
+	check_creds_content(c, fd, e);
+	perm_problem(c, WA_CREDS, e->st.st_mode);
+}
+
+static void
+check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e)
+{
+	struct wa_creds_info info;
+	struct bad b;
+	json_error_t je;
+	json_t *j;
+	int i, rc;
+
+	memset(&b, 0, sizeof b);
+	b.type = WA_FT_CREDS;
+	b.st = e->st;
+	rc = check_one(c, fd, WA_CREDS, &b);
+	for (i = 0; rc < 0 && i < RETRY_ROUNDS && recent(c, &b); i++) {
+		struct stat old = b.st;
+		pause_ms(RETRY_PAUSE_MS);
+		if ((rc = check_one(c, fd, WA_CREDS, &b)) < 0 && same_version(&old, &b.st))
+			break;
+	}
+	if (rc == WA_ENOTFOUND) {
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "missing (removed while checking)");
+		return;
+	}
+	if (rc < 0) {
+		bad_problem(c, &b);
+		return;
+	}
+	if (!(j = json_loadb(c->buf, b.len, 0, &je))) {
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "not readable by wa at byte %d: %s; restore it with wa-restore",
+		    je.position, je.text);
+		return;
+	}
+	wa_creds_inspect(&info, j);
+	snprintf(c->h->me, sizeof c->h->me, "%s", info.me);
+	snprintf(c->h->lid, sizeof c->h->lid, "%s", info.lid);
+	snprintf(c->h->platform, sizeof c->h->platform, "%s", info.platform);
+	wa_creds_account(c->h->account, sizeof c->h->account, j);
+	json_decref(j);
+	c->h->creds_ok = info.complete;
+	c->h->paired = info.paired;
+	if (!info.complete)
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "incomplete: %s; restore it with wa-restore", info.problem);
+	else if (!info.paired)
+		add(c, WA_SEV_CRITICAL, WA_CREDS, "not paired: run wa-pair (%s)", info.problem);
+}
+
+static int
+is_tmp(const char *name)
+{
+	return strncmp(name, WA_DURABLE_TMP_PREFIX, sizeof WA_DURABLE_TMP_PREFIX - 1) == 0;
+}
+
+static void
+check_symlink(struct ctx *c, int dirfd, const char *name, const char *rel)
+{
+	char target[256];
+	ssize_t n = readlinkat(dirfd, name, target, sizeof target - 1);
+
+	if (n < 0)
+		n = 0;
+	target[n] = 0;
+	add(c, WA_SEV_CRITICAL, rel, "symbolic link to '%s': wa never follows links in the folder "
+	    "(Baileys does); put the file itself in its place", target);
+}
+
+static void
+check_stage(struct ctx *c, int wafd, int writer)
+{
+	struct wa_scan *s;
+	char rel[600];
+	size_t i;
+	int fd;
+
+	if ((fd = openat(wafd, WA_STAGE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno == ELOOP || errno == ENOTDIR)
+			add(c, WA_SEV_CRITICAL, WA_SUBDIR "/" WA_STAGE, "not a real folder (a symbolic link?)");
+		else if (errno != ENOENT)
+			add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_STAGE, "cannot open it: %s", strerror(errno));
+		return;
+	}
+	if (wa_scan_dir(&s, fd) < 0) {
+		add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_STAGE, "cannot list it: %s", strerror(errno));
+		close(fd);
+		return;
+	}
+	for (i = 0; i < s->n; i++) {
+		if (s->e[i].kind == WA_SCAN_DIR || s->e[i].kind == WA_SCAN_SUBDIR)
+			continue;
+		c->h->tmpfiles++;
+		snprintf(rel, sizeof rel, "%s/%s/%s", WA_SUBDIR, WA_STAGE, s->e[i].name);
+		if (!writer)
+			add(c, WA_SEV_WARNING, rel, "leftover temporary file from an interrupted write "
+			    "(never data); remove it with wa-prune --tmp");
+	}
+	wa_scan_free(s);
+	close(fd);
+}
+
+static void
+check_lock(struct ctx *c, int wafd)
+{
+	struct wa_lock_holder *l = &c->h->lock;
+	char when[32];
+	int rc = wa_lock_inspect(wafd, l);
+
+	if (rc == WA_ENOTFOUND)
+		return;
+	if (rc == WA_EUNSAFE) {
+		add(c, WA_SEV_CRITICAL, WA_SUBDIR "/" WA_LOCK, "not a regular file (a symbolic link?): "
+		    "no writer can lock the folder");
+		return;
+	}
+	if (rc < 0) {
+		add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_LOCK, "cannot read it: %s", strerror(errno));
+		return;
+	}
+	c->h->lock_present = 1;
+	if (l->pid > 0 && !l->alive) {
+		isotime(when, sizeof when, l->since);
+		add(c, WA_SEV_WARNING, WA_SUBDIR "/" WA_LOCK, "stale lock: pid %ld (%s) since %s is no longer "
+		    "running (it crashed or was killed); the next writer takes it over",
+		    (long)l->pid, l->prog[0] ? l->prog : "?", when);
+	}
+}
+
+/* wa-run's other states that need a person (wa-run(1)); 1 when one was
+ * reported. */
+static int
+run_state_problem(struct ctx *c, const struct wa_runstatus *r, const char *rel, const char *when)
+{
+	static const struct {
+		const char *state;
+		const char *text;
+	} tab[] = {
+		{ "outdated", "the server says this client version is outdated (405): update wa" },
+		{ "refused", "the server refused the login" },
+		{ "retries_exhausted", "it gave up reconnecting after its reconnect budget; its "
+		    "supervisor decides whether to start it again" },
+		{ "failed", "a local error stopped it (a write or fsync failed?)" },
+		{ "banned", "the account is temporarily banned (402)" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof tab / sizeof tab[0]; i++) {
+		if (strcmp(r->state, tab[i].state) != 0)
+			continue;
+		if (r->last_error[0])
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s (last error: %s)",
+			    r->state, when, tab[i].text, r->last_error);
+		else
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s", r->state, when,
+			    tab[i].text);
+		return 1;
+	}
+	return 0;
+}
+
+static void
+check_status(struct ctx *c, int wafd)
+{
+	struct wa_runstatus *r = &c->h->run;
+	const char *rel = WA_SUBDIR "/" WA_STATUS;
+	char when[32], d1[32], d2[32];
+	struct stat st;
+	json_error_t je;
+	json_t *j = NULL;
+	size_t len;
+	time_t ref;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	r->alive = -1;
+	r->exit_code = -1;
+	rc = wafd < 0 ? WA_ENOTFOUND : slurp(c, wafd, WA_STATUS, &len, &st);
+	if (rc == 0 && !(j = json_loadb(c->buf, len, 0, &je))) {
+		add(c, WA_SEV_WARNING, rel, "not valid JSON at byte %d: %s; ignored", je.position, je.text);
+	} else if (rc == 0 && !json_is_object(j)) {
+		add(c, WA_SEV_WARNING, rel, "not a JSON object; ignored");
+	} else if (rc == 0) {
+		wa_runstatus_parse(r, j);
+	} else if (rc == WA_EUNSAFE) {
+		add(c, WA_SEV_WARNING, rel, "not a regular file (a symbolic link?); ignored");
+	} else if (rc != WA_ENOTFOUND && rc != WA_ENOMEM) {
+		add(c, WA_SEV_WARNING, rel, "cannot read it: %s; ignored",
+		    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
+	}
+	json_decref(j);
+
+	if (r->present) {
+		isotime(when, sizeof when, r->since);
+		if (r->pid > 0)
+			r->alive = kill((pid_t)r->pid, 0) == 0 || errno == EPERM;
+		if (strcmp(r->state, "logged_out") == 0)
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports logged_out since %s: the phone removed "
+			    "this device; pair again with wa-pair", when);
+		else if (strcmp(r->state, "replaced") == 0)
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports replaced since %s: another client "
+			    "connected with these credentials (the same folder running twice?)", when);
+		else if (run_state_problem(c, r, rel, when))
+			;
+		else if (r->alive == 0 && !wa_runstatus_final(r->state) && r->exit_code < 0)
+			add(c, WA_SEV_WARNING, rel, "stale status: wa-run pid %ld is not running, but its "
+			    "status still says '%s' since %s (it died without updating it)",
+			    r->pid, r->state[0] ? r->state : "?", when);
+		ref = r->last_inbound ? r->last_inbound : r->since;
+		if (ref)
+			c->h->silence = c->now > ref ? (long)(c->now - ref) : 0;
+	}
+	if (c->o->max_silence < 0)
+		return;
+	duration(d2, sizeof d2, c->o->max_silence);
+	if (!r->present) {
+		if (rc == WA_ENOTFOUND)
+			add(c, WA_SEV_UNKNOWN, rel, "no status file, so silence cannot be checked "
+			    "(is wa-run running on this folder?)");
+		else
+			add(c, WA_SEV_UNKNOWN, rel, "no usable status file, so silence cannot be checked");
+		return;
+	}
+	if (c->h->silence < 0) {
+		add(c, WA_SEV_UNKNOWN, rel, "has neither last_inbound nor since, so silence cannot be checked");
+		return;
+	}
+	if (c->h->silence > c->o->max_silence) {
+		duration(d1, sizeof d1, c->h->silence);
+		if (r->last_inbound) {
+			isotime(when, sizeof when, r->last_inbound);
+			add(c, WA_SEV_CRITICAL, rel, "nothing received for %s (last inbound %s), over the "
+			    "maximum silence of %s", d1, when, d2);
+		} else {
+			add(c, WA_SEV_CRITICAL, rel, "nothing received yet, and state '%s' since %s (%s ago), "
+			    "over the maximum silence of %s", r->state[0] ? r->state : "?", when, d1, d2);
+		}
+	}
+}
+
+static void
+sort_problems(struct wa_health *h)
+{
+	/* stable: insertion sort (the list is short, or sorted already) */
+	size_t i, j;
+
+	for (i = 1; i < h->nproblems; i++) {
+		struct wa_problem p = h->problems[i];
+		for (j = i; j > 0 && rank(h->problems[j - 1].sev) < rank(p.sev); j--)
+			h->problems[j] = h->problems[j - 1];
+		h->problems[j] = p;
+	}
+}
+
+static void
+check_folder(struct ctx *c, int fd)
+{
+	struct wa_health *h = c->h;
+	struct wa_scan *s;
+	struct bad *bad = NULL;
+	size_t nbad = 0, i, t;
+	int wafd, writer, round;
+
+	if (wa_scan_dir(&s, fd) < 0) {
+		if (errno == ENOMEM)
+			c->nomem = 1;
+		else
+			add(c, WA_SEV_UNKNOWN, "", "cannot list it: %s", strerror(errno));
+		return;
+	}
+	h->scanned = 1;
+	for (t = 0; t < WA_FT_COUNT; t++) {
+		h->count[t] = s->count[t];
+		h->files += s->count[t];
+	}
+
+	wafd = openat(fd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (wafd < 0 && errno == ENOTDIR)
+		add(c, WA_SEV_WARNING, WA_SUBDIR, "not a folder: wa tools that write (wa-prune, "
+		    "wa-restore, wa-run) cannot lock this folder");
+	else if (wafd < 0 && errno != ENOENT && errno != ELOOP)
+		add(c, WA_SEV_UNKNOWN, WA_SUBDIR, "cannot open it: %s", strerror(errno));
+	if (wafd >= 0)
+		check_lock(c, wafd);
+	writer = h->lock.pid > 0 && h->lock.alive;
+
+	check_creds(c, fd, s);
+
+	if (!(bad = calloc(s->n ? s->n : 1, sizeof *bad))) {
+		c->nomem = 1;
+		goto out;
+	}
+	for (i = 0; i < s->n; i++) {
+		const struct wa_scan_entry *e = &s->e[i];
+		if (strcmp(e->name, WA_CREDS) == 0 && e->kind != WA_SCAN_SYMLINK)
+			continue;   /* check_creds did it */
+		switch (e->kind) {
+		case WA_SCAN_SUBDIR:
+			if (e->st.st_mode & 077)
+				add(c, WA_SEV_WARNING, e->name, "mode %04o lets group or others into wa's own "
+				    "folder; fix with: chmod 700 '%s/%s'", (unsigned)(e->st.st_mode & 07777),
+				    c->dir, e->name);
+			continue;
+		case WA_SCAN_DIR:
+			/* the listing types only regular files: classify the name */
+			if (wa_fname_classify(e->name, NULL, NULL) != WA_FT_OTHER)
+				add(c, WA_SEV_CRITICAL, e->name, "a folder where an auth file should be");
+			continue;
+		case WA_SCAN_SYMLINK:
+			check_symlink(c, fd, e->name, e->name);
+			continue;
+		case WA_SCAN_OTHERKIND:
+			if (wa_fname_classify(e->name, NULL, NULL) != WA_FT_OTHER)
+				add(c, WA_SEV_CRITICAL, e->name, "not a regular file (a fifo, socket or device)");
+			continue;
+		case WA_SCAN_FILE:
+			break;
+		}
+		if (is_tmp(e->name)) {
+			h->tmpfiles++;
+			if (!writer)
+				add(c, WA_SEV_WARNING, e->name, "leftover temporary file from an interrupted "
+				    "write (never data); remove it with wa-prune --tmp");
+			continue;
+		}
+		if (e->type == WA_FT_CREDS || e->type == WA_FT_OTHER)
+			continue;
+		perm_problem(c, e->name, e->st.st_mode);
+		bad[nbad].type = e->type;
+		bad[nbad].st = e->st;
+		if (check_one(c, fd, e->name, &bad[nbad]) < 0)
+			nbad++;
+		else
+			memset(&bad[nbad], 0, sizeof bad[nbad]);
+	}
+	/*
+	 * A file that failed and was modified in the last seconds may be
+	 * half-way through an in-place write (Baileys truncates, then
+	 * writes): look again after a pause.  One that did not change during
+	 * the pause stays reported; one that keeps changing gets up to
+	 * RETRY_ROUNDS looks.
+	 */
+	for (round = 0; round < RETRY_ROUNDS; round++) {
+		size_t k, pending = 0;
+		for (k = 0; k < nbad; k++)
+			pending += !bad[k].settled && recent(c, &bad[k]);
+		if (!pending)
+			break;
+		pause_ms(RETRY_PAUSE_MS);
+		for (k = 0; k < nbad; k++) {
+			struct bad old = bad[k];
+			if (old.settled || !recent(c, &old))
+				continue;
+			if (check_one(c, fd, old.name, &bad[k]) == 0) {
+				bad[k].rc = 0;
+				bad[k].settled = 1;
+			} else if (same_version(&old.st, &bad[k].st)) {
+				bad[k].settled = 1;
+			}
+			bad[k].type = old.type;
+		}
+	}
+	for (i = 0; i < nbad; i++)
+		if (bad[i].rc)
+			bad_problem(c, &bad[i]);
+
+	if (wafd >= 0)
+		check_stage(c, wafd, writer);
+	if (c->o->crit_files >= 0 && h->files > (size_t)c->o->crit_files)
+		add(c, WA_SEV_CRITICAL, "", "%zu files, over the critical threshold of %ld "
+		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->crit_files);
+	else if (c->o->warn_files >= 0 && h->files > (size_t)c->o->warn_files)
+		add(c, WA_SEV_WARNING, "", "%zu files, over the warning threshold of %ld "
+		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->warn_files);
+	check_status(c, wafd);
+out:
+	free(bad);
+	if (wafd >= 0)
+		close(wafd);
+	wa_scan_free(s);
+}
+
+int
+wa_health_check(struct wa_health **out, const char *path, const struct wa_health_opts *opts)
+{
+	static const struct wa_health_opts defaults = WA_HEALTH_OPTS_INIT;
+	struct wa_health *h;
+	struct ctx c;
+	struct stat st;
+	char *dir;
+	size_t i, n;
+	int fd;
+
+	*out = NULL;
+	if (!(h = calloc(1, sizeof *h)))
+		return WA_ENOMEM;
+	/* "auth/" would print as auth//creds.json, and lstat("link/")
+	 * follows a symbolic link: drop trailing slashes, as authdir does */
+	if (!(dir = strdup(path))) {
+		free(h);
+		return WA_ENOMEM;
+	}
+	for (n = strlen(dir); n > 1 && dir[n - 1] == '/'; n--)
+		dir[n - 1] = 0;
+	path = dir;
+	memset(&c, 0, sizeof c);
+	c.h = h;
+	c.o = opts ? opts : &defaults;
+	c.dir = path;
+	c.euid = geteuid();
+	c.now = c.o->now ? c.o->now : time(NULL);
+	h->silence = -1;
+	h->run.alive = -1;
+
+	if (lstat(path, &st) < 0) {
+		if (errno == ENOENT)
+			add(&c, WA_SEV_CRITICAL, "", "no such folder");
+		else if (errno == ENOTDIR)
+			add(&c, WA_SEV_CRITICAL, "", "no such folder (a parent is not a folder)");
+		else
+			add(&c, WA_SEV_UNKNOWN, "", "cannot look at it: %s", strerror(errno));
+	} else if (S_ISLNK(st.st_mode)) {
+		char target[256];
+		ssize_t tn = readlink(path, target, sizeof target - 1);
+		target[tn > 0 ? tn : 0] = 0;
+		add(&c, WA_SEV_CRITICAL, "", "symbolic link to '%s': wa tools refuse a linked folder; "
+		    "pass the real folder", target);
+	} else if (!S_ISDIR(st.st_mode)) {
+		add(&c, WA_SEV_CRITICAL, "", "not a folder");
+	} else if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if ((errno == EACCES || errno == EPERM) && st.st_uid == c.euid)
+			add(&c, WA_SEV_CRITICAL, "", "its owner cannot open it: %s", strerror(errno));
+		else if (errno == EACCES || errno == EPERM)
+			add(&c, WA_SEV_UNKNOWN, "", "cannot open it as uid %ld (%s): run wa-check as the "
+			    "folder's owner", (long)c.euid, strerror(errno));
+		else
+			add(&c, WA_SEV_UNKNOWN, "", "cannot open it: %s", strerror(errno));
+	} else {
+		if (st.st_mode & 077)
+			add(&c, WA_SEV_WARNING, "", "folder mode %04o lets group or others list it; fix with: "
+			    "chmod 700 '%s'", (unsigned)(st.st_mode & 07777), path);
+		check_folder(&c, fd);
+		close(fd);
+	}
+	free(c.buf);
+	free(dir);
+	if (c.nomem) {
+		wa_health_free(h);
+		return WA_ENOMEM;
+	}
+	sort_problems(h);
+	h->status = WA_SEV_OK;
+	for (i = 0; i < h->nproblems; i++)
+		if (wa_sev_worse(h->problems[i].sev, h->status))
+			h->status = h->problems[i].sev;
+	*out = h;
+	return 0;
+}
+
+void
+wa_health_free(struct wa_health *h)
+{
+	size_t i;
+
+	if (!h)
+		return;
+	for (i = 0; i < h->nproblems; i++) {
+		free(h->problems[i].path);
+		free(h->problems[i].message);
+	}
+	free(h->problems);
+	free(h);
+}
+
+const struct wa_problem *
+wa_health_worst(const struct wa_health *h)
+{
+	return h->nproblems ? &h->problems[0] : NULL;
+}

@@ -1,0 +1,579 @@
+/*
+ * status.c - the status file and the event history (status.h).
+ *
+ * The status file is small and replaced whole through the durable write.
+ * The history is an append-only file: each line goes out in one write(2)
+ * with O_APPEND, so after a crash the file ends with complete lines,
+ * possibly followed by one torn line; opening it seals that line with a
+ * newline so it stays a single bad line that readers skip.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/compat.h"
+#include "store/durable.h"
+#include "base/err.h"
+#include "base/json.h"
+#include "base/time.h"
+#include "base/file.h"
+#include "store/names.h"
+#include "ops/status.h"
+#include "base/version.h"
+
+#define LINE_MAX_BYTES (64u << 10)
+
+static const char *const state_names[WA_ST_COUNT] = {
+	[WA_ST_STARTING] = "starting",
+	[WA_ST_CONNECTING] = "connecting",
+	[WA_ST_ONLINE] = "online",
+	[WA_ST_BACKOFF] = "backoff",
+	[WA_ST_BANNED] = "banned",
+	[WA_ST_LOGGED_OUT] = "logged_out",
+	[WA_ST_REPLACED] = "replaced",
+	[WA_ST_OUTDATED] = "outdated",
+	[WA_ST_REFUSED] = "refused",
+	[WA_ST_RETRIES_EXHAUSTED] = "retries_exhausted",
+	[WA_ST_FAILED] = "failed",
+	[WA_ST_STOPPED] = "stopped",
+};
+
+const char *
+wa_state_name(enum wa_state s)
+{
+	if ((int)s < 0 || s >= WA_ST_COUNT)
+		return "?";
+	return state_names[s];
+}
+
+int
+wa_state_parse(const char *name)
+{
+	int i;
+
+	for (i = 0; name && i < WA_ST_COUNT; i++)
+		if (strcmp(name, state_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int
+wa_state_final(enum wa_state s)
+{
+	return s >= WA_ST_LOGGED_OUT && s < WA_ST_COUNT;
+}
+
+/* ---- encode / decode ---------------------------------------------------- */
+
+static int
+set_time(json_t *o, const char *k, int64_t ms)
+{
+	char buf[40];
+
+	if (!ms)
+		return json_object_set_new(o, k, json_null());
+	wa_time_iso(buf, sizeof buf, ms);
+	return json_object_set_new(o, k, json_string(buf));
+}
+
+static int
+set_str(json_t *o, const char *k, const char *s)
+{
+	return json_object_set_new(o, k, wa_json_text(s));
+}
+
+int
+wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t now)
+{
+	json_t *o = json_object();
+	char *s, *r;
+	size_t n;
+	int bad = 0;
+
+	*out = NULL;
+	if (!o)
+		return WA_ENOMEM;
+	bad |= json_object_set_new(o, "state", json_string(wa_state_name(st->state)));
+	bad |= set_time(o, "since", st->since);
+	bad |= json_object_set_new(o, "pid", json_integer(st->pid));
+	bad |= json_object_set_new(o, "pstart", st->pstart ? json_integer((json_int_t)st->pstart) : json_null());
+	bad |= set_time(o, "started", st->started);
+	bad |= set_time(o, "updated", now);
+	bad |= set_time(o, "last_connected", st->last_connected);
+	bad |= set_time(o, "last_inbound", st->last_inbound);
+	bad |= set_str(o, "last_error", st->last_error);
+	bad |= set_str(o, "class", st->klass);
+	bad |= json_object_set_new(o, "code", st->code ? json_integer(st->code) : json_null());
+	bad |= json_object_set_new(o, "reconnects", json_integer((json_int_t)st->reconnects));
+	bad |= json_object_set_new(o, "reconnects_since_online",
+	    json_integer((json_int_t)st->reconnects_since_online));
+	bad |= set_time(o, "next_attempt", st->next_attempt);
+	bad |= json_object_set_new(o, "exit_code", st->exit_code >= 0 ? json_integer(st->exit_code) : json_null());
+	bad |= json_object_set_new(o, "version", json_string(WA_VERSION));
+	if (bad) {
+		json_decref(o);
+		return WA_ENOMEM;
+	}
+	s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	if (!s)
+		return WA_ENOMEM;
+	n = strlen(s);
+	if (!(r = realloc(s, n + 2))) {
+		free(s);
+		return WA_ENOMEM;
+	}
+	r[n] = '\n';
+	r[n + 1] = 0;
+	*out = r;
+	*len = n + 1;
+	return 0;
+}
+
+static int
+get_time(int64_t *ms, const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (json_is_null(v)) {
+		*ms = 0;
+		return 0;
+	}
+	if (!json_is_string(v))
+		return WA_ECORRUPT;
+	return wa_time_parse(ms, json_string_value(v));
+}
+
+static int
+get_str(char *dst, size_t n, const json_t *o, const char *k)
+{
+	const json_t *v = json_object_get(o, k);
+
+	dst[0] = 0;
+	if (json_is_null(v))
+		return 0;
+	if (!json_is_string(v))
+		return WA_ECORRUPT;
+	snprintf(dst, n, "%s", json_string_value(v));
+	return 0;
+}
+
+static int
+get_int(long long *x, const json_t *o, const char *k, int nullable)
+{
+	const json_t *v = json_object_get(o, k);
+
+	if (nullable && json_is_null(v)) {
+		*x = -1;
+		return 0;
+	}
+	if (!json_is_integer(v))
+		return WA_ECORRUPT;
+	*x = json_integer_value(v);
+	return 0;
+}
+
+int
+wa_status_decode(struct wa_status *st, const json_t *o)
+{
+	const json_t *v;
+	long long x;
+	int s;
+
+	memset(st, 0, sizeof *st);
+	st->exit_code = -1;
+	if (!json_is_object(o))
+		return WA_ECORRUPT;
+	v = json_object_get(o, "state");
+	if (!json_is_string(v) || (s = wa_state_parse(json_string_value(v))) < 0)
+		return WA_ECORRUPT;
+	st->state = (enum wa_state)s;
+	if (get_time(&st->since, o, "since") < 0 || get_time(&st->started, o, "started") < 0 ||
+	    get_time(&st->last_connected, o, "last_connected") < 0 ||
+	    get_time(&st->last_inbound, o, "last_inbound") < 0 ||
+	    get_time(&st->next_attempt, o, "next_attempt") < 0)
+		return WA_ECORRUPT;
+	if (get_str(st->last_error, sizeof st->last_error, o, "last_error") < 0 ||
+	    get_str(st->klass, sizeof st->klass, o, "class") < 0)
+		return WA_ECORRUPT;
+	if (get_int(&x, o, "pid", 0) < 0)
+		return WA_ECORRUPT;
+	st->pid = (long)x;
+	if (get_int(&x, o, "pstart", 1) < 0)
+		return WA_ECORRUPT;
+	st->pstart = x < 0 ? 0 : (unsigned long long)x;
+	if (get_int(&x, o, "code", 1) < 0)
+		return WA_ECORRUPT;
+	st->code = x < 0 ? 0 : (int)x;
+	if (get_int(&x, o, "reconnects", 0) < 0)
+		return WA_ECORRUPT;
+	st->reconnects = (unsigned long)x;
+	if (get_int(&x, o, "reconnects_since_online", 0) < 0)
+		return WA_ECORRUPT;
+	st->reconnects_since_online = (unsigned long)x;
+	if (get_int(&x, o, "exit_code", 1) < 0)
+		return WA_ECORRUPT;
+	st->exit_code = (int)x;
+	return 0;
+}
+
+int
+wa_status_read(struct wa_status *st, int wafd)
+{
+	json_t *j;
+	int rc;
+
+	if ((rc = wa_json_read(&j, wafd, WA_STATUS, WA_SUBDIR, NULL)) < 0)
+		return rc;
+	rc = wa_status_decode(st, j);
+	json_decref(j);
+	return rc;
+}
+
+/* ---- the writer --------------------------------------------------------- */
+
+void
+wa_status_init(struct wa_statusw *w, int wafd, int stagefd, const struct wa_statusw_opts *o,
+    int64_t now)
+{
+	memset(w, 0, sizeof *w);
+	w->wafd = wafd;
+	w->stagefd = stagefd;
+	w->inbound_interval_ms = o && o->inbound_interval_ms > 0 ? o->inbound_interval_ms : 60000;
+	w->st.state = WA_ST_STARTING;
+	w->st.since = now;
+	w->st.started = now;
+	w->st.pid = (long)getpid();
+	w->st.exit_code = -1;
+	if (wa_compat_proc_start(getpid(), &w->st.pstart) < 0)
+		w->st.pstart = 0;
+	w->dirty = 1;
+}
+
+int
+wa_status_flush(struct wa_statusw *w, int64_t now)
+{
+	char *buf;
+	size_t len;
+	int rc;
+
+	if ((rc = wa_status_encode(&buf, &len, &w->st, now)) < 0)
+		return rc;
+	rc = wa_durable_put(w->wafd, WA_STATUS, w->stagefd, buf, len);
+	free(buf);
+	if (rc == 0 || rc == WA_ESYNC) {
+		/* renamed in both cases: the file holds this version */
+		if (w->inbound_written != w->st.last_inbound) {
+			w->inbound_written = w->st.last_inbound;
+			w->inbound_written_at = now;
+		}
+		w->written_at = now;
+		w->dirty = 0;
+		w->writes++;
+	}
+	return rc;
+}
+
+int
+wa_status_state(struct wa_statusw *w, enum wa_state s, int64_t now)
+{
+	if (s != w->st.state || !w->written_at) {
+		w->st.state = s;
+		w->st.since = now;
+		w->dirty = 1;
+	}
+	if (!w->dirty)
+		return 0;
+	return wa_status_flush(w, now);
+}
+
+static void
+copyline(char *dst, size_t n, const char *s)
+{
+	size_t i;
+
+	snprintf(dst, n, "%s", s ? s : "");
+	for (i = 0; dst[i]; i++)
+		if ((unsigned char)dst[i] < 0x20)
+			dst[i] = ' ';
+}
+
+void
+wa_status_error(struct wa_statusw *w, const char *klass, int code, const char *text)
+{
+	copyline(w->st.klass, sizeof w->st.klass, klass);
+	copyline(w->st.last_error, sizeof w->st.last_error, text);
+	w->st.code = code;
+	w->dirty = 1;
+}
+
+void
+wa_status_online(struct wa_statusw *w, int64_t now)
+{
+	w->st.last_connected = now;
+	w->st.reconnects_since_online = 0;
+	w->st.next_attempt = 0;
+	w->dirty = 1;
+}
+
+void
+wa_status_attempt(struct wa_statusw *w)
+{
+	w->st.reconnects++;
+	w->st.reconnects_since_online++;
+	w->dirty = 1;
+}
+
+void
+wa_status_next(struct wa_statusw *w, int64_t when)
+{
+	w->st.next_attempt = when;
+	w->dirty = 1;
+}
+
+void
+wa_status_exit(struct wa_statusw *w, int exit_code)
+{
+	w->st.exit_code = exit_code;
+	w->dirty = 1;
+}
+
+int
+wa_status_inbound(struct wa_statusw *w, int64_t now)
+{
+	w->st.last_inbound = now;
+	return wa_status_tick(w, now);
+}
+
+int
+wa_status_tick(struct wa_statusw *w, int64_t now)
+{
+	if (w->st.last_inbound == w->inbound_written)
+		return 0;
+	/* the first inbound is written at once (e.g. right after online),
+	 * later ones once the last write of one is interval old */
+	if (w->inbound_written && now - w->inbound_written_at < w->inbound_interval_ms)
+		return 0;
+	return wa_status_flush(w, now);
+}
+
+/* ---- event history ------------------------------------------------------- */
+
+struct wa_eventlog {
+	int wafd;
+	int fd;
+	off_t size;
+	long max_bytes;
+	int keep;
+	int nosync;
+	unsigned long rotations;
+};
+
+static int
+open_log(struct wa_eventlog *l)
+{
+	struct stat st;
+	char last;
+	int fd;
+
+	fd = openat(l->wafd, WA_EVENTS, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
+	if (fd < 0)
+		return errno == ELOOP ? WA_EUNSAFE : WA_ESYS;
+	if (fstat(fd, &st) < 0) {
+		int saved = errno;
+		close(fd);
+		errno = saved;
+		return WA_ESYS;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return WA_EUNSAFE;
+	}
+	l->fd = fd;
+	l->size = st.st_size;
+	if (st.st_size > 0) {
+		/* a torn last line: end it, so it stays one bad line */
+		int rfd = openat(l->wafd, WA_EVENTS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+		ssize_t n = -1;
+		if (rfd >= 0) {
+			n = pread(rfd, &last, 1, st.st_size - 1);
+			close(rfd);
+		}
+		if (n == 1 && last != '\n') {
+			if (write(fd, "\n", 1) != 1)
+				return WA_ESYS;
+			l->size++;
+		}
+	}
+	return 0;
+}
+
+int
+wa_eventlog_open(struct wa_eventlog **out, int wafd, const struct wa_eventlog_opts *o)
+{
+	struct wa_eventlog *l;
+	int rc;
+
+	*out = NULL;
+	if (!(l = calloc(1, sizeof *l)))
+		return WA_ENOMEM;
+	l->wafd = wafd;
+	l->fd = -1;
+	l->max_bytes = o && o->max_bytes > 0 ? o->max_bytes : 1L << 20;
+	l->keep = o && o->keep > 0 ? o->keep : 3;
+	if (l->keep > 9)
+		l->keep = 9;
+	l->nosync = o ? o->nosync : 0;
+	if ((rc = open_log(l)) < 0) {
+		int saved = errno;
+		if (l->fd >= 0)
+			close(l->fd);
+		free(l);
+		errno = saved;
+		return rc;
+	}
+	*out = l;
+	return 0;
+}
+
+static int
+rotate(struct wa_eventlog *l)
+{
+	char from[64], to[64];
+	int i, rc;
+
+	snprintf(to, sizeof to, "%s.%d", WA_EVENTS, l->keep);
+	if (unlinkat(l->wafd, to, 0) < 0 && errno != ENOENT)
+		return WA_ESYS;
+	for (i = l->keep - 1; i >= 0; i--) {
+		if (i)
+			snprintf(from, sizeof from, "%s.%d", WA_EVENTS, i);
+		else
+			snprintf(from, sizeof from, "%s", WA_EVENTS);
+		snprintf(to, sizeof to, "%s.%d", WA_EVENTS, i + 1);
+		rc = wa_durable_move(l->wafd, from, l->wafd, to);
+		if (rc == WA_EEXIST) {
+			/* only if something else put it there: history, not data */
+			if (unlinkat(l->wafd, to, 0) < 0)
+				return WA_ESYS;
+			rc = wa_durable_move(l->wafd, from, l->wafd, to);
+		}
+		if (rc == WA_ESYS && errno == ENOENT)
+			continue;   /* a gap left by a crash mid-rotation */
+		if (rc < 0)
+			return rc;
+	}
+	close(l->fd);
+	l->fd = -1;
+	if ((rc = open_log(l)) < 0)
+		return rc;
+	l->rotations++;
+	return l->nosync ? 0 : wa_durable_syncfd(l->wafd);
+}
+
+int
+wa_eventlog_append(struct wa_eventlog *l, const char *line, size_t len)
+{
+	char *buf = NULL;
+	const char *p = line;
+	size_t n = len;
+	ssize_t w;
+	int rc;
+
+	if (len == 0)
+		return 0;
+	if (len > LINE_MAX_BYTES)
+		return WA_ETOOBIG;
+	if (line[len - 1] != '\n') {
+		/* one write per line: copy to add the newline */
+		if (!(buf = malloc(len + 1)))
+			return WA_ENOMEM;
+		memcpy(buf, line, len);
+		buf[len] = '\n';
+		p = buf;
+		n = len + 1;
+	}
+	if (l->fd < 0 && (rc = open_log(l)) < 0)
+		goto out;
+	if (l->size > 0 && l->size + (off_t)n > l->max_bytes && (rc = rotate(l)) < 0 && l->fd < 0)
+		goto out;   /* a failed rotation keeps appending to the old file */
+	do
+		w = write(l->fd, p, n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0) {
+		rc = WA_ESYS;
+		goto out;
+	}
+	l->size += w;
+	if ((size_t)w < n) {
+		/* disk full mid-line: try to end the torn line, report it */
+		if (write(l->fd, "\n", 1) == 1)
+			l->size++;
+		errno = ENOSPC;
+		rc = WA_ESYS;
+		goto out;
+	}
+	rc = l->nosync ? 0 : wa_durable_syncfd(l->fd);
+out:
+	free(buf);
+	return rc;
+}
+
+unsigned long
+wa_eventlog_rotations(const struct wa_eventlog *l)
+{
+	return l->rotations;
+}
+
+void
+wa_eventlog_close(struct wa_eventlog *l)
+{
+	if (!l)
+		return;
+	if (l->fd >= 0)
+		close(l->fd);
+	free(l);
+}
+
+int
+wa_eventlog_read(int wafd, const char *name, int (*fn)(void *arg, json_t *obj), void *arg,
+    size_t *skipped)
+{
+	char *buf, *p, *end;
+	size_t len, bad = 0;
+	int rc;
+
+	if ((rc = wa_file_read(&buf, &len, wafd, name, WA_SUBDIR, NULL)) < 0) {
+		if (skipped)
+			*skipped = 0;
+		return rc;
+	}
+	p = buf;
+	end = buf + len;
+	rc = 0;
+	while (p < end && rc == 0) {
+		char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_error_t je;
+		json_t *j;
+
+		if (n > 0) {
+			/* a line without its newline is the torn last line */
+			j = nl ? json_loadb(p, n, JSON_REJECT_DUPLICATES, &je) : NULL;
+			if (json_is_object(j))
+				rc = fn(arg, j);
+			else
+				bad++;
+			json_decref(j);
+		}
+		p += n + (nl ? 1 : 0);
+	}
+	free(buf);
+	if (skipped)
+		*skipped = bad;
+	return rc;
+}

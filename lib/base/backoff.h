@@ -6,7 +6,7 @@
  *	wa_backoff_init(&b, NULL, 0);            // defaults, random seed
  *	on <success>:        wa_backoff_online(&b, now_ms);
  *	on a disconnect:     rc = wa_backoff_failure(&b, now_ms, dc.action == WA_DC_RECONNECT_NOW, &delay);
- *	                     rc == WA_ETIMEDOUT: budget spent, exit WA_EXIT_RETRIES
+ *	                     rc == WA_ETIMEDOUT: budget spent, give up (wa-run exits)
  *	                     else connect again in delay ms
  *
  * Times are the caller's monotonic clock in milliseconds (wa_loop_now),
@@ -31,8 +31,8 @@
  *   budget   when max_attempts (100) reconnect attempts in a row have
  *            failed, or max_total_ms (1 h) have passed since the first
  *            failure, without a stable connection in between, the next
- *            wa_backoff_failure returns WA_ETIMEDOUT and the caller exits
- *            with WA_EXIT_RETRIES so that its supervisor decides.  0 turns
+ *            wa_backoff_failure returns WA_ETIMEDOUT and the caller gives
+ *            up (wa-run exits "retries spent") so that its supervisor decides.  0 turns
  *            either limit off.  With the defaults the attempts last about
  *            50 minutes (mean delay 30 s at the cap), so both limits are
  *            near each other.

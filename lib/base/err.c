@@ -1,3 +1,7 @@
+/*
+ * err.c - the text of the WA_E* codes and the why line (err.h).  Every
+ * code has one wording, used by every tool; a why is always one line.
+ */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

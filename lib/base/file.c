@@ -1,3 +1,8 @@
+/*
+ * file.c - read one file of a folder whole, without following links, and
+ * say exactly what is wrong with it (file.h).  Missing and corrupt are
+ * different answers; a JSON error names the byte offset.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>

@@ -282,7 +282,9 @@ on_signal(int signo)
 	int saved = errno;
 
 	if (sigpipe_fd[1] >= 0 && write(sigpipe_fd[1], &b, 1) < 0) {
-		/* pipe full: a signal of that kind is pending already */
+		/* the pipe is full only with thousands of unread signals:
+		 * the loop wakes for those; this one is lost (nothing else
+		 * is safe to do in a handler) */
 	}
 	errno = saved;
 }

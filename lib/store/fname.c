@@ -1,3 +1,10 @@
+/*
+ * fname.c - the auth folder's file names (fname.h): the type of a name,
+ * and the name for an id, built forward only, as Baileys builds them.
+ * The one place where an id from disk or the network becomes a file
+ * name: anything that could leave the folder ("/", "..", NUL, control
+ * bytes, over-long) is refused here.
+ */
 #include <stdio.h>
 #include <string.h>
 

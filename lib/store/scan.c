@@ -1,3 +1,7 @@
+/*
+ * scan.c - list an auth folder (scan.h): one readdir pass, one lstat per
+ * entry, no file opened, sorted by name so that reports are stable.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

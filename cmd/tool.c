@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/version.h"
 #include "session/disconnect.h"
 #include "tool.h"
 
@@ -52,6 +53,14 @@ tool_usage(const char *usage, FILE *f, int code)
 {
 	fprintf(f, "usage: %s\n", usage);
 	exit(code);
+}
+
+void
+tool_version(int failcode)
+{
+	if (printf("%s %s\n", tool_name, WA_VERSION) < 0 || fflush(stdout) != 0)
+		tool_die(failcode, "standard output: %s", strerror(errno));
+	exit(WA_EXIT_OK);
 }
 
 void

@@ -29,6 +29,10 @@ void tool_die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3
  * with code).  USAGE is the man page SYNOPSIS, word for word. */
 void tool_usage(const char *usage, FILE *f, int code) __attribute__((noreturn));
 
+/* --version: "NAME VERSION" (base/version.h) on stdout, exit 0; when
+ * standard output cannot be written, a message and exit failcode. */
+void tool_version(int failcode) __attribute__((noreturn));
+
 /* "NAME: message" (when fmt is not NULL), then usage on stderr, exit code. */
 void tool_usage_err(const char *usage, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));

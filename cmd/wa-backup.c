@@ -21,7 +21,7 @@
 #include "store/names.h"
 #include "tool.h"
 
-#define USAGE "wa-backup [-hq] [-B dir] [-d dir] [--keep n] [-o file]"
+#define USAGE "wa-backup [-hq] [--version] [-B dir] [-d dir] [--keep n] [-o file]"
 
 static int quiet;
 
@@ -57,6 +57,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "keep", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_backup_report rep;
@@ -76,6 +77,7 @@ main(int argc, char **argv)
 		case 'B': bdir = optarg; break;
 		case 'd': dopt = optarg; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'q': quiet = 1; break;
 		case 'o': output = optarg; break;
 		case 'k':

@@ -17,13 +17,14 @@
 #include "ops/health.h"
 #include "tool.h"
 
-#define USAGE "wa-check [-hv] [-d dir] [--json] [--warn-files n] [--crit-files n] [--max-silence duration]"
+#define USAGE "wa-check [-hv] [--version] [-d dir] [--json] [--warn-files n] [--crit-files n] [--max-silence duration]"
 
-enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE };
+enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "verbose", no_argument, NULL, 'v' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "warn-files", required_argument, NULL, OPT_WARN },
 	{ "crit-files", required_argument, NULL, OPT_CRIT },
@@ -238,6 +239,8 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			tool_usage(USAGE, stdout, WA_EXIT_OK);
+		case OPT_VERSION:
+			tool_version(WA_EXIT_UNKNOWN);
 		case 'v':
 			verbose = 1;
 			break;

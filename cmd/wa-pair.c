@@ -41,7 +41,7 @@
 #include "session/session.h"
 #include "tool.h"
 
-#define USAGE "wa-pair [-fhv] [-B dir] [-d dir] [-t duration] [--debug] [--phone number] " \
+#define USAGE "wa-pair [-fhv] [--version] [-B dir] [-d dir] [-t duration] [--debug] [--phone number] " \
 	"[--qr-text] [--qr-time first[,next]]"
 
 #define HEADER "Scan with WhatsApp on your phone: Settings > Linked devices > Link a device"
@@ -670,6 +670,7 @@ main(int argc, char **argv)
 		{ "qr-text", no_argument, NULL, 'T' },
 		{ "qr-time", required_argument, NULL, 'Q' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ui u;
@@ -703,6 +704,7 @@ main(int argc, char **argv)
 		case 'd': dopt = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'v': if (u.verbose < 1) u.verbose = 1; break;
 		case 'D': u.verbose = 2; break;
 		case 'P': free(phone); phone = phone_digits(optarg); break;

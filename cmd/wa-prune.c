@@ -23,13 +23,14 @@
 #include "store/quarantine.h"
 #include "tool.h"
 
-#define USAGE "wa-prune [-hn] [-d dir] [--sessions] [--sender-keys] [--tmp] [--corrupt] [--pre-keys] [--purge days] [addr ... | -]"
+#define USAGE "wa-prune [-hn] [--version] [-d dir] [--sessions] [--sender-keys] [--tmp] [--corrupt] [--pre-keys] [--purge days] [addr ... | -]"
 
-enum { OPT_SESSIONS = 256, OPT_SENDER_KEYS, OPT_TMP, OPT_CORRUPT, OPT_PRE_KEYS, OPT_PURGE };
+enum { OPT_SESSIONS = 256, OPT_SENDER_KEYS, OPT_TMP, OPT_CORRUPT, OPT_PRE_KEYS, OPT_PURGE, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "dry-run", no_argument, NULL, 'n' },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "sessions", no_argument, NULL, OPT_SESSIONS },
 	{ "sender-keys", no_argument, NULL, OPT_SENDER_KEYS },
 	{ "tmp", no_argument, NULL, OPT_TMP },
@@ -184,6 +185,8 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'h':
 			tool_usage(USAGE, stdout, WA_EXIT_OK);
+		case OPT_VERSION:
+			tool_version(WA_EXIT_IOERR);
 		case 'n':
 			dry = 1;
 			break;

@@ -24,7 +24,7 @@
 #include "store/names.h"
 #include "tool.h"
 
-#define USAGE "wa-restore [-fhn] [-B dir] [-d dir] [--latest | file | -]"
+#define USAGE "wa-restore [-fhn] [--version] [-B dir] [-d dir] [--latest | file | -]"
 
 struct counts {
 	size_t added, changed, removed, same;
@@ -82,6 +82,7 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "latest", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct wa_authdir *ad = NULL, *lk = NULL;
@@ -100,6 +101,7 @@ main(int argc, char **argv)
 		case 'd': dopt = optarg; break;
 		case 'f': force = 1; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'n': dry = 1; break;
 		case 'L': uselatest = 1; break;
 		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);

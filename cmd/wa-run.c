@@ -44,7 +44,7 @@
 #include "tool.h"
 #include "base/version.h"
 
-#define USAGE "wa-run [-hv] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
+#define USAGE "wa-run [-hv] [--version] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
 	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
 	"[--login-timeout duration] [--on-event command] [--passive] [--stable duration] " \
 	"[--webhook url]"
@@ -966,6 +966,7 @@ main(int argc, char **argv)
 		{ "stable", required_argument, NULL, 'S' },
 		{ "webhook", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const optnames[128] = {
@@ -1001,6 +1002,7 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'd': dopt = optarg; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
+		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'v': if (r.cfg.verbose < 1) r.cfg.verbose = 1; break;
 		case 'D': r.cfg.verbose = 2; break;
 		case 'G': r.cfg.log_path = optarg; break;

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The docs agree with the code: every tool has a page, its usage line is
 # the page's SYNOPSIS word for word, every tool page and wa(7) carry the
-# current exit table from cmd/exitcode.h, and every page lints clean.
+# current exit table from cmd/exitcode.h, every page lints clean, and every
+# tool answers --version with "NAME VERSION" (lib/base/version.h).
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 command -v mandoc >/dev/null 2>&1 || skip_all "mandoc not installed"
@@ -23,6 +24,9 @@ synopsis() {
 	    tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//'
 }
 
+version=$(sed -n 's/^#define WA_VERSION "\(.*\)"$/\1/p' "$WA_TOP/lib/base/version.h")
+isnt "$version" "" "lib/base/version.h defines WA_VERSION"
+
 for c in "$WA_TOP"/cmd/wa-*.c; do
 	[ -e "$c" ] || continue
 	t=$(basename "$c" .c)
@@ -39,6 +43,16 @@ for c in "$WA_TOP"/cmd/wa-*.c; do
 	is "$?" 0 "$t -h exits 0"
 	got=$(tr -s ' \t\n' '   ' < "$T/usage" | sed 's/^usage: //; s/ $//')
 	is "$got" "$(synopsis "$WA_TOP/man/$t.1")" "$t -h equals the SYNOPSIS of $t(1)"
+	like "$got" "[--version]" "$t: --version in the usage line (and so in the SYNOPSIS)"
+	ok "$t(1) describes --version in its option list" grep -qx '\.It Fl -version' "$WA_TOP/man/$t.1"
+	"$WA_BIN/$t" --version > "$T/out" 2> "$T/err"
+	is "$?" 0 "$t --version exits 0"
+	is "$(cat "$T/out")" "$t $version" "$t --version prints '$t $version'"
+	is "$(cat "$T/err")" "" "$t --version: nothing on stderr"
+	"$WA_BIN/$t" --version > /dev/full 2> "$T/err"
+	r=$?
+	if [ "$t" = wa-check ]; then want=3; else want=74; fi
+	is "$r" "$want" "$t --version to a full disk exits $want"
 	"$WA_BIN/$t" --no-such-option > /dev/null 2> "$T/err"
 	r=$?
 	if [ "$t" = wa-check ]; then want=3; else want=64; fi

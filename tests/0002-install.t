@@ -8,6 +8,8 @@ for b in "$WA_BIN"/wa-*; do
 	[ -e "$b" ] || continue
 	n=${b##*/}
 	ok "$n installed and executable" test -x "$T/root/opt/wa/bin/$n"
+	"$T/root/opt/wa/bin/$n" --version > "$T/v" 2>&1
+	like "$?.$(cat "$T/v")" "0.$n " "the installed $n runs: --version"
 	ok "$n(1) installed" test -f "$T/root/opt/wa/share/man/man1/$n.1"
 done
 ok "wa(7) installed" test -f "$T/root/opt/wa/share/man/man7/wa.7"

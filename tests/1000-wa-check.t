@@ -76,7 +76,7 @@ is "$(tree_state auth)" "$before" "wa-check changed nothing"
 
 # ---- usage: UNKNOWN ----
 expect_exit 0 "-h" wa-check -h
-like "$(cat "$T/out")" "usage: wa-check [-hv] [-d dir]" "  usage on stdout"
+like "$(cat "$T/out")" "usage: wa-check [-hv] [--version] [-d dir]" "  usage on stdout"
 expect_exit 3 "a bad option is UNKNOWN" wa-check --bogus -d auth
 like "$(cat "$T/out")" "WA UNKNOWN - bad usage" "  plugin line on stdout"
 like "$(cat "$T/err")" "usage: wa-check" "  usage on stderr"

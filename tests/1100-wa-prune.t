@@ -183,7 +183,7 @@ is "$(ls auth/.wa/quarantine | wc -l | tr -d ' ')" 2 "  this run's folder is kep
 
 # ---- usage ----
 expect_exit 0 "-h" wa-prune -h
-like "$(out)" "usage: wa-prune [-hn] [-d dir]" "  usage on stdout"
+like "$(out)" "usage: wa-prune [-hn] [--version] [-d dir]" "  usage on stdout"
 expect_exit 64 "no selector" wa-prune -d auth
 like "$(cat "$T/err")" "wa-prune: nothing to do: give --sessions, --sender-keys, --tmp, --corrupt, --pre-keys or --purge" "  says what to give"
 expect_exit 64 "contacts without --sessions" wa-prune -d auth --tmp 15550002222

@@ -319,7 +319,8 @@ while wa-check -d "$A" --max-silence 1s > "$T/chk" 2>&1; [ $? -ne 2 ] && [ $i -l
 done
 like "$(cat "$T/chk")" "nothing received for" "silence beyond --max-silence 1s: CRITICAL"
 ok "restarted after the kill: online, no re-pair" sh -c '
-	wa-run -d "$1" > "$2" 2>&1 &
+	: > "$2"    # made here: the redirection below happens in the child
+	wa-run -d "$1" >> "$2" 2>&1 &
 	p=$!; i=0
 	until grep -q "\"event\":\"online\"" "$2"; do i=$((i + 1)); [ $i -lt 500 ] || exit 1; sleep 0.02; done
 	kill -TERM $p; wait $p' sh "$A" "$T/again"

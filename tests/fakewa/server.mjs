@@ -26,6 +26,7 @@ import { Connection } from './src/connection.mjs';
 import { startControl } from './src/control.mjs';
 import { EventLog } from './src/events.mjs';
 import { log } from './src/log.mjs';
+import { Messaging } from './src/messaging.mjs';
 import { fakewaRouter } from './src/router.mjs';
 import { loadKeys } from './src/state.mjs';
 
@@ -112,6 +113,7 @@ async function main() {
 		staticKeyPair: keys.staticKeyPair,
 		takeCertFault: () => certFaults.shift() ?? null
 	};
+	ctx.messaging = new Messaging(ctx, opts.stateDir);
 	wss.on('connection', (ws, req) => {
 		const id = nextId++;
 		connections.set(id, new Connection(id, ws, req, ctx));
@@ -135,6 +137,7 @@ async function main() {
 			stopping = true;
 			log.info(`shutting down: ${why}`);
 			events.cancelAll(); // pending /wait calls answer 503
+			ctx.messaging.saveNow();
 			for (const c of connections.values())
 				c.close({ hard: true });
 			wss.close();

@@ -20,16 +20,45 @@
 //                           (DATA: the Boom's data as JSON: <failure> attrs,
 //                           or the stream error's child node)
 //   paircode PHONE [CODE] -> code XXXXXXXX   (sock.requestPairingCode)
+//
+// Several sockets (accounts) can run at once: start … keep=1 keeps the
+// others; the commands below take an optional #N (default: the newest).
+//
+//   online [#N] NAME     -> ok        (push name NAME, presence available:
+//                                      Baileys then sends delivery receipts
+//                                      without type instead of "inactive")
+//   send [#N] JID TEXT… [reply=ID]  -> sent ID   (1:1 or group text; reply
+//                                      quotes a stored message)
+//   react [#N] ID EMOJI  -> sent ID2   (reaction to a stored message)
+//   edit [#N] ID TEXT…   -> sent ID2   (edit of a message this socket sent)
+//   revoke [#N] ID       -> sent ID2   (delete for everyone)
+//   image [#N] JID [CAPTION…]  -> sent ID  (imageMessage with metadata only:
+//                                      fake url/directPath/mediaKey, no upload)
+//   msg [#N] ID          -> the stored WAMessage as JSON (key, message, …)
+//   hold [#N]            -> ok        (every read of the Signal key store
+//                                      hangs from now on: incoming messages
+//                                      are neither decrypted nor acked, as
+//                                      in a client that dies before acking)
+//
+// next also reports, for socket N:
+//   message ID FROM TYPE TEXT   (messages.upsert; FROM = participant or chat,
+//                                TYPE the Message field, TEXT its text/caption/
+//                                emoji/edited text or "-"; failed decryption:
+//                                TYPE "stub" and the error)
+//   update ID STATUS CHAT       (messages.update status of our messages:
+//                                SERVER_ACK, DELIVERY_ACK, READ, PLAYED)
+//   receipt ID USER delivered|read   (message-receipt.update, groups)
 //   creds                -> {"me":…,"platform":…,"registered":…,"account":bool,…}
 //   logout               -> ok          (sock.logout())
-//   end                  -> ok          (sock.end(), no reconnect)
+//   end [#N]             -> ok          (sock.end(), no reconnect)
 //   quit
 //
 // Events not asked for stay queued.  Baileys never reconnects by itself;
 // the test does, with another start (e.g. after "close 515").
 
 import { createInterface } from 'readline';
-import makeWASocket, { useMultiFileAuthState } from 'baileys';
+import makeWASocket, { generateWAMessageFromContent, proto, useMultiFileAuthState } from 'baileys';
+import { randomBytes } from 'crypto';
 import { WA_CERT_DETAILS } from 'baileys/lib/Defaults/index.js';
 
 const args = process.argv.slice(2);
@@ -67,6 +96,7 @@ let sock = null;
 let state = null;
 let sockNo = 0;
 let saving = Promise.resolve();
+const socks = new Map(); // N -> { sock, state, store: Map(id -> WAMessage), sent: Set(id), hold }
 const queue = [];
 let waiter = null;
 
@@ -96,6 +126,9 @@ function render(ev) {
 	case 'qr': return `qr ${ev.qr}`;
 	case 'open': return `open ${ev.jid} ${ev.lid}`;
 	case 'close': return `close ${ev.code} ${ev.message}${ev.data ? ' ' + ev.data : ''}`;
+	case 'message': return `message ${ev.id} ${ev.from} ${ev.kind} ${ev.text}`;
+	case 'update': return `update ${ev.id} ${ev.status} ${ev.chat}`;
+	case 'receipt': return `receipt ${ev.id} ${ev.user} ${ev.what}`;
 	default: return ev.type;
 	}
 }
@@ -106,6 +139,10 @@ async function start(dir, flags) {
 		sock = null;
 		s.ev.removeAllListeners();
 		s.end(undefined);
+		for (const [n, x] of socks) {
+			if (x.sock === s)
+				socks.delete(n);
+		}
 	}
 	await saving;
 	const flag = (name, def) => {
@@ -114,8 +151,18 @@ async function start(dir, flags) {
 	};
 	const auth = await useMultiFileAuthState(dir);
 	state = auth.state;
+	const slot = { state, store: new Map(), sent: new Set(), hold: false };
+	const keys = state.keys;
+	const held = () => new Promise(() => {});
 	const s = makeWASocket({
-		auth: state,
+		auth: {
+			creds: state.creds,
+			keys: {
+				get: (type, ids) => (slot.hold ? held() : keys.get(type, ids)),
+				set: data => (slot.hold ? held() : keys.set(data)),
+				clear: keys.clear ? () => keys.clear() : undefined
+			}
+		},
 		logger,
 		waWebSocketUrl: opt.ws,
 		qrTimeout: +flag('qr', 0) || undefined,
@@ -124,10 +171,17 @@ async function start(dir, flags) {
 		defaultQueryTimeoutMs: 10000,
 		fireInitQueries: flag('init', '1') === '1',
 		markOnlineOnConnect: false,
-		syncFullHistory: false
+		syncFullHistory: false,
+		// No phone sends history here: without this Baileys buffers every
+		// event for 20 s after the offline backlog of a first connection,
+		// waiting for a history-sync notification (chats.js AwaitingInitialSync).
+		shouldSyncHistoryMessage: () => false
 	});
 	sock = s;
 	const no = ++sockNo;
+	slot.sock = s;
+	socks.set(no, slot);
+	watchMessages(s, no, slot);
 	const creds = state.creds;
 	s.ev.on('creds.update', () => {
 		saving = saving.then(() => auth.saveCreds()).catch(err => process.stderr.write(`saveCreds: ${err.message}\n`));
@@ -149,6 +203,145 @@ async function start(dir, flags) {
 		}
 	});
 	return `ok ${no}`;
+}
+
+const STATUS = Object.fromEntries(Object.entries(proto.WebMessageInfo.Status).map(([k, v]) => [v, k]));
+const oneLine = t => String(t ?? '').replace(/\s+/g, ' ').trim() || '-';
+
+/** The Message field that matters and its text. */
+function describe(m) {
+	const msg = m.message ?? {};
+	const kind = Object.keys(msg).find(k => k !== 'messageContextInfo' && k !== 'senderKeyDistributionMessage' && msg[k]) ?? 'none';
+	const c = msg[kind] ?? {};
+	let text = '';
+	if (kind === 'conversation')
+		text = c;
+	else if (kind === 'extendedTextMessage')
+		text = c.text;
+	else if (kind === 'reactionMessage')
+		text = c.text;
+	else if (kind === 'imageMessage' || kind === 'videoMessage')
+		text = c.caption;
+	else if (kind === 'protocolMessage')
+		text = `${c.type} ${c.key?.id ?? ''} ${c.editedMessage?.conversation ?? c.editedMessage?.extendedTextMessage?.text ?? ''}`;
+	else if (kind === 'editedMessage')
+		text = c.message?.protocolMessage?.editedMessage?.conversation ?? '';
+	return { kind, text: oneLine(text) };
+}
+
+function watchMessages(s, no, slot) {
+	s.ev.on('messages.upsert', ({ messages }) => {
+		for (const m of messages) {
+			const id = m.key?.id;
+			if (!id)
+				continue;
+			slot.store.set(id, m);
+			if (slot.sent.has(id))
+				continue;
+			const from = m.key.participant || m.key.remoteJid;
+			if (m.messageStubType === proto.WebMessageInfo.StubType.CIPHERTEXT) {
+				push({ type: 'message', sock: no, id, from, kind: 'stub', text: oneLine(m.messageStubParameters?.join(' ')) });
+				continue;
+			}
+			if (!m.message)
+				continue;
+			const d = describe(m);
+			push({ type: 'message', sock: no, id, from, kind: d.kind, text: d.text });
+		}
+	});
+	s.ev.on('messages.update', updates => {
+		for (const { key, update } of updates) {
+			if (update.status !== undefined && update.status !== null && key.fromMe)
+				push({ type: 'update', sock: no, id: key.id, status: STATUS[update.status] ?? update.status, chat: key.remoteJid });
+		}
+	});
+	s.ev.on('message-receipt.update', list => {
+		for (const { key, receipt } of list)
+			push({ type: 'receipt', sock: no, id: key.id, user: receipt.userJid, what: receipt.readTimestamp ? 'read' : 'delivered' });
+	});
+}
+
+function pick(rest) {
+	let n = sockNo;
+	if (/^#\d+$/.test(rest[0] ?? ''))
+		n = +rest.shift().slice(1);
+	const slot = socks.get(n);
+	if (!slot)
+		throw new Error(`no socket #${n}`);
+	return slot;
+}
+
+async function sendAs(slot, jid, content, opts) {
+	const m = await slot.sock.sendMessage(jid, content, opts);
+	slot.sent.add(m.key.id);
+	slot.store.set(m.key.id, m);
+	return `sent ${m.key.id}`;
+}
+
+function stored(slot, id) {
+	const m = slot.store.get(id);
+	if (!m)
+		throw new Error(`no stored message ${id}`);
+	return m;
+}
+
+async function messaging(cmd, rest) {
+	const slot = pick(rest);
+	switch (cmd) {
+	case 'online': {
+		slot.state.creds.me.name = rest.join(' ') || 'fakewa';
+		await slot.sock.sendPresenceUpdate('available');
+		return 'ok';
+	}
+	case 'send': {
+		const jid = rest.shift();
+		let quoted;
+		const last = rest[rest.length - 1] ?? '';
+		if (last.startsWith('reply=')) {
+			rest.pop();
+			quoted = stored(slot, last.slice(6));
+		}
+		return sendAs(slot, jid, { text: rest.join(' ') }, quoted ? { quoted } : {});
+	}
+	case 'react': {
+		const m = stored(slot, rest[0]);
+		return sendAs(slot, m.key.remoteJid, { react: { text: rest[1] ?? '', key: m.key } });
+	}
+	case 'edit': {
+		const m = stored(slot, rest.shift());
+		return sendAs(slot, m.key.remoteJid, { text: rest.join(' '), edit: m.key });
+	}
+	case 'revoke': {
+		const m = stored(slot, rest[0]);
+		return sendAs(slot, m.key.remoteJid, { delete: m.key });
+	}
+	case 'image': {
+		const jid = rest.shift();
+		const me = slot.state.creds.me.id;
+		const sha = randomBytes(32);
+		const msg = generateWAMessageFromContent(jid, {
+			imageMessage: {
+				url: 'https://mmg.whatsapp.net/v/t62.7118-24/fakewa.enc',
+				directPath: '/v/t62.7118-24/fakewa.enc?ccb=11-4',
+				mediaKey: randomBytes(32), fileSha256: sha, fileEncSha256: randomBytes(32),
+				fileLength: 12345, mimetype: 'image/jpeg', width: 640, height: 480,
+				mediaKeyTimestamp: Math.floor(Date.now() / 1000), caption: rest.join(' ') || undefined
+			}
+		}, { userJid: me });
+		slot.sent.add(msg.key.id);
+		slot.store.set(msg.key.id, msg);
+		await slot.sock.relayMessage(jid, msg.message, { messageId: msg.key.id });
+		return `sent ${msg.key.id}`;
+	}
+	case 'msg': {
+		const m = stored(slot, rest[0]);
+		return JSON.stringify(m, (k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v));
+	}
+	case 'hold':
+		slot.hold = true;
+		return 'ok';
+	}
+	return `error unknown command ${cmd}`;
 }
 
 function boomData(d) {
@@ -207,19 +400,29 @@ async function run(line) {
 			return 'error no socket';
 		await sock.logout();
 		return 'ok';
-	case 'end':
-		if (sock) {
-			const s = sock;
-			sock = null;
+	case 'end': {
+		// end [#N]: that socket (default: the newest)
+		const n = /^#\d+$/.test(rest[0] ?? '') ? +rest[0].slice(1) : null;
+		const s = n === null ? sock : socks.get(n)?.sock;
+		if (s) {
+			if (s === sock)
+				sock = null;
 			s.ev.removeAllListeners();
 			s.end(undefined);
+			for (const [k, x] of socks) {
+				if (x.sock === s)
+					socks.delete(k);
+			}
 		}
 		await saving;
 		return 'ok';
+	}
 	case 'quit':
 		await saving;
 		process.exit(0);
 		break;
+	case 'online': case 'send': case 'react': case 'edit': case 'revoke': case 'image': case 'msg': case 'hold':
+		return messaging(cmd, rest);
 	default:
 		return `error unknown command ${cmd}`;
 	}

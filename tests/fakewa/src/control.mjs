@@ -15,6 +15,8 @@
 //   GET  /accounts, POST /accounts/import {dir, prekeys?}
 //   GET  /accounts/JID, GET /accounts/JID/prekeys
 //   POST /accounts/JID/prekeys/take {n}, POST /accounts/JID/remove {reason?}
+//   GET  /messages?device=&id=&state=&kind=, GET /receipts?device=&id=   (messaging.mjs)
+//   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
 // when nothing matched in time and 503 when the server shuts down meanwhile.
@@ -25,6 +27,7 @@ import { CERT_FAULTS } from './certs.mjs';
 import { updateConfig } from './config.mjs';
 import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
 import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
+import { createGroup } from './groups.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
 import { phoneLinkCode, phoneScan } from './pairing.mjs';
@@ -326,6 +329,14 @@ export function startControl(server) {
 				throw new HttpError(503, 'shutting down');
 			return ev;
 		},
+
+		'GET /messages': (req, q) => server.ctx.messaging.listMessages(q),
+
+		'GET /receipts': (req, q) => server.ctx.messaging.listReceipts(q),
+
+		'GET /groups': () => ({ groups: [...server.ctx.messaging.groups.values()] }),
+
+		'POST /groups': async req => phone(createGroup, await readBody(req)),
 
 		'POST /shutdown': () => {
 			setImmediate(() => server.shutdown('POST /shutdown'));

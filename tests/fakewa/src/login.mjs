@@ -16,6 +16,7 @@
 // {jid, by}, logout {jid, reason}, device-removed {jid}.
 
 import { deviceJid } from './accounts.mjs';
+import { offlineBacklog } from './messaging.mjs';
 import { child } from './nodes.mjs';
 import { iqResult } from './stanzas.mjs';
 
@@ -183,9 +184,12 @@ export const passiveHandler = {
 		const active = !!child(n, 'active');
 		conn.data.active = active;
 		conn.sendNode(iqResult(n));
-		if (active && conn.ctx.config.sendOffline && conn.data.login && !conn.data.offlineSent) {
+		if (active && conn.data.login && !conn.data.offlineSent) {
+			// The queued stanzas (messaging.mjs), then the end of the backlog.
+			const count = offlineBacklog(conn);
 			conn.data.offlineSent = true;
-			conn.sendNode({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: '0' } }] });
+			if (conn.ctx.config.sendOffline)
+				conn.sendNode({ tag: 'ib', attrs: {}, content: [{ tag: 'offline', attrs: { count: String(count) } }] });
 		}
 	}
 };

@@ -35,6 +35,7 @@
 //   image [#N] JID [CAPTION…]  -> sent ID  (imageMessage with metadata only:
 //                                      fake url/directPath/mediaKey, no upload)
 //   msg [#N] ID          -> the stored WAMessage as JSON (key, message, …)
+//   read [#N] ID         -> ok        (read receipt for a stored message)
 //   hold [#N]            -> ok        (every read of the Signal key store
 //                                      hangs from now on: incoming messages
 //                                      are neither decrypted nor acked, as
@@ -206,6 +207,7 @@ async function start(dir, flags) {
 }
 
 const STATUS = Object.fromEntries(Object.entries(proto.WebMessageInfo.Status).map(([k, v]) => [v, k]));
+const PTYPE = Object.fromEntries(Object.entries(proto.Message.ProtocolMessage.Type).map(([k, v]) => [v, k]));
 const oneLine = t => String(t ?? '').replace(/\s+/g, ' ').trim() || '-';
 
 /** The Message field that matters and its text. */
@@ -223,7 +225,7 @@ function describe(m) {
 	else if (kind === 'imageMessage' || kind === 'videoMessage')
 		text = c.caption;
 	else if (kind === 'protocolMessage')
-		text = `${c.type} ${c.key?.id ?? ''} ${c.editedMessage?.conversation ?? c.editedMessage?.extendedTextMessage?.text ?? ''}`;
+		text = `${PTYPE[c.type] ?? c.type} ${c.key?.id ?? ''} ${c.editedMessage?.conversation ?? c.editedMessage?.extendedTextMessage?.text ?? ''}`;
 	else if (kind === 'editedMessage')
 		text = c.message?.protocolMessage?.editedMessage?.conversation ?? '';
 	return { kind, text: oneLine(text) };
@@ -337,6 +339,9 @@ async function messaging(cmd, rest) {
 		const m = stored(slot, rest[0]);
 		return JSON.stringify(m, (k, v) => (v && v.type === 'Buffer' && Array.isArray(v.data) ? Buffer.from(v.data).toString('base64') : v));
 	}
+	case 'read':
+		await slot.sock.readMessages([stored(slot, rest[0]).key]);
+		return 'ok';
 	case 'hold':
 		slot.hold = true;
 		return 'ok';
@@ -421,7 +426,7 @@ async function run(line) {
 		await saving;
 		process.exit(0);
 		break;
-	case 'online': case 'send': case 'react': case 'edit': case 'revoke': case 'image': case 'msg': case 'hold':
+	case 'online': case 'send': case 'react': case 'edit': case 'revoke': case 'image': case 'msg': case 'hold': case 'read':
 		return messaging(cmd, rest);
 	default:
 		return `error unknown command ${cmd}`;

@@ -123,6 +123,7 @@ is "$(fakewa_call GET "/log?since=$s&event=message-acked" | grep -c "\"id\":\"$I
 kill -9 "$FAKEWA_CLIENT_PID"
 fakewa_client_stop
 fakewa_client_start
+login "$T/a" && SA=$S
 s=$(seq_now)
 login "$T/b" && SB=$S
 ev=$(fakewa_wait "event=message-delivered&ev.id=$IDH&since=$s&timeout_ms=10000")
@@ -133,6 +134,27 @@ is "$R" "message $IDH $PA@s.whatsapp.net extendedTextMessage never acked" "... a
 fakewa_wait "event=message-acked&ev.id=$IDH&since=$s&timeout_ms=10000" >/dev/null
 wait_pending "$PB:2@s.whatsapp.net" 0
 is "$PENDING" 0 "... and acked"
+
+# ---- the queue survives a fakewa restart (--state-dir) ----------------------------------------
+
+bl end "#$SB"
+s=$(seq_now)
+bl send "#$SA" "$PB@s.whatsapp.net" across a restart
+IDR=${R#sent }
+fakewa_wait "event=message-routed&ev.id=$IDR&since=$s&timeout_ms=10000" >/dev/null || fail "routed before the restart"
+r=$(fakewa_call GET /receipts)
+is "$(printf '%s' "$r" | grep -o '"allStored":false' | wc -l)" 0 "every receipt names messages the receiver had been sent"
+fakewa_client_stop
+fakewa_stop
+fakewa_start --state-dir "$T/srv" || { fail "fakewa restarts"; done_testing; exit 1; }
+fakewa_client_start
+login "$T/a" && SA=$S
+like "$(fakewa_call GET "/messages?id=$IDR")" '"state":"queued"' "after a restart the stanza is still queued"
+login "$T/b" && SB=$S
+bl next 10000 "#$SB" message
+is "$R" "message $IDR $PA@s.whatsapp.net extendedTextMessage across a restart" "... and reaches B"
+wait_pending "$PB:2@s.whatsapp.net" 0
+is "$PENDING" 0 "... acked"
 
 # ---- every receipt belongs to a message its sender had received ---------------------------
 r=$(fakewa_call GET /receipts)

@@ -71,6 +71,10 @@ if (!/^[0-9a-f]{64}$/.test(opt.root ?? '') || !opt.ws) {
 	process.exit(100);
 }
 WA_CERT_DETAILS.PUBLIC_KEY = Buffer.from(opt.root, 'hex');
+// stdout carries only answer lines: libsignal console.log()s session
+// changes ("Closing session: SessionEntry {…"), so the console goes to stderr.
+for (const k of ['log', 'info', 'debug', 'warn'])
+	console[k] = (...a) => { if (debug) process.stderr.write(a.map(String).join(' ') + '\n'); };
 
 const debug = !!process.env.FAKEWA_CLIENT_DEBUG;
 const say = level => (obj, msg) => {
@@ -176,7 +180,11 @@ async function start(dir, flags) {
 		// No phone sends history here: without this Baileys buffers every
 		// event for 20 s after the offline backlog of a first connection,
 		// waiting for a history-sync notification (chats.js AwaitingInitialSync).
-		shouldSyncHistoryMessage: () => false
+		shouldSyncHistoryMessage: () => false,
+		// Resends after a retry receipt take the message from here when
+		// Baileys' own recent-message cache misses (it is keyed by the chat
+		// JID, the receipt names the device).
+		getMessage: async key => slot.store.get(key.id)?.message ?? undefined
 	});
 	sock = s;
 	const no = ++sockNo;

@@ -16,6 +16,7 @@
 //   GET  /accounts/JID, GET /accounts/JID/prekeys
 //   POST /accounts/JID/prekeys/take {n}, POST /accounts/JID/remove {reason?}
 //   GET  /messages?device=&id=&state=&kind=, GET /receipts?device=&id=   (messaging.mjs)
+//   POST /messages/fault {kind: corrupt, device, count}
 //   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
@@ -333,6 +334,8 @@ export function startControl(server) {
 		'GET /messages': (req, q) => server.ctx.messaging.listMessages(q),
 
 		'GET /receipts': (req, q) => server.ctx.messaging.listReceipts(q),
+
+		'POST /messages/fault': async req => phone(async (ctx, b) => ctx.messaging.addFault(b), await readBody(req)),
 
 		'GET /groups': () => ({ groups: [...server.ctx.messaging.groups.values()] }),
 

@@ -9,6 +9,7 @@
 //   entries   every stanza routed to a device: {n, kind (message|receipt),
 //             id, device (PN device JID), node, state (queued|delivered|
 //             acked), deliveries, offline, conn, t…, ackVia, error}
+//   faults    POST /messages/fault {kind: corrupt, device, count}
 //   receipts  every receipt a client sent, as recorded in the "receipt" event
 //   groups    jid -> {jid, subject, owner, participants: [user JIDs], created}
 // With --state-dir the un-acked entries, messages and groups are kept in
@@ -114,8 +115,42 @@ export class Messaging {
 
 	// ---- queue and delivery --------------------------------------------------------
 
+	/**
+	 * POST /messages/fault {kind: "corrupt", device, count}: the next count
+	 * message stanzas for device get the last byte of their first <enc>
+	 * flipped (the receiver's MAC check fails: a retry receipt follows).
+	 */
+	addFault(b) {
+		if (b.kind !== 'corrupt')
+			throw Object.assign(new Error('kind must be corrupt'), { status: 400 });
+		const d = resolve(this.ctx.accounts, b.device)?.device;
+		if (!d)
+			throw Object.assign(new Error(`no device ${b.device}`), { status: 404 });
+		const f = { kind: b.kind, device: d.jid, left: Number(b.count ?? 1) };
+		this.faults = [...(this.faults ?? []), f];
+		const ev = this.ctx.events.record('fault', null, { ...f });
+		return { ...f, seq: ev.seq };
+	}
+
+	corrupt(d, node) {
+		const f = (this.faults ?? []).find(x => x.device === d.jid && x.left > 0);
+		const i = node.content.findIndex(c => c.tag === 'enc');
+		if (!f || i < 0)
+			return node;
+		f.left--;
+		const enc = node.content[i];
+		const bytes = Buffer.from(enc.content);
+		bytes[bytes.length - 1] ^= 0xff;
+		const content = [...node.content];
+		content[i] = { ...enc, content: bytes };
+		this.ctx.events.record('fault', null, { kind: 'corrupt', device: d.jid, id: node.attrs.id, left: f.left });
+		return { ...node, content };
+	}
+
 	/** Queue a stanza for a device and deliver it if the device is active. */
 	enqueue(kind, id, d, node, extra = {}) {
+		if (kind === 'message')
+			node = this.corrupt(d, node);
 		const e = {
 			n: ++this.n, kind, id, device: d.jid, node, state: 'queued', deliveries: 0,
 			offline: false, conn: null, queuedAt: Date.now(), deliveredAt: null, ackedAt: null,
@@ -417,6 +452,8 @@ export const ackHandler = {
 	handle(n, conn) {
 		if (!loggedIn(conn))
 			return;
+		if (n.attrs.error)
+			conn.ctx.events.record('message-nack', conn.id, { id: n.attrs.id, kind: n.attrs.class, device: conn.data.login.jid, error: n.attrs.error });
 		const done = conn.ctx.messaging.markAcked(conn, n.attrs.class, [n.attrs.id], 'ack', n.attrs.error);
 		if (!done.length)
 			conn.log.info(`ack for ${n.attrs.class} ${n.attrs.id}: nothing pending`);

@@ -103,6 +103,9 @@ for id in $IDS; do want="$want $id $PA@s.whatsapp.net extendedTextMessage offlin
 is "$got" "$want" "B gets all 20, in order"
 bl next 1500 "#$SB" message
 is "$R" timeout "... and each once"
+ev=$(fakewa_wait "event=sent&tag=ib&child=offline_preview&since=$s&timeout_ms=5000")
+like "$ev" '"count":"20","message":"20","receipt":"0"' "<ib><offline_preview> before the backlog"
+like "$(fakewa_wait "event=node&tag=ib&child=offline_batch&since=$s&timeout_ms=5000")" '"count":"100"' "... Baileys answers <offline_batch count=100>"
 ev=$(fakewa_wait "event=sent&tag=ib&child=offline&since=$s&timeout_ms=5000")
 like "$ev" '"count":"20"' "<ib><offline count=20> after the backlog"
 n=$(fakewa_call GET "/log?since=$s&event=message-delivered" | grep -o '"offline":true' | wc -l)

@@ -187,6 +187,16 @@ export class Messaging {
 		if (!d)
 			return 0;
 		const list = this.pending(d.jid);
+		if (list.length) {
+			// The preview WA Web and whatsmeow read (count, message, receipt,
+			// notification, appdata); fakewa does not wait for Baileys'
+			// <ib><offline_batch count=100/> answer before sending.
+			const n = k => String(list.filter(e => e.kind === k).length);
+			conn.sendNode({
+				tag: 'ib', attrs: {},
+				content: [{ tag: 'offline_preview', attrs: { count: String(list.length), message: n('message'), receipt: n('receipt'), notification: '0', appdata: '0' } }]
+			});
+		}
 		for (const e of list)
 			this.deliver(conn, e, true);
 		this.ctx.events.record('offline-flushed', conn.id, { device: d.jid, count: list.length });

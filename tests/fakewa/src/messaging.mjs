@@ -29,6 +29,7 @@ import { child, nodeFromJSON, nodeToJSON } from './nodes.mjs';
 import { SERVER_JID } from './stanzas.mjs';
 
 const FORMAT = 'fakewa-messages/1';
+const KEEP_MESSAGES = 10000; // routed messages kept across a restart (for relaying late receipts)
 const now = () => Math.floor(Date.now() / 1000);
 
 export class Messaging {
@@ -37,6 +38,8 @@ export class Messaging {
 		this.file = stateDir ? join(stateDir, 'messages.json') : null;
 		this.messages = new Map();
 		this.entries = [];
+		this.pendingBy = new Map(); // device -> its un-acked entries, in order
+		this.routedTo = new Set(); // "device id" of every message stanza routed
 		this.receipts = [];
 		this.groups = new Map();
 		this.pushNames = {}; // account phone -> name from <presence name>
@@ -66,6 +69,10 @@ export class Messaging {
 			this.groups.set(g.jid, g);
 		this.pushNames = d.pushNames ?? {};
 		this.entries = d.pending.map(e => ({ ...e, node: nodeFromJSON(e.node) }));
+		for (const e of this.entries)
+			this.index(e);
+		for (const k of d.routedTo ?? [])
+			this.routedTo.add(k);
 		this.n = d.n ?? this.entries.length;
 	}
 
@@ -83,10 +90,11 @@ export class Messaging {
 		const d = {
 			format: FORMAT,
 			n: this.n,
-			messages: [...this.messages.values()],
+			messages: [...this.messages.values()].slice(-KEEP_MESSAGES),
+			routedTo: [...this.routedTo].slice(-KEEP_MESSAGES * 4),
 			groups: [...this.groups.values()],
 			pushNames: this.pushNames,
-			pending: this.entries.filter(e => e.state !== 'acked').map(e => ({ ...e, node: nodeToJSON(e.node) }))
+			pending: [...this.pendingBy.values()].flat().sort((x, y) => x.n - y.n).map(e => ({ ...e, node: nodeToJSON(e.node) }))
 		};
 		mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
 		const tmp = `${this.file}.${process.pid}.tmp`;
@@ -109,8 +117,19 @@ export class Messaging {
 		return resolve(this.ctx.accounts, pnJid)?.device ?? null;
 	}
 
+	index(e) {
+		if (e.kind === 'message')
+			this.routedTo.add(`${e.device} ${e.id}`);
+		if (e.state !== 'acked') {
+			let list = this.pendingBy.get(e.device);
+			if (!list)
+				this.pendingBy.set(e.device, list = []);
+			list.push(e);
+		}
+	}
+
 	pending(device) {
-		return this.entries.filter(e => e.device === device && e.state !== 'acked');
+		return [...(this.pendingBy.get(device) ?? [])];
 	}
 
 	// ---- queue and delivery --------------------------------------------------------
@@ -157,6 +176,7 @@ export class Messaging {
 			ackVia: null, error: null, ...extra
 		};
 		this.entries.push(e);
+		this.index(e);
 		const c = this.activeConn(d);
 		if (c)
 			this.deliver(c, e, false);
@@ -209,8 +229,10 @@ export class Messaging {
 		if (!d)
 			return [];
 		const done = [];
-		for (const e of this.entries) {
-			if (e.device === d.jid && e.kind === kind && ids.includes(e.id) && e.state !== 'acked') {
+		const list = this.pendingBy.get(d.jid) ?? [];
+		for (const e of [...list]) {
+			if (e.kind === kind && ids.includes(e.id)) {
+				list.splice(list.indexOf(e), 1);
 				e.state = 'acked';
 				e.ackedAt = Date.now();
 				e.ackVia = via;
@@ -351,7 +373,7 @@ export class Messaging {
 		// A receipt acknowledges the message stanzas it names.
 		this.markAcked(conn, 'message', ids, `receipt${type ? ':' + type : ''}`);
 
-		const stored = ids.map(x => this.entries.some(e => e.kind === 'message' && e.id === x && e.device === r.jid));
+		const stored = ids.map(x => this.routedTo.has(`${r.jid} ${x}`));
 		const relayed = [];
 		for (const mid of ids) {
 			const m = this.messages.get(mid);
@@ -409,9 +431,9 @@ export class Messaging {
 		const entries = this.entries.filter(e => (kind === 'all' || e.kind === kind) && want(e.device) &&
 			(!ids || ids.includes(e.id)) && (!st || e.state === st));
 		const pending = {};
-		for (const e of this.entries) {
-			if (e.state !== 'acked')
-				pending[e.device] = (pending[e.device] ?? 0) + 1;
+		for (const [dev, list] of this.pendingBy) {
+			if (list.length)
+				pending[dev] = list.length;
 		}
 		return {
 			seq: this.ctx.events.seq,

@@ -73,6 +73,17 @@ is "$R" "message $ID2 $PB@s.whatsapp.net extendedTextMessage hi Alice" "B answer
 ev=$(fakewa_wait "event=sent&tag=message&attr.id=$ID2&since=$s&timeout_ms=5000")
 like "$ev" '"type":"msg"' "... a msg on the session A started"
 
+# ---- 1:1 to a LID JID: LID addressing -------------------------------------------------------
+
+s=$(seq_now)
+bl send "#$SA" "$LIDB@lid" to your LID
+IDL=${R#sent }
+bl next 10000 "#$SB" message
+is "$R" "message $IDL $LIDA@lid extendedTextMessage to your LID" "A writes to B's LID: B decrypts, chat = A's LID"
+ev=$(fakewa_wait "event=sent&tag=message&attr.id=$IDL&since=$s&timeout_ms=5000")
+like "$ev" "\"from\":\"$LIDA:2@lid\"" "... delivered from A's LID device"
+like "$ev" "\"sender_pn\":\"$PA@s.whatsapp.net\"" "... with sender_pn"
+
 # ---- offline queue -------------------------------------------------------------------
 
 bl end "#$SB"

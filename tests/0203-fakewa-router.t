@@ -170,6 +170,24 @@ is "$R" "message $IDR $PA@s.whatsapp.net extendedTextMessage across a restart" "
 wait_pending "$PB:2@s.whatsapp.net" 0
 is "$PENDING" 0 "... acked"
 
+# ---- a flood from fakewa's own Signal sender ------------------------------------------------
+
+s=$(seq_now)
+r=$(fakewa_call POST /floods "{\"to\":\"$PB@s.whatsapp.net\",\"count\":50}")
+like "$r" "\"devices\":[\"$PB:2@s.whatsapp.net\"]" "POST /floods: 50 messages to B's device"
+FROM=$(printf '%s' "$r" | fakewa_field from)
+got=0 order=ok
+while [ $got -lt 50 ]; do
+	bl next 10000 "#$SB" message
+	case $R in
+	"message "*" ${FROM%%:*}@s.whatsapp.net conversation flood $((got + 1))") got=$((got + 1)) ;;
+	*) order="$R"; break ;;
+	esac
+done
+is "$got $order" "50 ok" "B decrypts all 50, in order"
+wait_pending "$PB:2@s.whatsapp.net" 0
+is "$PENDING" 0 "... and acks them"
+
 # ---- every receipt belongs to a message its sender had received ---------------------------
 r=$(fakewa_call GET /receipts)
 is "$(printf '%s' "$r" | grep -o '"allStored":false' | wc -l)" 0 "every receipt names messages the receiver had been sent"

@@ -18,6 +18,7 @@
 //   GET  /messages?device=&id=&state=&kind=, GET /receipts?device=&id=   (messaging.mjs)
 //   POST /messages/fault {kind: corrupt, device, count}
 //   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
+//   POST /floods {to, count, text?, phone?}                              (floods.mjs)
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
 // when nothing matched in time and 503 when the server shuts down meanwhile.
@@ -28,6 +29,7 @@ import { CERT_FAULTS } from './certs.mjs';
 import { updateConfig } from './config.mjs';
 import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
 import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
+import { flood } from './floods.mjs';
 import { createGroup } from './groups.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
@@ -340,6 +342,8 @@ export function startControl(server) {
 		'GET /groups': () => ({ groups: [...server.ctx.messaging.groups.values()] }),
 
 		'POST /groups': async req => phone(createGroup, await readBody(req)),
+
+		'POST /floods': async req => phone(flood, await readBody(req)),
 
 		'POST /shutdown': () => {
 			setImmediate(() => server.shutdown('POST /shutdown'));

@@ -168,6 +168,10 @@ export class Messaging {
 
 	/** Queue a stanza for a device and deliver it if the device is active. */
 	enqueue(kind, id, d, node, extra = {}) {
+		if (d.via === 'flood') { // fakewa's own sender (floods.mjs): nothing to deliver
+			this.floodSink = (this.floodSink ?? 0) + 1;
+			return null;
+		}
 		if (kind === 'message')
 			node = this.corrupt(d, node);
 		const e = {

@@ -86,6 +86,7 @@ bl msg "#$SC2" "$ID4"
 like "$R" '"fromMe":true' "... C2's Baileys marks it fromMe"
 ev=$(fakewa_wait "event=receipt&ev.id=$ID4&ev.type=sender&since=$s&timeout_ms=5000")
 like "$ev" "\"device\":\"$PC:3@s.whatsapp.net\"" "C2 answers with a sender receipt"
+like "$ev" "\"to\":null,\"participant\":null,\"recipient\":\"$PA@s.whatsapp.net\"" "... without to, recipient = A (Baileys' shape)"
 
 r=$(fakewa_call GET /receipts)
 is "$(printf '%s' "$r" | grep -o '"allStored":false' | wc -l)" 0 "every receipt names messages the receiver had been sent"

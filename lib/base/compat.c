@@ -36,6 +36,18 @@ wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *
 }
 
 int
+wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname)
+{
+#if defined(__linux__) && defined(SYS_renameat2) && defined(RENAME_NOREPLACE)
+	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE);
+#else
+	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
 wa_compat_proc_start(pid_t pid, unsigned long long *out)
 {
 #ifdef __linux__

@@ -15,6 +15,11 @@ int wa_compat_fsync(int fd);
  * -1 with errno ENOSYS or EINVAL where the system or filesystem cannot. */
 int wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname);
 
+/* Rename that fails with EEXIST when newname exists, whatever it is (an
+ * empty folder included): renameat2 RENAME_NOREPLACE.  -1 with errno
+ * ENOSYS or EINVAL where the system or filesystem cannot. */
+int wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
+
 /* Start time of a process in an opaque monotonic unit (clock ticks since
  * boot on Linux), to tell a live lock holder from a recycled pid.
  * 0 and *out set, or -1 (unknown on this system, or no such process). */

@@ -290,6 +290,36 @@ wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char 
 }
 
 int
+wa_durable_move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to)
+{
+	int rc;
+
+#ifdef WA_TESTING
+	{
+		const char *race = getenv("WA_TEST_MOVE_RACE");
+		if (race && strcmp(race, to) == 0 && mkdirat(todirfd, to, 0700) < 0 && errno != EEXIST)
+			return WA_ESYS;
+	}
+#endif
+	COUNT(rename);
+	oplog("move", from);
+	rc = wa_compat_rename_noreplace(fromdirfd, from, todirfd, to);
+	if (rc < 0 && errno == EEXIST)
+		return WA_EEXIST;
+	if (rc < 0 && (errno == ENOSYS || errno == EINVAL)) {
+#ifdef WA_TESTING
+		wa_durable_stats.rename--;
+#endif
+		return wa_durable_move(fromdirfd, from, todirfd, to);
+	}
+	if (rc < 0)
+		return WA_ESYS;
+	if (sync_dir(todirfd, to) < 0 || sync_dir(fromdirfd, from) < 0)
+		return WA_ESYNC;
+	return 0;
+}
+
+int
 wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2)
 {
 	COUNT(rename);

@@ -74,6 +74,15 @@ int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to
  * in one folder or the other (a rename is atomic), never in neither. */
 int wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char *to);
 
+/* wa_durable_move where "never replacing" holds against other processes
+ * too: one renameat2 RENAME_NOREPLACE, so an entry (an empty folder
+ * included, which plain rename(2) would replace) that appears at todir/to
+ * at any moment makes it fail with WA_EEXIST.  Where the system cannot,
+ * it falls back to wa_durable_move (check, then rename).  Then fsyncs both
+ * directories (WA_ESYNC when that fails after the rename).  For folders
+ * swapped into place (wa-restore). */
+int wa_durable_move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to);
+
 /* Exchange two entries atomically, then fsync both directories.
  * WA_ESYS with errno ENOSYS/EINVAL where the system cannot. */
 int wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2);
@@ -94,7 +103,10 @@ int wa_durable_syncfd(int fd);
  * assert on, and an operation log.  With WA_TEST_OPLOG=FILE in the
  * environment every storage operation is appended to FILE as one line:
  * "<pid> <op> <name>" with op one of tmp write fsync close rename
- * fsyncdir unlink move exchange mkdir.
+ * fsyncdir unlink move exchange mkdir.  WA_TEST_MOVE_RACE=NAME makes
+ * wa_durable_move_noreplace create an empty folder NAME in the target
+ * folder just before it renames onto NAME (another process winning the
+ * race).
  */
 struct wa_durable_stats {
 	unsigned long fsync_file;

@@ -834,7 +834,7 @@ run_state_problem(struct ctx *c, const struct wa_runstatus *r, const char *rel, 
 		{ "refused", "the server refused the login" },
 		{ "retries_exhausted", "it gave up reconnecting after its reconnect budget; its "
 		    "supervisor decides whether to start it again" },
-		{ "failed", "a local error stopped it (a write or fsync failed?)" },
+		{ "failed", "a local error stopped it" },
 		{ "banned", "the account is temporarily banned (402)" },
 	};
 	size_t i;
@@ -842,7 +842,11 @@ run_state_problem(struct ctx *c, const struct wa_runstatus *r, const char *rel, 
 	for (i = 0; i < sizeof tab / sizeof tab[0]; i++) {
 		if (strcmp(r->state, tab[i].state) != 0)
 			continue;
-		if (r->last_error[0])
+		/* a disk error only when wa-run said so (exit 74), never guessed */
+		if (strcmp(r->state, "failed") == 0 && r->exit_code == 74)
+			add(c, WA_SEV_CRITICAL, rel, "wa-run reports failed since %s: a write or fsync failed "
+			    "(last error: %s)", when, r->last_error[0] ? r->last_error : "none recorded");
+		else if (r->last_error[0])
 			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s (last error: %s)",
 			    r->state, when, tab[i].text, r->last_error);
 		else
@@ -862,9 +866,11 @@ check_status(struct ctx *c, int wafd)
 	struct stat st;
 	json_error_t je;
 	json_t *j = NULL;
-	size_t len;
-	time_t ref;
-	int rc;
+	const json_t *sup;
+	char supby[32] = "";
+	size_t len, i;
+	time_t ref, supat = 0;
+	int rc, superseded = 0;
 
 	memset(r, 0, sizeof *r);
 	r->alive = -1;
@@ -876,6 +882,17 @@ check_status(struct ctx *c, int wafd)
 		add(c, WA_SEV_WARNING, rel, "not a JSON object; ignored");
 	} else if (rc == 0) {
 		wa_runstatus_parse(r, j);
+		sup = json_object_get(j, "superseded");
+		if (json_is_object(sup)) {
+			const json_t *by = json_object_get(sup, "by"), *at = json_object_get(sup, "at");
+			superseded = 1;
+			snprintf(supby, sizeof supby, "%s", json_is_string(by) ? json_string_value(by) : "?");
+			for (i = 0; supby[i]; i++)   /* one line: no control characters */
+				if ((unsigned char)supby[i] < 0x20)
+					supby[i] = ' ';
+			if (wa_runstatus_time(&supat, at) < 0)
+				supat = 0;
+		}
 	} else if (rc == WA_EUNSAFE) {
 		add(c, WA_SEV_WARNING, rel, "not a regular file (a symbolic link?); ignored");
 	} else if (rc != WA_ENOTFOUND && rc != WA_ENOMEM) {
@@ -884,6 +901,18 @@ check_status(struct ctx *c, int wafd)
 	}
 	json_decref(j);
 
+	if (r->present && superseded) {
+		/* wa-pair or wa-restore replaced the folder since wa-run wrote
+		 * this: its state is history, not a problem of the folder */
+		if (r->pid > 0)
+			r->alive = kill((pid_t)r->pid, 0) == 0 || errno == EPERM;
+		if (c->o->max_silence < 0)
+			return;
+		isotime(when, sizeof when, supat);
+		add(c, WA_SEV_UNKNOWN, rel, "superseded by %s at %s: wa-run has not run since, so "
+		    "silence cannot be checked", supby, supat ? when : "?");
+		return;
+	}
 	if (r->present) {
 		isotime(when, sizeof when, r->since);
 		if (r->pid > 0)

@@ -234,6 +234,46 @@ wa_status_read(struct wa_status *st, int wafd)
 	return rc;
 }
 
+int
+wa_status_supersede(int wafd, int stagefd, const char *by, int64_t now)
+{
+	json_t *j = NULL, *sup;
+	char when[40], *text;
+	int rc;
+
+	rc = wa_json_read(&j, wafd, WA_STATUS, WA_SUBDIR, NULL);
+	if (rc == WA_ENOTFOUND || rc == WA_ECORRUPT || rc == WA_ETOOBIG)
+		return 0;
+	if (rc < 0)
+		return rc;
+	if (!json_is_object(j)) {
+		json_decref(j);
+		return 0;
+	}
+	wa_time_iso(when, sizeof when, now);
+	if (!(sup = json_pack("{s:s, s:s}", "by", by, "at", when)) ||
+	    json_object_set_new(j, "superseded", sup) < 0 ||
+	    !(text = json_dumps(j, JSON_COMPACT))) {
+		json_decref(j);
+		return WA_ENOMEM;
+	}
+	json_decref(j);
+	{
+		size_t len = strlen(text);
+		char *t = realloc(text, len + 2);
+		if (!t) {
+			free(text);
+			return WA_ENOMEM;
+		}
+		text = t;
+		text[len++] = '\n';
+		text[len] = 0;
+		rc = wa_durable_put(wafd, WA_STATUS, stagefd >= 0 ? stagefd : wafd, text, len);
+	}
+	free(text);
+	return rc;
+}
+
 /* ---- the writer --------------------------------------------------------- */
 
 void

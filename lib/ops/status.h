@@ -29,6 +29,10 @@
  *	               banned), else null
  *	exit_code      the exit status wa-run is leaving with (final states), else null
  *	version        wa's version
+ *	superseded     absent while wa-run owns the file; {"by": "wa-pair" or
+ *	               "wa-restore", "at": time} once such a tool replaced the
+ *	               folder's credentials (wa_status_supersede): the state
+ *	               is history, not a problem of the folder
  *
  * States: starting (folder opened, not connected yet), connecting (a
  * connection is being opened or logged in), online (<success> received),
@@ -178,6 +182,20 @@ int wa_status_flush(struct wa_statusw *w, int64_t now);
 /* Read DIR/.wa/status.json (wafd: .wa) into st.  WA_ENOTFOUND,
  * WA_ECORRUPT, WA_EUNSAFE, WA_ESYS. */
 int wa_status_read(struct wa_status *st, int wafd);
+
+/*
+ * Mark the status file in wafd as superseded: a tool that replaced what
+ * the last wa-run saw (wa-pair after a new pairing, wa-restore after a
+ * restore; by names it) calls this once it succeeded, holding the folder
+ * lock, so that a stale state (failed, logged_out, online with a dead pid
+ * ...) no longer describes the folder.  The file keeps every field and
+ * gains "superseded": {"by": by, "at": now as RFC 3339}; it is written
+ * with the durable write (stagefd: the staging folder, or wafd itself).
+ * The next wa-run writes a whole new status without it.  Nothing to do
+ * (0) when there is no status file or it is not a JSON object (wa-check
+ * reports that on its own).  WA_ESYS, WA_ESYNC, WA_EUNSAFE, WA_ENOMEM.
+ */
+int wa_status_supersede(int wafd, int stagefd, const char *by, int64_t now);
 
 /* ---- event history ---------------------------------------------------- */
 

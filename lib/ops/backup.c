@@ -16,6 +16,7 @@
  * atomic rename; the old folder is kept under another name.
  */
 #include <dirent.h>
+#include <stdarg.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -219,6 +220,8 @@ iso_time(char *out, size_t n, time_t t)
 	if (!gmtime_r(&t, &tm) || !strftime(out, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
 		snprintf(out, n, "%s", "1970-01-01T00:00:00Z");
 }
+
+static int identity_hex(char out[65], const json_t *creds);
 
 /* ---- listing a folder ---- */
 
@@ -493,14 +496,17 @@ parses(const unsigned char *buf, size_t len)
  * and, for .json, parseable.  Otherwise the last version read, with
  * valid 0 for .json. */
 static int
-read_stable(struct got *g, int dirfd, const char *bare)
+read_stable(struct got *g, int *reread, int dirfd, const char *bare)
 {
 	int json = is_json_name(bare), attempt, rc, stable;
 	struct timespec ts;
 
 	memset(g, 0, sizeof *g);
+	*reread = 0;
 	for (attempt = 0; attempt < WA_BACKUP_RETRIES; attempt++) {
 		struct got t;
+		if (attempt > 0)
+			*reread = 1;
 		stable = 0;
 		memset(&t, 0, sizeof t);
 		if ((rc = read_once(&t, &stable, dirfd, bare)) < 0) {
@@ -527,6 +533,12 @@ read_stable(struct got *g, int dirfd, const char *bare)
 		g->valid = parses(g->data, g->size);
 	}
 	return 0;
+}
+
+int
+wa_backup_identity(char out[65], const json_t *creds)
+{
+	return identity_hex(out, creds);
 }
 
 static int
@@ -596,6 +608,15 @@ wa_backup_write(struct wa_backup_report *rep, int dirfd, const char *dirshow,
     const char *folder, time_t created, wa_backup_out_fn *out, void *outarg,
     wa_backup_warn_fn *warn, void *warnarg, struct wa_why *why)
 {
+	return wa_backup_write_flags(rep, dirfd, dirshow, folder, created, 0, out, outarg,
+	    warn, warnarg, why);
+}
+
+int
+wa_backup_write_flags(struct wa_backup_report *rep, int dirfd, const char *dirshow,
+    const char *folder, time_t created, unsigned flags, wa_backup_out_fn *out, void *outarg,
+    wa_backup_warn_fn *warn, void *warnarg, struct wa_why *why)
+{
 	struct items l = { 0 };
 	struct got *g = NULL;
 	struct archive *a = NULL;
@@ -607,8 +628,15 @@ wa_backup_write(struct wa_backup_report *rep, int dirfd, const char *dirshow,
 	time_t now = created;
 
 	memset(rep, 0, sizeof *rep);
+	rep->creds = -1;
 	if ((rc = list_folder(&l, &wafd, dirfd, why, dirshow)) < 0)
 		return rc;
+	if ((flags & WA_BACKUP_AUTHLIKE) && (rc = wa_backup_authlike(dirfd)) <= 0) {
+		rc = rc < 0 ? wa_why_set(why, rc, "unable to list '%s': %s", dirshow, wa_strerror(rc)) :
+		    wa_why_set(why, WA_ECORRUPT, "'%s' does not look like an auth folder (no %s and no "
+		    "file named like a Baileys auth file)", dirshow, WA_CREDS);
+		goto out;
+	}
 	if (!(g = calloc(l.n ? l.n : 1, sizeof *g))) {
 		rc = WA_ENOMEM;
 		goto out;
@@ -620,7 +648,11 @@ wa_backup_write(struct wa_backup_report *rep, int dirfd, const char *dirshow,
 			rep->skipped++;
 			continue;
 		}
-		rc = read_stable(&g[i], it->sub ? wafd : dirfd, it->bare);
+		{
+			int reread = 0;
+			rc = read_stable(&g[i], &reread, it->sub ? wafd : dirfd, it->bare);
+			rep->rereads += reread && rc == 0;
+		}
 		if (rc == WA_ENOTFOUND) {
 			/* removed since we listed the folder: not part of it any more */
 			g[i].valid = -2;
@@ -646,6 +678,14 @@ wa_backup_write(struct wa_backup_report *rep, int dirfd, const char *dirshow,
 			goto out;
 		}
 		rep->files++;
+		if (!it->sub && strcmp(it->name, WA_CREDS) == 0)
+			rep->creds = g[i].valid;
+		if (g[i].valid == 0 && !it->sub && strcmp(it->name, WA_CREDS) == 0 &&
+		    (flags & WA_BACKUP_CREDS_VALID)) {
+			rc = wa_why_set(why, WA_ECORRUPT, "'%s/%s' does not parse (torn or damaged); an archive of it "
+			    "would not restore the session", dirshow, it->name);
+			goto out;
+		}
 		if (g[i].valid == 0) {
 			rep->invalid++;
 			warnf(warn, warnarg, "'%s/%s' %s", dirshow, it->name,
@@ -915,8 +955,31 @@ member_kind(struct archive_entry *e)
 	}
 }
 
+static int read_archive(struct wa_backup **out, int fd, const char *show, int manifest_only,
+    struct wa_why *why);
+
 int
 wa_backup_read(struct wa_backup **out, int fd, const char *show, struct wa_why *why)
+{
+	return read_archive(out, fd, show, 0, why);
+}
+
+int
+wa_backup_read_manifest(struct wa_backup **out, int fd, const char *show, struct wa_why *why)
+{
+	return read_archive(out, fd, show, 1, why);
+}
+
+int
+wa_backup_usable(const struct wa_backup *b)
+{
+	const struct wa_backup_file *f = wa_backup_find(b, WA_CREDS);
+
+	return f && f->valid == 1;
+}
+
+static int
+read_archive(struct wa_backup **out, int fd, const char *show, int manifest_only, struct wa_why *why)
 {
 	struct wa_backup *b;
 	struct archive *a;
@@ -992,6 +1055,12 @@ wa_backup_read(struct wa_backup **out, int fd, const char *show, struct wa_why *
 			}
 			if ((rc = check_manifest(b, idx, show, why)) < 0)
 				goto out;
+			if (manifest_only) {
+				rc = 0;
+				*out = b;
+				b = NULL;
+				goto out;
+			}
 			if (!(seen = calloc(b->n ? b->n : 1, 1))) {
 				rc = WA_ENOMEM;
 				goto out;
@@ -1310,7 +1379,10 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 	if (fstatat(parentfd, target, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 		if (errno != ENOENT)
 			return wa_why_set(why, WA_ESYS, "'%s': %s", target, strerror(errno));
-		rc = wa_durable_move(parentfd, stage, parentfd, target);
+		/* no-replace: an (empty) folder made at target meanwhile wins */
+		rc = wa_durable_move_noreplace(parentfd, stage, parentfd, target);
+		if (rc == WA_EEXIST)
+			return wa_why_set(why, rc, "'%s' appeared meanwhile; it was left alone", target);
 		if (rc < 0 && rc != WA_ESYNC)
 			return wa_why_set(why, rc, "unable to move '%s' to '%s': %s", stage, target, wa_strerror(rc));
 		return rc == WA_ESYNC ? wa_why_set(why, rc, "'%s': %s", target, wa_strerror(rc)) : 0;
@@ -1327,7 +1399,7 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 	if (rc == 0 || rc == WA_ESYNC) {
 		/* the restored folder is in place; the old one is under stage */
 		*exchanged = 1;
-		ex = wa_durable_move(parentfd, stage, parentfd, replaced);
+		ex = wa_durable_move_noreplace(parentfd, stage, parentfd, replaced);
 		if (ex < 0 && ex != WA_ESYNC)
 			return wa_why_set(why, ex, "restored, but the old folder is still at '%s' (could not rename it to '%s': %s)",
 			    stage, replaced, wa_strerror(ex));
@@ -1338,15 +1410,23 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 	if (!(errno == ENOSYS || errno == EINVAL || errno == ENOTSUP))
 		return wa_why_set(why, rc, "unable to exchange '%s' and '%s': %s", stage, target, wa_strerror(rc));
 	/* no atomic exchange here: two moves, target is briefly absent */
-	rc = wa_durable_move(parentfd, target, parentfd, replaced);
+	rc = wa_durable_move_noreplace(parentfd, target, parentfd, replaced);
 	if (rc < 0 && rc != WA_ESYNC)
 		return wa_why_set(why, rc, "unable to move '%s' to '%s': %s", target, replaced, wa_strerror(rc));
-	ex = wa_durable_move(parentfd, stage, parentfd, target);
+	ex = wa_durable_move_noreplace(parentfd, stage, parentfd, target);
 	if (ex < 0 && ex != WA_ESYNC) {
-		int saved = errno;
-		wa_durable_move(parentfd, replaced, parentfd, target);
+		int saved = errno, back;
+		const char *what = ex == WA_EEXIST ? "it appeared meanwhile" : wa_strerror(ex);
+		/* put the old folder back; when that fails too, say where it is */
+		back = wa_durable_move_noreplace(parentfd, replaced, parentfd, target);
 		errno = saved;
-		return wa_why_set(why, ex, "unable to move '%s' to '%s': %s", stage, target, wa_strerror(ex));
+		if (back < 0 && back != WA_ESYNC)
+			return wa_why_set(why, ex, "unable to move '%s' to '%s': %s; the old folder could not be "
+			    "moved back (%s) and is now at '%s'", stage, target, what,
+			    back == WA_EEXIST ? "the name is taken" : wa_strerror(back), replaced);
+		*replaced_used = 0;
+		return wa_why_set(why, ex, "unable to move '%s' to '%s': %s; the old folder was moved back",
+		    stage, target, what);
 	}
 	if (rc == WA_ESYNC || ex == WA_ESYNC)
 		return wa_why_set(why, WA_ESYNC, "'%s': %s", target, wa_strerror(WA_ESYNC));
@@ -1391,21 +1471,24 @@ wa_backup_is_ours(const char *file, const char *folder)
 	return ours(file, folder, &seq) != 0;
 }
 
-static const char *sort_folder;
+/* A name with its sort key, so the comparison needs no outside state
+ * (qsort's comparator gets none: a static would make listing
+ * non-reentrant). */
+struct aged {
+	char *name;
+	const char *stamp;      /* points into name: 16 characters */
+	unsigned long seq;
+};
 
 static int
 byage(const void *a, const void *b)
 {
-	const char *x = *(char *const *)a, *y = *(char *const *)b;
-	size_t off = strlen(sort_folder) + 1;
-	unsigned long sx, sy;
+	const struct aged *x = a, *y = b;
 	int k;
 
-	ours(x, sort_folder, &sx);
-	ours(y, sort_folder, &sy);
-	if ((k = strncmp(x + off, y + off, 16)) != 0)
+	if ((k = strncmp(x->stamp, y->stamp, 16)) != 0)
 		return k;
-	return sx < sy ? -1 : sx > sy;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 void
@@ -1424,8 +1507,9 @@ int
 wa_backup_list(char ***names, size_t *n, int dirfd, const char *folder)
 {
 	struct wa_scan *s;
-	char **v;
-	size_t i, k = 0;
+	struct aged *v;
+	char **out = NULL;
+	size_t i, k = 0, off = strlen(folder) + 1;
 	int rc;
 
 	*names = NULL;
@@ -1437,20 +1521,48 @@ wa_backup_list(char ***names, size_t *n, int dirfd, const char *folder)
 		return WA_ENOMEM;
 	}
 	for (i = 0; i < s->n; i++) {
-		if (s->e[i].kind != WA_SCAN_FILE || !wa_backup_is_ours(s->e[i].name, folder))
+		if (s->e[i].kind != WA_SCAN_FILE || !ours(s->e[i].name, folder, &v[k].seq))
 			continue;
-		if (!(v[k++] = strdup(s->e[i].name))) {
-			wa_scan_free(s);
-			wa_backup_names_free(v);
-			return WA_ENOMEM;
+		if (!(v[k].name = strdup(s->e[i].name))) {
+			rc = WA_ENOMEM;
+			break;
 		}
+		v[k].stamp = v[k].name + off;
+		k++;
 	}
 	wa_scan_free(s);
-	sort_folder = folder;
+	if (rc == 0 && !(out = calloc(k + 1, sizeof *out)))
+		rc = WA_ENOMEM;
+	if (rc < 0) {
+		for (i = 0; i < k; i++)
+			free(v[i].name);
+		free(v);
+		return rc;
+	}
 	qsort(v, k, sizeof *v, byage);
-	*names = v;
+	for (i = 0; i < k; i++)
+		out[i] = v[i].name;
+	free(v);
+	*names = out;
 	*n = k;
 	return 0;
+}
+
+/* Whether dirfd/name is an archive with a readable manifest whose
+ * creds.json is marked valid. */
+static int
+usable_at(int dirfd, const char *name)
+{
+	struct wa_backup *b = NULL;
+	struct wa_why why = { "" };
+	int fd, ok;
+
+	if ((fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return 0;
+	ok = wa_backup_read_manifest(&b, fd, name, &why) == 0 && wa_backup_usable(b);
+	wa_backup_free(b);
+	close(fd);
+	return ok;
 }
 
 int
@@ -1458,26 +1570,31 @@ wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
     void (*fn)(void *arg, const char *name), void *arg)
 {
 	char **v;
-	size_t n, i, left;
-	int rc, removed = 0;
+	size_t n, i, good = 0, cut = 0;
+	int rc, removed = 0, found = 0;
 
 	if (keep == 0)
 		return 0;
 	if ((rc = wa_backup_list(&v, &n, dirfd, folder)) < 0)
 		return rc;
-	for (i = 0, left = n; i < n && left > keep; i++) {
+	/* from the newest: where the keep-th usable archive is */
+	for (i = n; i-- > 0;) {
+		if (usable_at(dirfd, v[i]) && ++good == keep) {
+			cut = i;
+			found = 1;
+			break;
+		}
+	}
+	for (i = 0; found && i < cut; i++) {
 		if (spare && strcmp(v[i], spare) == 0)
 			continue;
 		if (unlinkat(dirfd, v[i], 0) < 0) {
-			if (errno == ENOENT) {
-				left--;
+			if (errno == ENOENT)
 				continue;
-			}
 			rc = WA_ESYS;
 			break;
 		}
 		removed = 1;
-		left--;
 		if (fn)
 			fn(arg, v[i]);
 	}
@@ -1489,6 +1606,143 @@ wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
 	if (rc == 0 && removed && wa_durable_syncfd(dirfd) < 0)
 		rc = WA_ESYS;
 	return rc;
+}
+
+/* ---- the folders wa-restore replaced ---- */
+
+/* Whether file is "<folder>.replaced-YYYYmmddTHHMMSSZ[-N]"; *seq the N. */
+static int
+replaced_name(const char *file, const char *folder, unsigned long *seq)
+{
+	size_t fl = strlen(folder), sl = strlen(WA_REPLACED_INFIX), i;
+	const char *p;
+
+	*seq = 0;
+	if (strncmp(file, folder, fl) != 0 || strncmp(file + fl, WA_REPLACED_INFIX, sl) != 0)
+		return 0;
+	p = file + fl + sl;
+	for (i = 0; i < 16; i++) {
+		char c = p[i];
+		if (i == 8 ? c != 'T' : i == 15 ? c != 'Z' : !(c >= '0' && c <= '9'))
+			return 0;
+	}
+	p += 16;
+	if (*p == '-') {
+		char *end;
+		if (!(p[1] >= '1' && p[1] <= '9'))
+			return 0;
+		*seq = strtoul(p + 1, &end, 10);
+		p = end;
+	}
+	return *p == 0;
+}
+
+/* Remove the folder parentfd/name and everything in it, never following
+ * a link (links are unlinked, not their targets). */
+static int
+remove_tree(int parentfd, const char *name, int depth)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, rc = 0;
+
+	if (depth > 16)
+		return WA_EUNSAFE;
+	if ((fd = openat(parentfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return errno == ENOENT ? 0 : WA_ESYS;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return WA_ESYS;
+	}
+	while (rc == 0 && (errno = 0, de = readdir(d))) {
+		struct stat st;
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (fstatat(fd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno != ENOENT)
+				rc = WA_ESYS;
+			continue;
+		}
+		if (S_ISDIR(st.st_mode))
+			rc = remove_tree(fd, de->d_name, depth + 1);
+		else if (unlinkat(fd, de->d_name, 0) < 0 && errno != ENOENT)
+			rc = WA_ESYS;
+	}
+	if (rc == 0 && errno != 0 && !de)
+		rc = WA_ESYS;
+	closedir(d);
+	if (rc == 0 && unlinkat(parentfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		rc = WA_ESYS;
+	return rc;
+}
+
+int
+wa_backup_retain_replaced(int parentfd, const char *folder, size_t keep, const char *spare,
+    void (*fn)(void *arg, const char *name), void *arg)
+{
+	struct wa_scan *s;
+	struct aged *v;
+	size_t i, k = 0, off = strlen(folder) + strlen(WA_REPLACED_INFIX);
+	int rc, removed = 0;
+
+	if (keep == 0)
+		return 0;
+	if ((rc = wa_scan_dir(&s, parentfd)) < 0)
+		return rc;
+	if (!(v = calloc(s->n + 1, sizeof *v))) {
+		wa_scan_free(s);
+		return WA_ENOMEM;
+	}
+	for (i = 0; i < s->n; i++) {
+		if (s->e[i].kind != WA_SCAN_DIR || !replaced_name(s->e[i].name, folder, &v[k].seq))
+			continue;
+		v[k].name = s->e[i].name;
+		v[k].stamp = v[k].name + off;
+		k++;
+	}
+	qsort(v, k, sizeof *v, byage);
+	for (i = 0; k > keep && i < k - keep; i++) {
+		if (spare && strcmp(v[i].name, spare) == 0)
+			continue;
+		if ((rc = remove_tree(parentfd, v[i].name, 0)) < 0)
+			break;
+		removed = 1;
+		if (fn)
+			fn(arg, v[i].name);
+	}
+	{
+		int saved = errno;
+		free(v);
+		wa_scan_free(s);
+		errno = saved;
+	}
+	if (rc == 0 && removed && wa_durable_syncfd(parentfd) < 0)
+		rc = WA_ESYS;
+	return rc;
+}
+
+int
+wa_backup_authlike(int dirfd)
+{
+	struct wa_scan *s;
+	size_t i, other = 0;
+	int rc, yes = 0;
+
+	if ((rc = wa_scan_dir(&s, dirfd)) < 0)
+		return rc;
+	for (i = 0; i < s->n && !yes; i++) {
+		const struct wa_scan_entry *e = &s->e[i];
+		enum wa_ftype t;
+		if (e->kind == WA_SCAN_SUBDIR || is_tmp_name(e->name))
+			continue;
+		t = wa_fname_classify(e->name, NULL, NULL);
+		if ((e->kind == WA_SCAN_FILE || e->kind == WA_SCAN_SYMLINK) &&
+		    t != WA_FT_OTHER && t != WA_FT_OTHER_JSON)
+			yes = 1;
+		other++;
+	}
+	wa_scan_free(s);
+	return yes || other == 0;
 }
 
 int

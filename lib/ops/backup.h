@@ -47,6 +47,8 @@
 #define WA_BACKUP_KEEP     10              /* default --keep */
 #define WA_BACKUP_MAX      (1ull << 30)    /* total bytes held in memory */
 #define WA_BACKUP_RETRIES  5               /* reads of a file that changes or does not parse */
+#define WA_BACKUP_KEEP_REPLACED 10         /* default wa-restore --keep (replaced folders) */
+#define WA_REPLACED_INFIX  ".replaced-"    /* <folder>.replaced-YYYYmmddTHHMMSSZ[-N] */
 
 /* Called for every non-fatal problem (a skipped symlink, a file archived
  * as invalid) with one line naming the path.  May be NULL. */
@@ -68,7 +70,16 @@ struct wa_backup_report {
 	size_t skipped;          /* entries skipped with a warning */
 	char account[64];        /* "" when unpaired or no creds.json */
 	char identity[65];       /* "" when creds.json has no identity key */
+	int creds;               /* creds.json: 1 archived valid, 0 invalid, -1 absent */
+	size_t rereads;          /* files read more than once (changed during a read, or
+	                          * did not parse at first) */
 };
+
+/* wa_backup_write_flags: */
+#define WA_BACKUP_CREDS_VALID 1u  /* refuse (WA_ECORRUPT, nothing written) when
+                                   * creds.json does not parse */
+#define WA_BACKUP_AUTHLIKE    2u  /* refuse (WA_ECORRUPT, nothing written) a folder
+                                   * wa_backup_authlike says is clearly not one */
 
 /*
  * Write an archive of the folder dirfd (shown as dirshow in messages;
@@ -81,6 +92,18 @@ struct wa_backup_report {
 int wa_backup_write(struct wa_backup_report *rep, int dirfd, const char *dirshow,
     const char *folder, time_t created, wa_backup_out_fn *out, void *outarg,
     wa_backup_warn_fn *warn, void *warnarg, struct wa_why *why);
+/* The same with WA_BACKUP_* flags; both refusals happen before a byte
+ * reaches out.  wa_backup_write is flags 0. */
+int wa_backup_write_flags(struct wa_backup_report *rep, int dirfd, const char *dirshow,
+    const char *folder, time_t created, unsigned flags, wa_backup_out_fn *out, void *outarg,
+    wa_backup_warn_fn *warn, void *warnarg, struct wa_why *why);
+
+/* Whether the folder dirfd could be an auth folder: 1 when it is empty
+ * (apart from .wa and temporary files) or holds creds.json or a file
+ * named like a Baileys auth file (pre-key-*, session-* ... see
+ * store/fname.h); 0 when it holds only other things ("clearly not": /etc).
+ * WA_ESYS, WA_ENOMEM. */
+int wa_backup_authlike(int dirfd);
 
 /* A verified archive in memory. */
 struct wa_backup_file {
@@ -115,6 +138,16 @@ struct wa_backup {
  */
 int wa_backup_read(struct wa_backup **out, int fd, const char *show, struct wa_why *why);
 
+/* Only the manifest (the first member) of the archive in fd, checked as
+ * wa_backup_read checks it: names, sizes and validity filled in, no
+ * member read (every data is NULL).  Cheap: for choosing among archives.
+ * Same errors.  Free with wa_backup_free. */
+int wa_backup_read_manifest(struct wa_backup **out, int fd, const char *show, struct wa_why *why);
+
+/* Whether a restore of b gives a usable session: its manifest lists
+ * creds.json marked valid (it parsed when it was archived).  1 or 0. */
+int wa_backup_usable(const struct wa_backup *b);
+
 /* Zero the file contents (they hold keys) and free.  NULL-safe. */
 void wa_backup_free(struct wa_backup *b);
 
@@ -122,6 +155,10 @@ void wa_backup_free(struct wa_backup *b);
  * other than ".wa", wa-manifest.json and temporary files, or ".wa/" and
  * such a name other than lock, tmp and quarantine. */
 int wa_backup_name_ok(const char *name);
+
+/* The manifest's "identity" of a parsed creds.json: the hex SHA-256 of
+ * signedIdentityKey.public, "" when it has none.  Returns 0. */
+int wa_backup_identity(char out[65], const json_t *creds);
 
 /* The file of the backup called name, or NULL. */
 const struct wa_backup_file *wa_backup_find(const struct wa_backup *b, const char *name);
@@ -158,8 +195,12 @@ int wa_backup_unstage(int parentfd, const char *stage);
  * to 0) it is two moves, target to replaced then stage to target, with a
  * moment in between when target does not exist.  Without a target, stage
  * is simply moved into place (*replaced_used = 0).  Never replaces or
- * deletes anything.  WA_EEXIST (replaced exists, or target appeared),
- * WA_ESYS, WA_ESYNC.
+ * deletes anything: every move is a no-replace rename (renameat2
+ * RENAME_NOREPLACE), so an entry that another process makes at target
+ * meanwhile, even an empty folder, makes it fail with WA_EEXIST.  When
+ * the second of the two moves fails, the old folder is moved back; when
+ * that fails too, why says where the old folder is (replaced).
+ * WA_EEXIST (replaced exists, or target appeared), WA_ESYS, WA_ESYNC.
  */
 int wa_backup_swap(int parentfd, const char *stage, const char *target, const char *replaced,
     int *exchanged, int *replaced_used, struct wa_why *why);
@@ -204,13 +245,29 @@ int wa_backup_list(char ***names, size_t *n, int dirfd, const char *folder);
 void wa_backup_names_free(char **names);
 
 /*
- * Delete the oldest of our archives of folder in dirfd until keep remain,
- * never the one called spare (the archive just written; may be NULL), and
- * nothing that is not ours; then fsync the folder.  keep 0 deletes
- * nothing.  fn (may be NULL) is called with each name removed.
- * WA_ESYS, WA_ENOMEM.
+ * Keep the newest keep usable archives of folder in dirfd (a manifest
+ * that can be read, creds.json marked valid: wa_backup_usable) and delete
+ * every archive of ours older than the oldest of those.  Archives that
+ * are not usable never count: a run of backups of a broken folder never
+ * pushes the last good archive out, and every archive newer than the
+ * keep-th usable one stays.  With fewer than keep usable archives nothing
+ * is deleted.  Never deletes the one called spare (the archive just
+ * written; may be NULL) or anything that is not ours; then fsyncs the
+ * folder.  keep 0 deletes nothing.  fn (may be NULL) is called with each
+ * name removed.  WA_ESYS, WA_ENOMEM.
  */
 int wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
+    void (*fn)(void *arg, const char *name), void *arg);
+
+/*
+ * The same for the folders wa-restore kept beside the auth folder called
+ * folder in parentfd, "<folder>.replaced-YYYYmmddTHHMMSSZ[-N]" (real
+ * folders only, never a link): delete the oldest, with everything in
+ * them (links unlinked, never followed), until keep remain; never the one
+ * called spare (the folder just replaced).  keep 0 deletes nothing.
+ * WA_ESYS, WA_EUNSAFE (nested too deep), WA_ENOMEM.
+ */
+int wa_backup_retain_replaced(int parentfd, const char *folder, size_t keep, const char *spare,
     void (*fn)(void *arg, const char *name), void *arg);
 
 #endif

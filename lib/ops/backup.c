@@ -1569,24 +1569,38 @@ int
 wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
     void (*fn)(void *arg, const char *name), void *arg)
 {
-	char **v;
-	size_t n, i, good = 0, cut = 0;
-	int rc, removed = 0, found = 0;
+	char **v, *del;
+	size_t n, i, good = 0;
+	int rc, removed = 0;
 
 	if (keep == 0)
 		return 0;
 	if ((rc = wa_backup_list(&v, &n, dirfd, folder)) < 0)
 		return rc;
-	/* from the newest: where the keep-th usable archive is */
-	for (i = n; i-- > 0;) {
-		if (usable_at(dirfd, v[i]) && ++good == keep) {
-			cut = i;
-			found = 1;
+	/* the archive just written first (a name freed in the same second can
+	 * be reused, so it may sort before older ones), then from the newest:
+	 * the first keep usable archives stay, with everything before the
+	 * keep-th in that order; the rest go */
+	if (!(del = calloc(n + 1, 1))) {
+		wa_backup_names_free(v);
+		return WA_ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		if (spare && strcmp(v[i], spare) == 0) {
+			good += usable_at(dirfd, v[i]);
 			break;
 		}
 	}
-	for (i = 0; found && i < cut; i++) {
+	for (i = n; i-- > 0;) {
 		if (spare && strcmp(v[i], spare) == 0)
+			continue;
+		if (good >= keep)
+			del[i] = 1;
+		else
+			good += usable_at(dirfd, v[i]);
+	}
+	for (i = 0; good >= keep && i < n; i++) {
+		if (!del[i])
 			continue;
 		if (unlinkat(dirfd, v[i], 0) < 0) {
 			if (errno == ENOENT)
@@ -1598,6 +1612,7 @@ wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
 		if (fn)
 			fn(arg, v[i]);
 	}
+	free(del);
 	{
 		int saved = errno;
 		wa_backup_names_free(v);

@@ -21,7 +21,7 @@
 #include "store/names.h"
 #include "tool.h"
 
-#define USAGE "wa-backup [-hq] [--version] [-B dir] [-d dir] [--keep n] [-o file]"
+#define USAGE "wa-backup [-fhq] [--version] [-B dir] [-d dir] [--keep n] [-o file]"
 
 static int quiet;
 
@@ -39,15 +39,17 @@ removed(void *arg, const char *name)
 		tool_err("removed old backup '%s/%s'", (const char *)arg, name);
 }
 
-/* Open (creating with mode 0700 when missing) the backups folder. */
-/* Exit code for a failure to open or create the backups folder. */
+/* Exit code for a failure to create the backups folder or the archive:
+ * 74 when the disk is full or failing (the table's "including a full
+ * disk"), else 73, "cannot be created" (read-only file system, no
+ * permission, a missing parent, something else in the way). */
 static int
-backups_exit(int rc)
+create_exit(int rc)
 {
 	if (rc == WA_ESYNC)
 		return WA_EXIT_IOERR;
-	if (rc == WA_ESYS && errno != ENOTDIR && errno != ENOENT)
-		return tool_exit_for(rc);
+	if (rc == WA_ESYS && (errno == ENOSPC || errno == EDQUOT || errno == EIO))
+		return WA_EXIT_IOERR;
 	return WA_EXIT_CANTCREAT;
 }
 
@@ -68,14 +70,16 @@ main(int argc, char **argv)
 	char *folder = NULL, *fparent = NULL, *defbdir = NULL, *oparent = NULL, *obase = NULL;
 	char name[512], shown[4096];
 	long keep = WA_BACKUP_KEEP;
-	int c, rc, ofd = -1, keepset = 0, tostdout = 0, stdoutfd = 1;
+	int c, rc, ofd = -1, keepset = 0, tostdout = 0, stdoutfd = 1, force = 0;
+	unsigned flags;
 	time_t now;
 
 	tool_init("wa-backup");
-	while ((c = getopt_long(argc, argv, "B:d:hqo:", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "B:d:fhqo:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B': bdir = optarg; break;
 		case 'd': dopt = optarg; break;
+		case 'f': force = 1; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
 		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'q': quiet = 1; break;
@@ -118,7 +122,7 @@ main(int argc, char **argv)
 		if ((rc = wa_backup_path_split(&oparent, &obase, output)) < 0)
 			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': %s", output, wa_strerror(rc));
 		if ((ofd = open(oparent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': '%s': %s", output, oparent, strerror(errno));
+			tool_die(create_exit(WA_ESYS), "unable to write '%s': '%s': %s", output, oparent, strerror(errno));
 		if (fstatat(ofd, obase, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISREG(st.st_mode))
 			tool_die(WA_EXIT_CANTCREAT, "unable to write '%s': it exists and is not a regular file", output);
 		snprintf(name, sizeof name, "%s", obase);
@@ -128,7 +132,7 @@ main(int argc, char **argv)
 			tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
 		bdir = defbdir;
 		if ((ofd = wa_backup_dir_open(bdir, &why)) < 0)
-			tool_die(backups_exit(ofd), "%s", why.text);
+			tool_die(create_exit(ofd), "%s", why.text);
 		if ((rc = wa_backup_new_name(name, sizeof name, ofd, folder, now)) < 0)
 			tool_die(WA_EXIT_CANTCREAT, "unable to write into '%s': %s", bdir,
 			    rc == WA_EEXIST ? "too many backups this second" : wa_strerror(rc));
@@ -143,17 +147,25 @@ main(int argc, char **argv)
 			tool_die(WA_EXIT_USAGE, "refusing to write '%s' into the auth folder '%s'", shown, ad->path);
 	}
 	if (!tostdout && (rc = wa_durable_begin(&w, ofd, name, ofd)) < 0)
-		tool_die(tool_exit_for(rc) == WA_EXIT_IOERR ? WA_EXIT_IOERR : WA_EXIT_CANTCREAT,
-		    "unable to create '%s': %s", shown, wa_strerror(rc));
+		tool_die(create_exit(rc), "unable to create '%s': %s", shown, wa_strerror(rc));
+	/* by default, refuse what would not restore a session (-f: archive it
+	 * anyway; retention never counts such an archive) */
+	flags = force ? 0 : WA_BACKUP_CREDS_VALID | WA_BACKUP_AUTHLIKE;
 	rc = tostdout ?
-	    wa_backup_write(&rep, ad->fd, ad->path, folder, now, wa_backup_out_fd, &stdoutfd, warn, NULL, &why) :
-	    wa_backup_write(&rep, ad->fd, ad->path, folder, now, wa_backup_out_durable, w, warn, NULL, &why);
+	    wa_backup_write_flags(&rep, ad->fd, ad->path, folder, now, flags, wa_backup_out_fd, &stdoutfd,
+	    warn, NULL, &why) :
+	    wa_backup_write_flags(&rep, ad->fd, ad->path, folder, now, flags, wa_backup_out_durable, w,
+	    warn, NULL, &why);
 	if (rc < 0) {
 		int saved = errno;
 		wa_durable_abort(w);
 		errno = saved;
+		/* one cause, one code: too big (a file over 64 MiB, the folder
+		 * over 1 GiB) is 65, like a broken creds.json */
 		if (rc == WA_ETOOBIG)
-			tool_die(WA_EXIT_DATAERR, "%s", why.text);
+			tool_die(WA_EXIT_DATAERR, "%s; nothing written", why.text);
+		if (rc == WA_ECORRUPT)
+			tool_die(WA_EXIT_DATAERR, "%s; nothing written (use -f to archive it anyway)", why.text);
 		tool_die(tool_exit_for(rc), "%s%s%s", why.text, tostdout ? "" : "; nothing written to ",
 		    tostdout ? "" : shown);
 	}
@@ -164,10 +176,17 @@ main(int argc, char **argv)
 
 	if (!tostdout && printf("%s\n", shown) < 0)
 		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
-	if (!quiet)
-		tool_err("'%s' -> '%s': %zu files, %llu bytes, %s%s%s", ad->path, shown, rep.files, rep.bytes,
-		    rep.account[0] ? "account " : "not paired", rep.account,
-		    rep.invalid ? " (some files did not parse: see the warnings)" : "");
+	if (!quiet) {
+		char again[64] = "";
+		if (rep.rereads)
+			snprintf(again, sizeof again, "; %zu read again (changed while read)", rep.rereads);
+		tool_err("'%s' -> '%s': %zu files, %llu bytes, %s%s%s%s",
+		    ad->path, shown, rep.files, rep.bytes, rep.account[0] ? "account " : "not paired", rep.account,
+		    rep.invalid ? " (some files did not parse: see the warnings)" : "", again);
+	}
+	if (rep.creds == 0)
+		tool_err("warning: '%s/%s' did not parse: this archive cannot restore the session, and "
+		    "retention does not count it", ad->path, WA_CREDS);
 	if (fflush(stdout) != 0)
 		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
 	if (ofd >= 0)

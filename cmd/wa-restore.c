@@ -4,7 +4,7 @@
  * The archive is read and verified completely in memory before anything
  * is written.  The restored folder is built beside the target, flushed,
  * and exchanged with the target in one atomic rename; the old folder is
- * kept under a new name and never deleted.
+ * kept under a new name; the newest --keep of those stay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,12 +22,15 @@
 #include "store/creds.h"
 #include "base/file.h"
 #include "store/names.h"
+#include "ops/status.h"
+#include "base/loop.h"
 #include "tool.h"
 
-#define USAGE "wa-restore [-fhn] [--version] [-B dir] [-d dir] [--latest | file | -]"
+#define USAGE "wa-restore [-fhnv] [--version] [-B dir] [-d dir] [--keep n] [--latest | file | -]"
 
 struct counts {
 	size_t added, changed, removed, same;
+	int list;               /* -v: one line per file */
 };
 
 static void
@@ -41,45 +44,148 @@ show_change(void *arg, const char *what, const char *name)
 	case 'r': c->removed++; break;
 	default: c->same++; break;
 	}
-	printf("%s %s\n", what, name);
+	if (c->list)
+		printf("%s %s\n", what, name);
 }
 
-/* The account (user part of me.id) of the folder's creds.json, "" when
- * it has none, is unpaired or does not parse. */
-static void
-folder_account(char *out, size_t n, int dirfd)
+/* s made safe for a terminal (control characters become '?'). */
+static const char *
+clean(char *dst, size_t n, const char *s)
 {
-	json_t *creds;
+	size_t i;
 
-	out[0] = 0;
-	if (wa_json_read(&creds, dirfd, WA_CREDS, NULL, NULL) < 0)
-		return;
-	wa_creds_account(out, n, creds);
-	json_decref(creds);
+	snprintf(dst, n, "%s", s);
+	for (i = 0; dst[i]; i++)
+		if ((unsigned char)dst[i] < 0x20 || dst[i] == 0x7f)
+			dst[i] = '?';
+	return dst;
 }
 
+static void
+removed_replaced(void *arg, const char *name)
+{
+	const char *parent = arg;
+
+	tool_err("removed old replaced folder '%s%s%s'", strcmp(parent, ".") == 0 ? "" : parent,
+	    strcmp(parent, ".") == 0 ? "" : "/", name);
+}
+
+/*
+ * Refuse (65) to put a backup of another account, another device of the
+ * same account or another identity key in place of what the folder
+ * holds, unless force.  Two folders holding the same device's keys, run
+ * at the same time, replace each other at the server forever (440).  A
+ * folder without an account (unpaired, or a creds.json that is missing
+ * or does not parse) accepts any archive: that is what a torn creds.json
+ * leaves behind.
+ */
 static void
 check_foreign(const struct wa_backup *b, int dirfd, const char *show, const char *target, int force)
 {
-	char acct[64];
+	char acct[64], me[128] = "", ident[65] = "", x[160], y[160], what[600];
+	const json_t *meid;
+	json_t *creds;
 
-	folder_account(acct, sizeof acct, dirfd);
-	if (!acct[0] || strcmp(acct, b->account) == 0)
+	if (wa_json_read(&creds, dirfd, WA_CREDS, NULL, NULL) < 0)
+		return;
+	wa_creds_account(acct, sizeof acct, creds);
+	meid = json_object_get(json_object_get(creds, "me"), "id");
+	if (json_is_string(meid))
+		snprintf(me, sizeof me, "%s", json_string_value(meid));
+	wa_backup_identity(ident, creds);
+	json_decref(creds);
+	if (!acct[0])
+		return;
+	if (strcmp(acct, b->account) != 0)
+		snprintf(what, sizeof what, "is a backup of %s%s, but '%s' holds account %s",
+		    b->account[0] ? "account " : "an unpaired folder", clean(x, sizeof x, b->account), target,
+		    clean(y, sizeof y, acct));
+	else if (me[0] && b->me[0] && strcmp(me, b->me) != 0)
+		snprintf(what, sizeof what, "is a backup of device %s, but '%s' holds device %s of the same "
+		    "account (two folders with one device's keys replace each other at the server)",
+		    clean(x, sizeof x, b->me), target, clean(y, sizeof y, me));
+	else if (ident[0] && b->identity[0] && strcmp(ident, b->identity) != 0)
+		snprintf(what, sizeof what, "holds another identity key than '%s' (identity %.16s..., the folder "
+		    "%.16s...): another pairing", target, clean(x, sizeof x, b->identity), ident);
+	else
 		return;
 	if (force) {
-		tool_err("warning: '%s' is a backup of %s%s, '%s' holds account %s; restoring anyway (-f)",
-		    show, b->account[0] ? "account " : "an unpaired folder", b->account, target, acct);
+		tool_err("warning: '%s' %s; restoring anyway (-f)", show, what);
 		return;
 	}
-	tool_die(WA_EXIT_DATAERR, "'%s' is a backup of %s%s, but '%s' holds account %s; "
-	    "refusing to replace it (use -f to restore anyway)",
-	    show, b->account[0] ? "account " : "an unpaired folder", b->account, target, acct);
+	tool_die(WA_EXIT_DATAERR, "'%s' %s; refusing to replace it (use -f to restore anyway)", show, what);
+}
+
+/* Why b would not give a usable session, or NULL. */
+static const char *
+unusable(const struct wa_backup *b)
+{
+	const struct wa_backup_file *f = wa_backup_find(b, WA_CREDS);
+
+	if (!f)
+		return "it holds no creds.json";
+	if (f->valid != 1)
+		return "its creds.json did not parse when it was backed up";
+	return NULL;
+}
+
+/*
+ * --latest: the newest of our archives in bdir that verifies and whose
+ * creds.json is valid; each newer one skipped with a warning saying why.
+ * Returns its path (caller frees), or exits 66 when there is none.
+ */
+static char *
+pick_latest(const char *bdir, const char *base)
+{
+	char **names, *path = NULL;
+	size_t n, i, skipped = 0;
+	int bfd, rc;
+
+	if ((bfd = open(bdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		tool_die(errno == ENOENT || errno == ENOTDIR ? WA_EXIT_NOINPUT : tool_exit_for(WA_ESYS),
+		    "no backups of '%s': '%s': %s", base, bdir, strerror(errno));
+	if ((rc = wa_backup_list(&names, &n, bfd, base)) < 0)
+		tool_die(tool_exit_for(rc), "unable to list '%s': %s", bdir, wa_strerror(rc));
+	if (n == 0)
+		tool_die(WA_EXIT_NOINPUT, "no backups of '%s' in '%s'", base, bdir);
+	for (i = n; i-- > 0 && !path;) {
+		struct wa_backup *b = NULL;
+		struct wa_why why = { "" };
+		const char *bad = NULL;
+		int fd = openat(bfd, names[i], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+		if (fd < 0) {
+			tool_err("warning: skipping '%s/%s': %s", bdir, names[i], strerror(errno));
+			skipped++;
+			continue;
+		}
+		rc = wa_backup_read(&b, fd, names[i], &why);
+		close(fd);
+		if (rc < 0)
+			bad = why.text;
+		else
+			bad = unusable(b);
+		if (bad) {
+			tool_err("warning: skipping '%s/%s': %s", bdir, names[i], bad);
+			skipped++;
+		} else if (asprintf(&path, "%s/%s", bdir, names[i]) < 0) {
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+		}
+		wa_backup_free(b);
+	}
+	if (!path)
+		tool_die(WA_EXIT_NOINPUT, "no usable backup of '%s' in '%s': %zu archives, none verifies with a "
+		    "valid creds.json", base, bdir, n);
+	tool_err("using '%s'%s", path, skipped ? ", the newest usable backup" : ", the newest backup");
+	wa_backup_names_free(names);
+	close(bfd);
+	return path;
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
+		{ "keep", required_argument, NULL, 'k' },
 		{ "latest", no_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -92,10 +198,11 @@ main(int argc, char **argv)
 	const char *dir, *dopt = NULL, *bdir = NULL, *file = NULL;
 	char *parent = NULL, *base = NULL, *latest = NULL, *show = NULL;
 	char stage[300], replaced[300], stamp[20], shownrep[4400];
-	int c, rc, fd, pfd, exists, force = 0, dry = 0, uselatest = 0, exchanged, used;
+	int c, rc, fd, pfd, exists, force = 0, dry = 0, uselatest = 0, exchanged, used, verbose = 0;
+	long keep = WA_BACKUP_KEEP_REPLACED;
 
 	tool_init("wa-restore");
-	while ((c = getopt_long(argc, argv, "B:d:fhn", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "B:d:fhnv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'B': bdir = optarg; break;
 		case 'd': dopt = optarg; break;
@@ -103,7 +210,12 @@ main(int argc, char **argv)
 		case 'h': tool_usage(USAGE, stdout, 0);
 		case 'V': tool_version(WA_EXIT_IOERR);
 		case 'n': dry = 1; break;
+		case 'v': verbose = 1; break;
 		case 'L': uselatest = 1; break;
+		case 'k':
+			if ((keep = tool_number(optarg)) < 0)
+				tool_usage_err(USAGE, WA_EXIT_USAGE, "--keep: '%s' is not a number", optarg);
+			break;
 		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
 	}
@@ -119,22 +231,16 @@ main(int argc, char **argv)
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
-	if (!file && !uselatest) {
-		if (isatty(0)) {
-			tool_err("no archive: name a file, use - or --latest, or pipe one in");
-			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-		}
-		file = "-";
-	}
+	/* standard input only when asked for with -: from cron it is
+	 * /dev/null or a closed pipe, never an archive */
+	if (!file && !uselatest)
+		tool_usage_err(USAGE, WA_EXIT_USAGE, "no archive: name a file, or use - (standard input) or --latest");
 	if ((rc = wa_backup_path_split(&parent, &base, dir)) < 0)
 		tool_die(rc == WA_ESYS ? WA_EXIT_NOINPUT : WA_EXIT_USAGE, "'%s': %s", dir,
 		    rc == WA_EINVAL ? "not a folder that can be replaced" : wa_strerror(rc));
 
 	/* the archive */
 	if (uselatest) {
-		char **names;
-		size_t n;
-		int bfd;
 		char *def = NULL;
 		if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
 			bdir = NULL;
@@ -143,17 +249,7 @@ main(int argc, char **argv)
 				tool_die(WA_EXIT_SOFTWARE, "out of memory");
 			bdir = def;
 		}
-		if ((bfd = open(bdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-			tool_die(errno == ENOENT || errno == ENOTDIR ? WA_EXIT_NOINPUT : tool_exit_for(WA_ESYS),
-			    "no backups of '%s': '%s': %s", base, bdir, strerror(errno));
-		if ((rc = wa_backup_list(&names, &n, bfd, base)) < 0)
-			tool_die(tool_exit_for(rc), "unable to list '%s': %s", bdir, wa_strerror(rc));
-		if (n == 0)
-			tool_die(WA_EXIT_NOINPUT, "no backups of '%s' in '%s'", base, bdir);
-		if (asprintf(&latest, "%s/%s", bdir, names[n - 1]) < 0)
-			tool_die(WA_EXIT_SOFTWARE, "out of memory");
-		wa_backup_names_free(names);
-		close(bfd);
+		latest = pick_latest(bdir, base);
 		free(def);
 		file = latest;
 	}
@@ -176,6 +272,14 @@ main(int argc, char **argv)
 		tool_die(rc == WA_ETOOBIG ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s; nothing restored", why.text);
 	if (fd > 0)
 		close(fd);
+	{
+		const char *bad = unusable(b);
+		if (bad && !force)
+			tool_die(WA_EXIT_DATAERR, "'%s': %s, so restoring it would not give a working session; "
+			    "nothing restored (use -f to restore it anyway)", show, bad);
+		if (bad)
+			tool_err("warning: '%s': %s; restoring anyway (-f)", show, bad);
+	}
 
 	/* the target */
 	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
@@ -199,9 +303,12 @@ main(int argc, char **argv)
 	}
 
 	if (dry) {
-		struct counts cnt = { 0, 0, 0, 0 };
+		struct counts cnt = { 0, 0, 0, 0, verbose };
 		if ((rc = wa_backup_diff(b, ad ? ad->fd : -1, show_change, &cnt, &why)) < 0)
 			tool_die(tool_exit_for(rc), "'%s': %s", dir, why.text);
+		/* a count per kind (-v: the files too, above) */
+		printf("added %zu\nchanged %zu\nremoved %zu\nsame %zu\n", cnt.added, cnt.changed, cnt.removed,
+		    cnt.same);
 		if (fflush(stdout) != 0)
 			tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
 		tool_err("'%s' into '%s' would add %zu, change %zu, remove %zu, keep %zu files; nothing changed (-n)",
@@ -236,6 +343,25 @@ main(int argc, char **argv)
 		tool_die(rc == WA_EEXIST ? WA_EXIT_CANTCREAT : tool_exit_for(rc) == WA_EXIT_NOPERM ?
 		    WA_EXIT_CANTCREAT : tool_exit_for(rc),
 		    "unable to build the restored folder beside '%s': %s; '%s' is unchanged", dir, why.text, dir);
+	/* wa-run's status in the archive describes the past (an online with a
+	 * pid long gone, a failure since repaired): mark it superseded in the
+	 * folder being built, before anyone can see it */
+	{
+		int sfd = openat(pfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), wfd = -1;
+		if (sfd >= 0)
+			wfd = openat(sfd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (wfd >= 0 && (rc = wa_status_supersede(wfd, wfd, tool_name, wa_clock_wall_ms())) < 0) {
+			int saved = errno;
+			wa_backup_unstage(pfd, stage);
+			errno = saved;
+			tool_die(tool_exit_for(rc), "unable to mark '%s/%s/%s' superseded: %s; '%s' is unchanged",
+			    dir, WA_SUBDIR, WA_STATUS, wa_strerror(rc), dir);
+		}
+		if (wfd >= 0)
+			close(wfd);
+		if (sfd >= 0)
+			close(sfd);
+	}
 	wa_backup_stamp(stamp, sizeof stamp, time(NULL));
 	snprintf(replaced, sizeof replaced, "%.200s.replaced-%s", base, stamp);
 	{
@@ -264,6 +390,10 @@ main(int argc, char **argv)
 	tool_err("restored %zu files from '%s' (%s%s, made %s) into '%s'%s%s%s", b->n, show,
 	    b->account[0] ? "account " : "not paired", b->account, b->created[0] ? b->created : "?", dir,
 	    used ? "; the previous folder is kept as '" : "", used ? shownrep : "", used ? "'" : "");
+	/* the folders earlier restores replaced: the newest --keep stay */
+	if (used && (rc = wa_backup_retain_replaced(pfd, base, (size_t)keep, replaced, removed_replaced,
+	    (void *)parent)) < 0)
+		tool_err("warning: unable to remove old replaced folders beside '%s': %s", dir, wa_strerror(rc));
 	wa_backup_free(b);
 	free(parent);
 	free(base);

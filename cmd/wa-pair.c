@@ -36,6 +36,8 @@
 #include "crypto/pair.h"
 #include "session/pairing.h"
 #include "ops/qr.h"
+#include "ops/status.h"
+#include "base/loop.h"
 #include "store/quarantine.h"
 #include "store/scan.h"
 #include "session/session.h"
@@ -426,7 +428,14 @@ backup_warn(void *arg, const char *line)
 	tool_err("warning: %s", line);
 }
 
-/* The -f backup: what wa-backup writes, where wa-backup writes it. */
+static void
+backup_removed(void *arg, const char *name)
+{
+	tool_err("removed old backup '%s/%s'", (const char *)arg, name);
+}
+
+/* The -f backup: what wa-backup writes, where wa-backup writes it, with
+ * wa-backup's default retention (the newest WA_BACKUP_KEEP usable ones). */
 static void
 take_backup(struct wa_authdir *ad, const char *bdir)
 {
@@ -462,6 +471,8 @@ take_backup(struct wa_authdir *ad, const char *bdir)
 		    bdir, name, wa_strerror(rc));
 	tool_err("backed up '%s' (%zu files%s%s) to '%s/%s'", ad->path, rep.files,
 	    rep.account[0] ? ", account " : ", not paired", rep.account, bdir, name);
+	if ((rc = wa_backup_retain(ofd, folder, WA_BACKUP_KEEP, name, backup_removed, (void *)bdir)) < 0)
+		tool_err("warning: unable to remove old backups in '%s': %s", bdir, wa_strerror(rc));
 	close(ofd);
 	free(folder);
 	free(fparent);
@@ -751,6 +762,13 @@ main(int argc, char **argv)
 		rc = wa_authdir_open(&ad, dir, 0, tool_name, NULL, &why);
 		if (rc < 0)
 			tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : tool_exit_for(rc), "%s", why.text);
+		/* a folder of other things (-d /etc): never made an auth folder */
+		if ((rc = wa_backup_authlike(ad->fd)) == 0 && !force)
+			tool_die(WA_EXIT_DATAERR, "'%s' does not look like an auth folder (no %s and no file named "
+			    "like a Baileys auth file, but other files); refusing to pair into it (use -f to pair "
+			    "anyway)", ad->path, WA_CREDS);
+		if (rc < 0)
+			tool_die(tool_exit_for(rc), "unable to read '%s': %s", ad->path, wa_strerror(rc));
 		starting_creds(ad, force, bdir, &r.replace, 1);
 		wa_authdir_close(ad);
 		ad = NULL;
@@ -823,6 +841,11 @@ main(int argc, char **argv)
 		return code;
 	}
 	saved_status = out->status;
+	/* new credentials are saved: what the last wa-run reported (failed on
+	 * an unpaired folder, logged_out ...) no longer describes the folder */
+	if ((rc = wa_status_supersede(ad->wafd, ad->stagefd, tool_name, wa_clock_wall_ms())) < 0)
+		tool_err("warning: unable to mark '%s/%s/%s' superseded: %s", ad->path, WA_SUBDIR, WA_STATUS,
+		    wa_strerror(rc));
 	if (saved_status == WA_PAIRING_SAVED)
 		tool_err("warning: %s; trying to log in anyway", out->text);
 	paired = json_incref(out->creds);

@@ -205,7 +205,7 @@ if [ "$have_tools" -eq 1 ]; then
 	head -c 300 good-creds.json > auth/creds.json
 	before=$(tree_state auth)
 	expect_exit 65 "torn creds.json, dry run: 65 (repairs needed)" "$rec" -d auth
-	like "$(cat "$T/out")" "would run: wa-restore --latest -d auth" "  says it would restore"
+	like "$(cat "$T/out")" "would run: wa-restore -d auth $T/auth.backups/auth-" "  says it would restore the newest backup"
 	is "$(tree_state auth)" "$before" "  and changed nothing"
 	expect_exit 0 "torn creds.json, -y: restored" "$rec" -y -d auth
 	ok "  creds.json is byte-identical to the backed-up one" cmp -s auth/creds.json good-creds.json
@@ -223,6 +223,20 @@ if [ "$have_tools" -eq 1 ]; then
 	expect_exit 0 "  wa-check: OK" wa-check -d auth
 	expect_exit 0 "healthy folder: nothing to do" "$rec" -y -d auth
 	like "$(cat "$T/out")" "nothing to do" "  says so"
+
+	# a backup whose creds.json parses but is incomplete is the newest:
+	# restored once, never again; the older good one is restored next
+	mkfolder fb
+	cp fb/creds.json fb-good.json
+	ok "good backup" wa-backup -q -d fb
+	creds | sed 's/"noiseKey":{"private":{[^}]*},"public":{[^}]*}},//' > fb/creds.json
+	ok "newer backup of an incomplete creds.json" wa-backup -q -d fb
+	head -c 300 fb-good.json > fb/creds.json
+	expect_exit 0 "bad newest backup, -y: repaired from the older one" "$rec" -y -d fb
+	is "$(grep -c "restoring '" "$T/out")" 2 "  two restores"
+	is "$(grep "restoring '" "$T/out" | sort -u | wc -l | tr -d ' ')" 2 "  of two different archives"
+	ok "  creds.json is the good one" cmp -s fb/creds.json fb-good.json
+	expect_exit 0 "  wa-check: OK" wa-check -d fb
 
 	# a torn creds.json and no backup
 	mkfolder lone
@@ -265,4 +279,19 @@ EOF
 else
 	pass "# SKIP wa-check, wa-backup, wa-prune or wa-restore not built"
 fi
+
+# ---- make install ships wa-recover and its page ---------------------------------
+O=${WA_BIN%/bin}
+if [ -x "$WA_BIN/wa-check" ] && make -s -C "$WA_TOP" O="$O" install DESTDIR="$T/root" PREFIX=/opt/wa > "$T/out" 2>&1; then
+	ok "make install: wa-recover installed and executable" test -x "$T/root/opt/wa/bin/wa-recover"
+	ok "  wa-recover(1) installed" test -f "$T/root/opt/wa/share/man/man1/wa-recover.1"
+	make -s -C "$WA_TOP" O="$O" uninstall DESTDIR="$T/root" PREFIX=/opt/wa > /dev/null 2>&1
+	ok "make uninstall removes it" test ! -e "$T/root/opt/wa/bin/wa-recover"
+else
+	fail "make install" "$(cat "$T/out")"
+fi
+ok "wa-recover(1) lints" sh -c 'command -v mandoc > /dev/null || exit 0; mandoc -Tlint -Wwarning "$WA_TOP/man/wa-recover.1"'
+synopsis=$(mandoc -Tascii -O width=1000 "$WA_TOP/man/wa-recover.1" 2>/dev/null | col -b |
+    awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' | tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//')
+is "$synopsis" "$("$rec" -h | sed 's/^usage: //')" "wa-recover -h is the SYNOPSIS of wa-recover(1)"
 done_testing

@@ -2,6 +2,7 @@
  * order, path splitting, and a write / read / extract / swap round trip. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,18 +90,38 @@ removed(void *arg, const char *name)
 	strcat(log, " ");
 }
 
+/* Write an archive of the folder dfd into bk/name; creds.json as given. */
+static int
+archive(int bk, const char *name, int dfd, const char *creds)
+{
+	struct wa_backup_report rep;
+	struct wa_why why = { "" };
+	int fd, rc;
+
+	put(dfd, "creds.json", creds);
+	if ((fd = openat(bk, name, O_RDWR | O_CREAT | O_TRUNC, 0600)) < 0)
+		return -1;
+	rc = wa_backup_write(&rep, dfd, "src", "src", 1700000000, wa_backup_out_fd, &fd, NULL, NULL, &why);
+	close(fd);
+	return rc;
+}
+
 static void
 test_retain(const char *top)
 {
 	static const char *names[] = { "a-20200101T000000Z-10.tar", "a-20200101T000000Z-2.tar",
 		"a-20200101T000000Z.tar", "a-20190101T000000Z.tar", "a-20210101T000000Z.tar", "a.tar", "b-20180101T000000Z.tar" };
+	static const char *good = "{\"me\":{\"id\":\"15550001111:2@s.whatsapp.net\"}}", *torn = "{\"me\":{\"id\":";
 	char path[512], log[512] = "", **v;
 	size_t i, n;
-	int fd;
+	int fd, src;
 
 	snprintf(path, sizeof path, "%s/bk", top);
 	mkdir(path, 0700);
 	fd = open(path, O_RDONLY | O_DIRECTORY);
+	snprintf(path, sizeof path, "%s/src", top);
+	mkdir(path, 0700);
+	src = open(path, O_RDONLY | O_DIRECTORY);
 	for (i = 0; i < sizeof names / sizeof *names; i++)
 		put(fd, names[i], "x");
 	ok(wa_backup_list(&v, &n, fd, "a") == 0 && n == 5, "five archives of 'a'");
@@ -108,12 +129,86 @@ test_retain(const char *top)
 	    strcmp(v[2], "a-20200101T000000Z-2.tar") == 0 && strcmp(v[3], "a-20200101T000000Z-10.tar") == 0 &&
 	    strcmp(v[4], "a-20210101T000000Z.tar") == 0, "oldest first, -N numerically");
 	wa_backup_names_free(v);
-	ok(wa_backup_retain(fd, "a", 2, "a-20190101T000000Z.tar", removed, log) == 0, "retain 2");
-	is_str(log, "a-20200101T000000Z.tar a-20200101T000000Z-2.tar a-20200101T000000Z-10.tar ",
-	    "the oldest go, never the spared one");
-	ok(faccessat(fd, "a-20190101T000000Z.tar", F_OK, 0) == 0 && faccessat(fd, "a-20210101T000000Z.tar", F_OK, 0) == 0 &&
+
+	ok(wa_backup_retain(fd, "a", 1, NULL, removed, log) == 0 && !log[0],
+	    "files that are not archives never count: nothing removed");
+	/* oldest to newest: good, good, torn, torn, torn */
+	ok(archive(fd, "a-20190101T000000Z.tar", src, good) == 0 && archive(fd, "a-20200101T000000Z.tar", src, good) == 0 &&
+	    archive(fd, "a-20200101T000000Z-2.tar", src, torn) == 0 && archive(fd, "a-20200101T000000Z-10.tar", src, torn) == 0 &&
+	    archive(fd, "a-20210101T000000Z.tar", src, torn) == 0, "two good archives, then three of a torn creds.json");
+	ok(wa_backup_retain(fd, "a", 2, "a-20210101T000000Z.tar", removed, log) == 0 && !log[0],
+	    "retain 2: the torn ones do not count, both good ones stay");
+	ok(wa_backup_retain(fd, "a", 1, "a-20210101T000000Z.tar", removed, log) == 0, "retain 1");
+	is_str(log, "a-20190101T000000Z.tar ", "only what is older than the newest good archive goes");
+	ok(faccessat(fd, "a-20200101T000000Z.tar", F_OK, 0) == 0 && faccessat(fd, "a-20210101T000000Z.tar", F_OK, 0) == 0 &&
+	    faccessat(fd, "a-20200101T000000Z-2.tar", F_OK, 0) == 0 &&
 	    faccessat(fd, "a.tar", F_OK, 0) == 0 && faccessat(fd, "b-20180101T000000Z.tar", F_OK, 0) == 0,
-	    "the spared, the newest and what is not ours remain");
+	    "the newest good one, the newer torn ones and what is not ours remain");
+	log[0] = 0;
+	ok(archive(fd, "a-20220101T000000Z.tar", src, good) == 0, "a new good archive");
+	ok(wa_backup_retain(fd, "a", 1, "a-20220101T000000Z.tar", removed, log) == 0, "retain 1 again");
+	is_str(log, "a-20200101T000000Z.tar a-20200101T000000Z-2.tar a-20200101T000000Z-10.tar a-20210101T000000Z.tar ",
+	    "now everything older than it goes");
+	close(src);
+	close(fd);
+}
+
+/* Listing from two threads at once, folders of different name lengths:
+ * the sort must not depend on anything but its arguments. */
+struct lister {
+	int fd;
+	const char *folder;
+	const char *want[4];
+	int bad;
+};
+
+static void *
+list_loop(void *p)
+{
+	struct lister *l = p;
+	char **v;
+	size_t n, i;
+	int k;
+
+	for (k = 0; k < 3000 && !l->bad; k++) {
+		if (wa_backup_list(&v, &n, l->fd, l->folder) < 0 || n != 4) {
+			l->bad = 1;
+			break;
+		}
+		for (i = 0; i < 4; i++)
+			if (strcmp(v[i], l->want[i]) != 0)
+				l->bad = 1;
+		wa_backup_names_free(v);
+	}
+	return NULL;
+}
+
+static void
+test_reentrant(const char *top)
+{
+	static struct lister l1 = { -1, "a", { "a-20190101T000000Z.tar", "a-20200101T000000Z-2.tar",
+		"a-20200101T000000Z-10.tar", "a-20210101T000000Z.tar" }, 0 };
+	static struct lister l2 = { -1, "a-much-longer-folder-name", { "a-much-longer-folder-name-20180101T000000Z.tar",
+		"a-much-longer-folder-name-20190101T000000Z-3.tar", "a-much-longer-folder-name-20190101T000000Z-20.tar",
+		"a-much-longer-folder-name-20230101T000000Z.tar" }, 0 };
+	pthread_t t1, t2;
+	char path[512];
+	size_t i;
+	int fd;
+
+	snprintf(path, sizeof path, "%s/re", top);
+	mkdir(path, 0700);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	for (i = 0; i < 4; i++) {
+		put(fd, l1.want[i], "x");
+		put(fd, l2.want[i], "x");
+	}
+	l1.fd = l2.fd = fd;
+	pthread_create(&t1, NULL, list_loop, &l1);
+	pthread_create(&t2, NULL, list_loop, &l2);
+	pthread_join(t1, NULL);
+	pthread_join(t2, NULL);
+	ok(!l1.bad && !l2.bad, "two threads listing two folders at once both get their own order");
 	close(fd);
 }
 
@@ -206,6 +301,7 @@ main(void)
 	test_ours();
 	test_split();
 	test_retain(top);
+	test_reentrant(top);
 	test_roundtrip(top);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
 	if (system(cmd) != 0)

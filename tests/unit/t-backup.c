@@ -154,11 +154,15 @@ test_retain(const char *top)
 }
 
 /* Listing from two threads at once, folders of different name lengths:
- * the sort must not depend on anything but its arguments. */
+ * the sort must not depend on anything but its arguments (a static set
+ * by one thread's listing would sort the other's names at the wrong
+ * offset). */
+#define NLIST 64
+
 struct lister {
 	int fd;
 	const char *folder;
-	const char *want[4];
+	char want[NLIST][80];
 	int bad;
 };
 
@@ -170,12 +174,12 @@ list_loop(void *p)
 	size_t n, i;
 	int k;
 
-	for (k = 0; k < 3000 && !l->bad; k++) {
-		if (wa_backup_list(&v, &n, l->fd, l->folder) < 0 || n != 4) {
+	for (k = 0; k < 2000 && !l->bad; k++) {
+		if (wa_backup_list(&v, &n, l->fd, l->folder) < 0 || n != NLIST) {
 			l->bad = 1;
 			break;
 		}
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < NLIST; i++)
 			if (strcmp(v[i], l->want[i]) != 0)
 				l->bad = 1;
 		wa_backup_names_free(v);
@@ -186,11 +190,7 @@ list_loop(void *p)
 static void
 test_reentrant(const char *top)
 {
-	static struct lister l1 = { -1, "a", { "a-20190101T000000Z.tar", "a-20200101T000000Z-2.tar",
-		"a-20200101T000000Z-10.tar", "a-20210101T000000Z.tar" }, 0 };
-	static struct lister l2 = { -1, "a-much-longer-folder-name", { "a-much-longer-folder-name-20180101T000000Z.tar",
-		"a-much-longer-folder-name-20190101T000000Z-3.tar", "a-much-longer-folder-name-20190101T000000Z-20.tar",
-		"a-much-longer-folder-name-20230101T000000Z.tar" }, 0 };
+	static struct lister l1, l2;
 	pthread_t t1, t2;
 	char path[512];
 	size_t i;
@@ -199,7 +199,16 @@ test_reentrant(const char *top)
 	snprintf(path, sizeof path, "%s/re", top);
 	mkdir(path, 0700);
 	fd = open(path, O_RDONLY | O_DIRECTORY);
-	for (i = 0; i < 4; i++) {
+	l1.folder = "a";
+	l2.folder = "a-much-longer-folder-name";
+	/* oldest first: stamps going up, a -N name after the plain one */
+	for (i = 0; i < NLIST; i++) {
+		if (i % 2)
+			snprintf(l1.want[i], sizeof l1.want[i], "a-20%02zu0101T000000Z-%zu.tar", 10 + i / 2, 9 + i % 4);
+		else
+			snprintf(l1.want[i], sizeof l1.want[i], "a-20%02zu0101T000000Z.tar", 10 + i / 2);
+		snprintf(l2.want[i], sizeof l2.want[i], "a-much-longer-folder-name-2020%02zu%02zuT000000Z.tar",
+		    1 + i / 28, 1 + i % 28);
 		put(fd, l1.want[i], "x");
 		put(fd, l2.want[i], "x");
 	}

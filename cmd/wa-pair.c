@@ -693,7 +693,11 @@ main(int argc, char **argv)
 		case 'P': free(phone); phone = phone_digits(optarg); break;
 		case 'T': u.text = 1; break;
 		case 't':
-			if ((step = tool_duration(optarg)) <= 0 || step > 3600) {
+			if ((step = tool_duration(optarg)) == TOOL_TOOBIG || step > 3600) {
+				tool_err("-t: '%s' is too large (at most 1h)", optarg);
+				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+			}
+			if (step <= 0) {
 				tool_err("-t: '%s' is not a duration (seconds, or 30s, 2m)", optarg);
 				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 			}

@@ -298,8 +298,8 @@ connect_error(struct wa_ws *ws, CURLcode c, struct wa_why *why)
 	case CURLE_PEER_FAILED_VERIFICATION:
 	case CURLE_SSL_CACERT_BADFILE:
 	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-		return wa_why_set(why, WA_EVERIFY, "websocket connect: tls certificate verification failed (%s)",
-		    detail);
+		/* curl's text says it: "SSL certificate problem: ..." */
+		return wa_why_set(why, WA_EVERIFY, "websocket connect: %s", detail);
 	case CURLE_OUT_OF_MEMORY:
 		return wa_why_set(why, WA_ENOMEM, "websocket connect: out of memory");
 	default:

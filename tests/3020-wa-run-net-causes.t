@@ -65,9 +65,10 @@ run_wait
 is "$RC" 0 "SIGTERM: exit 0"
 
 # a certificate fault: still verification
-fault '{"kind":"cert-bad-root-sig"}'
+fault '{"kind":"cert-bad-root-sig","count":2}'
 run_start "$A" --budget 1,0
 run_wait
+is "$RC" 12 "bad certificate twice: the budget is spent: exit 12"
 await '"event":"disconnect"' 5 || fail "bad certificate: a disconnect event"
 is "$(jf class)/$(jf code)" "transient/500" "bad certificate: transient, code 500"
 case $(jf reason) in

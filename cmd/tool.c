@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,22 +154,28 @@ long
 tool_duration(const char *s)
 {
 	char *end;
-	long v;
+	long v, unit;
 
 	if (!s || !*s || *s == '-' || *s == '+')
 		return -1;
 	errno = 0;
 	v = strtol(s, &end, 10);
-	if (errno || end == s)
+	if (end == s)
+		return -1;
+	if (errno == ERANGE)
+		return *end && (strchr("smhd", *end) == NULL || end[1]) ? -1 : TOOL_TOOBIG;
+	if (errno)
 		return -1;
 	switch (*end) {
-	case 0: case 's': break;
-	case 'm': v *= 60; break;
-	case 'h': v *= 3600; break;
-	case 'd': v *= 86400; break;
+	case 0: case 's': unit = 1; break;
+	case 'm': unit = 60; break;
+	case 'h': unit = 3600; break;
+	case 'd': unit = 86400; break;
 	default: return -1;
 	}
 	if (*end && end[1])
 		return -1;
-	return v;
+	if (v > LONG_MAX / unit)
+		return TOOL_TOOBIG;
+	return v * unit;
 }

@@ -50,7 +50,9 @@ int tool_exit_for_dc(const struct wa_dc *dc);
 /* The auth folder: the -d argument, else $WA_AUTH_DIR, else NULL. */
 const char *tool_authdir(const char *opt);
 
-/* Parse "30", "30s", "5m", "2h", "1d" into seconds; -1 when malformed. */
+/* Parse "30", "30s", "5m", "2h", "1d" into seconds; -1 when malformed,
+ * TOOL_TOOBIG when well-formed but over LONG_MAX seconds. */
+#define TOOL_TOOBIG (-2)
 long tool_duration(const char *s);
 
 /* Parse a non-negative decimal integer; -1 when malformed. */

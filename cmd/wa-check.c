@@ -259,7 +259,9 @@ main(int argc, char **argv)
 				usage_error("--crit-files: '%s' is not a number", optarg);
 			break;
 		case OPT_SILENCE:
-			if ((o.max_silence = tool_duration(optarg)) < 0)
+			if ((o.max_silence = tool_duration(optarg)) == TOOL_TOOBIG)
+				usage_error("--max-silence: '%s' is too large", optarg);
+			if (o.max_silence < 0)
 				usage_error("--max-silence: '%s' is not a duration (30s, 5m, 2h, 1d)", optarg);
 			break;
 		default:

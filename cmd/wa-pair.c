@@ -494,23 +494,6 @@ identity_files(struct wa_authdir *ad)
 	return n;
 }
 
-/* Flush a folder we just created into its parent. */
-static void
-sync_parent(const char *path)
-{
-	char *parent = NULL, *base = NULL;
-	int fd;
-
-	if (wa_backup_path_split(&parent, &base, path) == 0 &&
-	    (fd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		if (wa_durable_syncfd(fd) < 0)
-			tool_die(WA_EXIT_IOERR, "unable to flush '%s' to disk: %s", parent, strerror(errno));
-		close(fd);
-	}
-	free(parent);
-	free(base);
-}
-
 /* The credentials to pair with: fresh keys, or those of an unpaired
  * creds.json (its keys have never been linked to anything).  Refusals
  * exit.  dry: only decide (on a read-only open, before anything is
@@ -721,7 +704,11 @@ main(int argc, char **argv)
 		case 'P': free(phone); phone = phone_digits(optarg); break;
 		case 'T': u.text = 1; break;
 		case 't':
-			if ((step = tool_duration(optarg)) <= 0 || step > 3600) {
+			if ((step = tool_duration(optarg)) == TOOL_TOOBIG || step > 3600) {
+				tool_err("-t: '%s' is too large (at most 1h)", optarg);
+				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+			}
+			if (step <= 0) {
 				tool_err("-t: '%s' is not a duration (seconds, or 30s, 2m)", optarg);
 				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 			}
@@ -777,8 +764,7 @@ main(int argc, char **argv)
 	if (rc < 0)
 		tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : rc == WA_ESYS && created ? WA_EXIT_CANTCREAT :
 		    tool_exit_for(rc), "%s", why.text);
-	if (created)
-		sync_parent(ad->path);
+	/* (a folder it created is already flushed into its parent) */
 	r.ad = ad;
 	creds = starting_creds(ad, force, bdir, &r.replace, 0);
 

@@ -1,74 +1,87 @@
 #include <openssl/evp.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/bufjson.h"
 #include "base/err.h"
 
+/*
+ * OpenSSL's EVP_EncodeBlock and EVP_DecodeBlock take an int length: a
+ * size_t passed as is would be truncated for 2 GiB and more (a negative
+ * or short length).  Both run over pieces of B64_CHUNK characters (a
+ * multiple of 4) or B64_CHUNK / 4 * 3 bytes, so any size_t length works.
+ */
+#define B64_CHUNK 4096
+
+static int
+b64_char(char *c)
+{
+	if (*c == '-')
+		*c = '+';
+	else if (*c == '_')
+		*c = '/';
+	return (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+	    *c == '+' || *c == '/';
+}
+
 int
 wa_base64_decode(uint8_t **out, size_t *len, const char *s, size_t n)
 {
-	char *norm;
-	size_t i, m = 0, pad = 0;
+	char piece[B64_CHUNK];
+	size_t i, m, k, done = 0, pad;
 	uint8_t *buf;
-	int got;
 
 	*out = NULL;
 	*len = 0;
-	if (!(norm = malloc(n + 4)))
+	/* the characters before any '=' padding, which must end the string */
+	for (m = 0; m < n && s[m] != '='; m++)
+		;
+	for (i = m; i < n; i++)
+		if (s[i] != '=')
+			return WA_ECORRUPT;
+	if (m % 4 == 1)
+		return WA_ECORRUPT;
+	pad = m % 4 ? 4 - m % 4 : 0;  /* '=' to add; each stands for one byte less */
+	if (!(buf = malloc(m / 4 * 3 + 3)))
 		return WA_ENOMEM;
-	for (i = 0; i < n; i++) {
-		char c = s[i];
-		if (c == '-')
-			c = '+';
-		else if (c == '_')
-			c = '/';
-		else if (c == '=')
-			break;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/')) {
-			free(norm);
+	for (i = 0; i < m; i += k) {
+		k = m - i < B64_CHUNK ? m - i : B64_CHUNK;
+		memcpy(piece, s + i, k);
+		for (size_t j = 0; j < k; j++)
+			if (!b64_char(&piece[j])) {
+				free(buf);
+				return WA_ECORRUPT;
+			}
+		while (k % 4)   /* only the last piece: B64_CHUNK is a multiple of 4 */
+			piece[k++] = '=';
+		if (EVP_DecodeBlock(buf + done, (unsigned char *)piece, (int)k) < 0) {
+			free(buf);
 			return WA_ECORRUPT;
 		}
-		norm[m++] = c;
-	}
-	for (; i < n; i++)
-		if (s[i] != '=') {
-			free(norm);
-			return WA_ECORRUPT;
-		}
-	if (m % 4 == 1) {
-		free(norm);
-		return WA_ECORRUPT;
-	}
-	while (m % 4)
-		norm[m++] = '=';
-	if (m >= 1 && norm[m - 1] == '=')
-		pad++;
-	if (m >= 2 && norm[m - 2] == '=')
-		pad++;
-	if (!(buf = malloc(m / 4 * 3 + 1))) {
-		free(norm);
-		return WA_ENOMEM;
-	}
-	got = m ? EVP_DecodeBlock(buf, (unsigned char *)norm, (int)m) : 0;
-	free(norm);
-	if (got < 0) {
-		free(buf);
-		return WA_ECORRUPT;
+		done += k / 4 * 3;
 	}
 	*out = buf;
-	*len = (size_t)got - pad;
+	*len = done - pad;
 	return 0;
 }
 
 char *
 wa_base64_encode(const uint8_t *buf, size_t len)
 {
-	char *s = malloc((len + 2) / 3 * 4 + 1);
+	size_t i, k, done = 0;
+	char *s;
 
-	if (!s)
+	if (len > (SIZE_MAX - 1) / 4 * 3 - 2)
 		return NULL;
-	EVP_EncodeBlock((unsigned char *)s, buf, (int)len);
+	if (!(s = malloc((len + 2) / 3 * 4 + 1)))
+		return NULL;
+	s[0] = 0;
+	for (i = 0; i < len; i += k) {
+		k = len - i < B64_CHUNK / 4 * 3 ? len - i : B64_CHUNK / 4 * 3;
+		done += (size_t)EVP_EncodeBlock((unsigned char *)s + done, buf + i, (int)k);
+	}
+	s[done] = 0;
 	return s;
 }
 

@@ -23,11 +23,29 @@ wa_compat_fsync(int fd)
 	return fsync(fd);
 }
 
+#ifdef __linux__
+/* renameat2(2): glibc's wrapper where it has one (2.28 on), else the
+ * system call. */
+static int
+rename2(int olddirfd, const char *oldname, int newdirfd, const char *newname, unsigned flags)
+{
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 28))
+	return renameat2(olddirfd, oldname, newdirfd, newname, flags);
+#elif defined(SYS_renameat2)
+	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, flags);
+#else
+	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname; (void)flags;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+#endif
+
 int
 wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname)
 {
-#if defined(__linux__) && defined(SYS_renameat2) && defined(RENAME_EXCHANGE)
-	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, RENAME_EXCHANGE);
+#if defined(__linux__) && defined(RENAME_EXCHANGE)
+	return rename2(olddirfd, oldname, newdirfd, newname, RENAME_EXCHANGE);
 #else
 	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname;
 	errno = ENOSYS;
@@ -38,8 +56,8 @@ wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *
 int
 wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname)
 {
-#if defined(__linux__) && defined(SYS_renameat2) && defined(RENAME_NOREPLACE)
-	return (int)syscall(SYS_renameat2, olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE);
+#if defined(__linux__) && defined(RENAME_NOREPLACE)
+	return rename2(olddirfd, oldname, newdirfd, newname, RENAME_NOREPLACE);
 #else
 	(void)olddirfd; (void)oldname; (void)newdirfd; (void)newname;
 	errno = ENOSYS;

@@ -15,9 +15,10 @@ int wa_compat_fsync(int fd);
  * -1 with errno ENOSYS or EINVAL where the system or filesystem cannot. */
 int wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname);
 
-/* Rename that fails with EEXIST when newname exists, whatever it is (an
- * empty folder included): renameat2 RENAME_NOREPLACE.  -1 with errno
- * ENOSYS or EINVAL where the system or filesystem cannot. */
+/* Rename, failing with EEXIST instead of replacing an existing newname,
+ * atomically (renameat2 RENAME_NOREPLACE).  -1/errno; EINVAL or ENOSYS
+ * where the system or the filesystem cannot (wa_durable_move falls back;
+ * see durable.c). */
 int wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, const char *newname);
 
 /* Start time of a process in an opaque monotonic unit (clock ticks since

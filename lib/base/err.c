@@ -29,6 +29,7 @@ wa_strerror(int rc)
 	case WA_ETIMEDOUT: return "timed out";
 	case WA_ECLOSED: return "connection closed";
 	case WA_EVERIFY: return "verification failed";
+	case WA_ENET: return "network error";
 	}
 	return "unknown error";
 }
@@ -47,3 +48,30 @@ wa_why_set(struct wa_why *why, int rc, const char *fmt, ...)
 	errno = saved;
 	return rc;
 }
+
+int
+wa_why_default(struct wa_why *why, int rc)
+{
+	if (why && rc < 0 && !why->text[0]) {
+		int saved = errno;
+		snprintf(why->text, sizeof why->text, "%s", wa_strerror(rc));
+		errno = saved;
+	}
+	return rc;
+}
+
+const char *
+wa_why_text(const struct wa_why *why, int rc)
+{
+	return why && why->text[0] ? why->text : wa_strerror(rc);
+}
+
+#ifdef WA_TESTING
+int wa_test_alloc_fail_at;
+
+int
+wa_test_alloc_fails(void)
+{
+	return wa_test_alloc_fail_at > 0 && --wa_test_alloc_fail_at == 0;
+}
+#endif

@@ -1380,7 +1380,7 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 		if (errno != ENOENT)
 			return wa_why_set(why, WA_ESYS, "'%s': %s", target, strerror(errno));
 		/* no-replace: an (empty) folder made at target meanwhile wins */
-		rc = wa_durable_move_noreplace(parentfd, stage, parentfd, target);
+		rc = wa_durable_move(parentfd, stage, parentfd, target);
 		if (rc == WA_EEXIST)
 			return wa_why_set(why, rc, "'%s' appeared meanwhile; it was left alone", target);
 		if (rc < 0 && rc != WA_ESYNC)
@@ -1399,7 +1399,7 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 	if (rc == 0 || rc == WA_ESYNC) {
 		/* the restored folder is in place; the old one is under stage */
 		*exchanged = 1;
-		ex = wa_durable_move_noreplace(parentfd, stage, parentfd, replaced);
+		ex = wa_durable_move(parentfd, stage, parentfd, replaced);
 		if (ex < 0 && ex != WA_ESYNC)
 			return wa_why_set(why, ex, "restored, but the old folder is still at '%s' (could not rename it to '%s': %s)",
 			    stage, replaced, wa_strerror(ex));
@@ -1410,15 +1410,15 @@ wa_backup_swap(int parentfd, const char *stage, const char *target, const char *
 	if (!(errno == ENOSYS || errno == EINVAL || errno == ENOTSUP))
 		return wa_why_set(why, rc, "unable to exchange '%s' and '%s': %s", stage, target, wa_strerror(rc));
 	/* no atomic exchange here: two moves, target is briefly absent */
-	rc = wa_durable_move_noreplace(parentfd, target, parentfd, replaced);
+	rc = wa_durable_move(parentfd, target, parentfd, replaced);
 	if (rc < 0 && rc != WA_ESYNC)
 		return wa_why_set(why, rc, "unable to move '%s' to '%s': %s", target, replaced, wa_strerror(rc));
-	ex = wa_durable_move_noreplace(parentfd, stage, parentfd, target);
+	ex = wa_durable_move(parentfd, stage, parentfd, target);
 	if (ex < 0 && ex != WA_ESYNC) {
 		int saved = errno, back;
 		const char *what = ex == WA_EEXIST ? "it appeared meanwhile" : wa_strerror(ex);
 		/* put the old folder back; when that fails too, say where it is */
-		back = wa_durable_move_noreplace(parentfd, replaced, parentfd, target);
+		back = wa_durable_move(parentfd, replaced, parentfd, target);
 		errno = saved;
 		if (back < 0 && back != WA_ESYNC)
 			return wa_why_set(why, ex, "unable to move '%s' to '%s': %s; the old folder could not be "

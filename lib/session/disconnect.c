@@ -260,12 +260,30 @@ closed(struct wa_dc *o, const struct wa_dc_input *in)
 	const char *what;
 	int code;
 
+	/* by cause: the network (refused, unresolvable, reset, unreachable)
+	 * and a closed connection are 428, a deadline 408; a frame that does
+	 * not decode is a protocol error, and only a certificate or signature
+	 * that does not verify says verification (both 500) */
 	switch (in->rc) {
+	case WA_ENET: what = "network error"; code = 428; break;
 	case WA_ECLOSED: what = "connection closed by the server"; code = 428; break;
 	case WA_ETIMEDOUT: what = "connection timed out"; code = 408; break;
 	case WA_EVERIFY: what = "server verification failed"; code = 500; break;
 	case WA_EPROTO: what = "protocol error"; code = 500; break;
-	case WA_ESYS: what = in->err ? strerror(in->err) : "network error"; code = 500; break;
+	case WA_ESYS:
+		what = in->err ? strerror(in->err) : "network error";
+		switch (in->err) {
+		case ECONNREFUSED: case ECONNRESET: case ECONNABORTED: case EPIPE:
+		case ENETUNREACH: case EHOSTUNREACH: case ENETDOWN: case EHOSTDOWN:
+			code = 428;
+			break;
+		case ETIMEDOUT:
+			code = 408;
+			break;
+		default:
+			code = 500;
+		}
+		break;
 	default: what = "connection lost"; code = 428; break;
 	}
 	/* an HTTP status on the websocket upgrade is the transport's, never
@@ -273,7 +291,9 @@ closed(struct wa_dc *o, const struct wa_dc_input *in)
 	if (in->code >= 100 && in->code < 600)
 		code = in->code;
 	set(o, WA_DC_TRANSIENT, code);
-	if (in->text && *in->text)
+	if (in->rc == WA_ENET && in->text && *in->text)
+		reason(o, "%.150s", in->text);   /* says what: "connection refused (...)" */
+	else if (in->text && *in->text)
 		reason(o, "%s: %.120s", what, in->text);
 	else
 		reason(o, "%s", what);

@@ -72,8 +72,15 @@ wa_authdir_open(struct wa_authdir **out, const char *path, unsigned flags,
 
 	if (lstat(ad->path, &st) < 0) {
 		if (errno == ENOENT && (flags & WA_AUTHDIR_CREATE)) {
-			if (mkdir(ad->path, 0700) < 0) {
-				rc = wa_why_set(why, WA_ESYS, "unable to create '%s': %s", ad->path, strerror(errno));
+			rc = wa_durable_mkdir_path(ad->path);
+			if (rc == WA_ESYNC) {
+				rc = wa_why_set(why, rc, "created '%s' but unable to flush its parent folder to disk: %s",
+				    ad->path, strerror(errno));
+				goto fail;
+			}
+			if (rc < 0 && rc != WA_EEXIST) {
+				rc = wa_why_set(why, rc, "unable to create '%s': %s", ad->path,
+				    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
 				goto fail;
 			}
 		} else if (errno == ENOENT) {

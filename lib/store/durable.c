@@ -253,19 +253,65 @@ fail:
 	return WA_ESYS;
 }
 
-int
-wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to)
+/*
+ * Move without ever replacing: renameat2 RENAME_NOREPLACE, one atomic
+ * step (a check with fstatat before a plain rename would leave a window in
+ * which another process could create the target and lose it to us).
+ *
+ * Fallback where the filesystem or kernel refuses the flag (EINVAL, or
+ * ENOSYS before Linux 3.15), decided per kind of entry:
+ *   - anything but a folder: link(2) to the new name, which fails with
+ *     EEXIST atomically, then unlink the old name.  A crash between the
+ *     two leaves the same file under both names (nothing lost, nothing
+ *     replaced); a filesystem without hard links gives WA_ESYS with
+ *     link's errno (EPERM, EOPNOTSUPP).
+ *   - a folder (hard links impossible): check, then rename(2).  rename
+ *     never puts a folder over a file (ENOTDIR) or over a non-empty folder
+ *     (ENOTEMPTY), so the only entry the window can lose is an empty
+ *     folder made in it: no data.
+ */
+static int
+move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to)
 {
 	struct stat st;
 
+#ifdef WA_TESTING
+	{
+		/* a competitor that makes the target in the last moment */
+		const char *race = getenv("WA_TEST_MOVE_RACE");
+		if (race && strcmp(race, to) == 0 && mkdirat(todirfd, to, 0700) < 0 && errno != EEXIST)
+			return WA_ESYS;
+	}
+#endif
+	if (wa_compat_rename_noreplace(fromdirfd, from, todirfd, to) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return WA_EEXIST;
+	if (errno != EINVAL && errno != ENOSYS)
+		return WA_ESYS;
+	if (fstatat(fromdirfd, from, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return WA_ESYS;
+	if (!S_ISDIR(st.st_mode)) {
+		if (linkat(fromdirfd, from, todirfd, to, 0) < 0)
+			return errno == EEXIST ? WA_EEXIST : WA_ESYS;
+		return unlinkat(fromdirfd, from, 0) < 0 ? WA_ESYS : 0;
+	}
 	if (fstatat(todirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return WA_EEXIST;
 	if (errno != ENOENT)
 		return WA_ESYS;
+	return renameat(fromdirfd, from, todirfd, to) < 0 ? WA_ESYS : 0;
+}
+
+int
+wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to)
+{
+	int rc;
+
 	COUNT(rename);
 	oplog("move", from);
-	if (renameat(fromdirfd, from, todirfd, to) < 0)
-		return WA_ESYS;
+	if ((rc = move_noreplace(fromdirfd, from, todirfd, to)) < 0)
+		return rc;
 	if (sync_dir(todirfd, to) < 0)
 		return WA_ESYNC;
 	if (sync_dir(fromdirfd, from) < 0)
@@ -276,47 +322,9 @@ wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to)
 int
 wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char *to)
 {
-	struct stat st;
-
-	if (fstatat(todirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
-		return WA_EEXIST;
-	if (errno != ENOENT)
-		return WA_ESYS;
 	COUNT(rename);
 	oplog("move", from);
-	if (renameat(fromdirfd, from, todirfd, to) < 0)
-		return WA_ESYS;
-	return 0;
-}
-
-int
-wa_durable_move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to)
-{
-	int rc;
-
-#ifdef WA_TESTING
-	{
-		const char *race = getenv("WA_TEST_MOVE_RACE");
-		if (race && strcmp(race, to) == 0 && mkdirat(todirfd, to, 0700) < 0 && errno != EEXIST)
-			return WA_ESYS;
-	}
-#endif
-	COUNT(rename);
-	oplog("move", from);
-	rc = wa_compat_rename_noreplace(fromdirfd, from, todirfd, to);
-	if (rc < 0 && errno == EEXIST)
-		return WA_EEXIST;
-	if (rc < 0 && (errno == ENOSYS || errno == EINVAL)) {
-#ifdef WA_TESTING
-		wa_durable_stats.rename--;
-#endif
-		return wa_durable_move(fromdirfd, from, todirfd, to);
-	}
-	if (rc < 0)
-		return WA_ESYS;
-	if (sync_dir(todirfd, to) < 0 || sync_dir(fromdirfd, from) < 0)
-		return WA_ESYNC;
-	return 0;
+	return move_noreplace(fromdirfd, from, todirfd, to);
 }
 
 int
@@ -340,4 +348,48 @@ wa_durable_mkdir(int dirfd, const char *name)
 	if (sync_dir(dirfd, name) < 0)
 		return WA_ESYNC;
 	return 0;
+}
+
+int
+wa_durable_mkdir_path(const char *path)
+{
+	char *copy, *slash, *base;
+	const char *parent;
+	int pfd, rc;
+
+	if (!path || !*path)
+		return WA_EINVAL;
+	if (!(copy = strdup(path)))
+		return WA_ENOMEM;
+	/* trailing slashes name the same folder */
+	for (slash = copy + strlen(copy); slash > copy + 1 && slash[-1] == '/'; )
+		*--slash = 0;
+	if (!(slash = strrchr(copy, '/'))) {
+		parent = ".";
+		base = copy;
+	} else {
+		*slash = 0;
+		parent = slash == copy ? "/" : copy;
+		base = slash + 1;
+	}
+	if (!*base || strcmp(base, ".") == 0 || strcmp(base, "..") == 0) {
+		free(copy);
+		return WA_EINVAL;
+	}
+	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		rc = WA_ESYS;
+	} else {
+		rc = wa_durable_mkdir(pfd, base);
+		{
+			int saved = errno;
+			close(pfd);
+			errno = saved;
+		}
+	}
+	{
+		int saved = errno;
+		free(copy);
+		errno = saved;
+	}
+	return rc;
 }

@@ -64,7 +64,11 @@ int wa_durable_put(int dirfd, const char *name, int stagefd, const void *buf, si
 int wa_durable_create(int dirfd, const char *name, const void *buf, size_t len);
 
 /* Move fromdir/from to todir/to, never replacing an existing entry
- * (WA_EEXIST), then fsync both directories.  For quarantine. */
+ * (WA_EEXIST), then fsync both directories.  For quarantine.  The
+ * no-replace is atomic (renameat2 RENAME_NOREPLACE); where the filesystem
+ * cannot do that (EINVAL) a file is moved with link + unlink (a crash in
+ * between leaves it under both names) and a folder with check + rename
+ * (which can only ever replace an empty folder): see durable.c. */
 int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to);
 
 /* wa_durable_move without the two folder fsyncs, for moving many files
@@ -74,15 +78,6 @@ int wa_durable_move(int fromdirfd, const char *from, int todirfd, const char *to
  * in one folder or the other (a rename is atomic), never in neither. */
 int wa_durable_move_nosync(int fromdirfd, const char *from, int todirfd, const char *to);
 
-/* wa_durable_move where "never replacing" holds against other processes
- * too: one renameat2 RENAME_NOREPLACE, so an entry (an empty folder
- * included, which plain rename(2) would replace) that appears at todir/to
- * at any moment makes it fail with WA_EEXIST.  Where the system cannot,
- * it falls back to wa_durable_move (check, then rename).  Then fsyncs both
- * directories (WA_ESYNC when that fails after the rename).  For folders
- * swapped into place (wa-restore). */
-int wa_durable_move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to);
-
 /* Exchange two entries atomically, then fsync both directories.
  * WA_ESYS with errno ENOSYS/EINVAL where the system cannot. */
 int wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2);
@@ -91,8 +86,15 @@ int wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *n
  * used only where wa_durable_exchange is unavailable.  Same as move. */
 #define wa_durable_rename wa_durable_move
 
-/* Create a folder (mode 0700) and fsync its parent.  WA_EEXIST if present. */
+/* Create a folder (mode 0700) and fsync its parent.  WA_EEXIST if present;
+ * WA_ESYS (errno kept); WA_ESYNC: created, but the parent's fsync failed
+ * (the folder may vanish in a power cut). */
 int wa_durable_mkdir(int dirfd, const char *name);
+
+/* wa_durable_mkdir for a path: the parent (the path up to its last '/',
+ * or the current folder) is opened and fsynced.  Same errors, and
+ * WA_EINVAL for an empty path or one ending in "." or "..", WA_ENOMEM. */
+int wa_durable_mkdir_path(const char *path);
 
 /* fsync a directory (or any descriptor) with the platform's strongest call. */
 int wa_durable_syncfd(int fd);
@@ -104,7 +106,7 @@ int wa_durable_syncfd(int fd);
  * environment every storage operation is appended to FILE as one line:
  * "<pid> <op> <name>" with op one of tmp write fsync close rename
  * fsyncdir unlink move exchange mkdir.  WA_TEST_MOVE_RACE=NAME makes
- * wa_durable_move_noreplace create an empty folder NAME in the target
+ * wa_durable_move create an empty folder NAME in the target
  * folder just before it renames onto NAME (another process winning the
  * race).
  */

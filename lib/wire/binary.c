@@ -80,7 +80,7 @@ dalloc(struct dec *d, size_t n, int *rc)
 	}
 	d->used += n + ALLOC_OVERHEAD;
 	if (!(p = malloc(n ? n : 1)))
-		*rc = WA_ENOMEM;
+		*rc = wa_why_set(d->why, WA_ENOMEM, "out of memory at byte %zu", d->pos);
 	return p;
 }
 
@@ -541,8 +541,10 @@ wa_binary_decode(struct wa_node **out, const void *buf, size_t len, struct wa_wh
 	int rc;
 
 	*out = NULL;
+	if (why)
+		why->text[0] = 0;
 	if ((rc = read_node(&d, 1, &n)) < 0)
-		return rc;
+		return wa_why_default(why, rc);
 	if (d.pos != d.len) {
 		wa_node_free(n);
 		return wa_why_set(why, WA_ECORRUPT, "%zu bytes left over after the node at byte %zu",
@@ -857,6 +859,8 @@ encode(unsigned char **out, size_t *outlen, const struct wa_node *n, int frame,
 
 	*out = NULL;
 	*outlen = 0;
+	if (why)
+		why->text[0] = 0;
 	if (frame)
 		put8(&e, 0);
 	write_node(&e, n, 1);
@@ -864,7 +868,7 @@ encode(unsigned char **out, size_t *outlen, const struct wa_node *n, int frame,
 		put(&e, "", 0);
 	if (e.err) {
 		free(e.p);
-		return e.err;
+		return wa_why_default(why, e.err);
 	}
 	*out = e.p;
 	*outlen = e.len;
@@ -899,6 +903,8 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 
 	*out = NULL;
 	*outlen = 0;
+	if (why)
+		why->text[0] = 0;
 	if (!max)
 		max = WA_BINARY_MAX_INFLATE;
 	if (len == 0)
@@ -907,8 +913,8 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 		if (len - 1 > max)
 			return wa_why_set(why, WA_ETOOBIG, "frame body of %zu bytes, over %zu",
 			    len - 1, max);
-		if (!(buf = malloc(len)))
-			return WA_ENOMEM;
+		if (WA_TEST_ALLOC_FAILS() || !(buf = malloc(len)))
+			return wa_why_set(why, WA_ENOMEM, "out of memory for a frame of %zu bytes", len - 1);
 		memcpy(buf, f + 1, len - 1);
 		*out = buf;
 		*outlen = len - 1;
@@ -917,15 +923,15 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 	if (len - 1 > UINT32_MAX || max >= UINT32_MAX)
 		return wa_why_set(why, WA_ETOOBIG, "frame too large to inflate");
 	memset(&zs, 0, sizeof zs);
-	if (inflateInit(&zs) != Z_OK)
-		return WA_ENOMEM;
+	if (WA_TEST_ALLOC_FAILS() || inflateInit(&zs) != Z_OK)
+		return wa_why_set(why, WA_ENOMEM, "zlib: out of memory");
 	/* room for max + 1 bytes at most: filling it means over the cap */
 	cap = 4 * (len - 1) + 64;
 	if (cap > max + 1 || cap < len)
 		cap = max + 1;
-	if (!(buf = malloc(cap))) {
+	if (WA_TEST_ALLOC_FAILS() || !(buf = malloc(cap))) {
 		inflateEnd(&zs);
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "out of memory inflating a frame (%zu bytes)", cap);
 	}
 	zs.next_in = (unsigned char *)(f + 1);
 	zs.avail_in = (uInt)(len - 1);
@@ -936,7 +942,7 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 		if (zr == Z_STREAM_END)
 			break;
 		if (zr == Z_MEM_ERROR) {
-			rc = WA_ENOMEM;
+			rc = wa_why_set(why, WA_ENOMEM, "zlib: out of memory");
 			goto fail;
 		}
 		if (zr != Z_OK && zr != Z_BUF_ERROR) {
@@ -950,8 +956,8 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 				goto fail;
 			}
 			cap = cap > (max + 1) / 2 ? max + 1 : 2 * cap;
-			if (!(p = realloc(buf, cap))) {
-				rc = WA_ENOMEM;
+			if (WA_TEST_ALLOC_FAILS() || !(p = realloc(buf, cap))) {
+				rc = wa_why_set(why, WA_ENOMEM, "out of memory inflating a frame (%zu bytes)", cap);
 				goto fail;
 			}
 			buf = p;
@@ -975,7 +981,7 @@ wa_binary_unpack(unsigned char **out, size_t *outlen, const void *frame, size_t 
 fail:
 	inflateEnd(&zs);
 	free(buf);
-	return rc;
+	return wa_why_default(why, rc);
 }
 
 int

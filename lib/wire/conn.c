@@ -196,7 +196,7 @@ static int
 transport_frame(struct wa_conn *c, const unsigned char *f, size_t len)
 {
 	struct wa_node *n = NULL;
-	struct wa_why why;
+	struct wa_why why = WA_WHY_INIT;
 	unsigned char *pt;
 	int rc;
 
@@ -208,15 +208,19 @@ transport_frame(struct wa_conn *c, const unsigned char *f, size_t len)
 	rc = wa_noise_open(&c->t.recv, pt, f, len);
 	if (rc < 0) {
 		free(pt);
+		/* The server was verified in the handshake; a frame that does
+		 * not decrypt now is a broken frame (garbage on the wire), not
+		 * a verification failure. */
 		if (rc == WA_EVERIFY)
-			return seterr(c, rc, "frame does not decrypt (bad tag)");
+			return seterr(c, WA_EPROTO, "frame does not decrypt (bad tag)");
 		return seterr(c, rc, "frame cannot be decrypted: %s", wa_strerror(rc));
 	}
 	rc = wa_binary_decode_frame(&n, pt, len - WA_NOISE_TAG_LEN, c->o.max_node, &why);
 	OPENSSL_cleanse(pt, len - WA_NOISE_TAG_LEN);
 	free(pt);
-	if (rc < 0)
-		return seterr(c, rc, "bad node from the server: %s", why.text);
+	if (rc < 0)   /* a frame that does not decode: the peer broke the protocol */
+		return seterr(c, rc == WA_ENOMEM ? rc : WA_EPROTO, "bad node from the server: %s",
+		    wa_why_text(&why, rc));
 	dispatch(c, n);
 	wa_node_free(n);
 	return c->err;
@@ -227,22 +231,22 @@ server_hello(struct wa_conn *c, const unsigned char *f, size_t len)
 {
 	unsigned char *cert = NULL, *fin = NULL, *msg = NULL;
 	size_t certlen, finlen, msglen;
-	struct wa_why why;
+	struct wa_why why = WA_WHY_INIT;
 	int rc;
 
 	rc = wa_noise_client_server_hello(&c->nc, f, len, &cert, &certlen, &why);
 	if (rc < 0)
-		return seterr(c, rc, "%s", why.text);
+		return seterr(c, rc, "noise: server hello: %s", wa_why_text(&why, rc));
 	rc = wa_certchain_verify(cert, certlen, c->root, c->nc.rs, (int64_t)time(NULL), &why);
 	free(cert);
 	if (rc < 0)
-		return seterr(c, rc, "%s", why.text);
+		return seterr(c, rc, "%s", wa_why_text(&why, rc));
 	rc = wa_noise_client_finish(&c->nc, c->payload, c->payloadlen, &fin, &finlen, &c->t, &why);
 	OPENSSL_cleanse(c->payload, c->payloadlen);
 	free(c->payload);
 	c->payload = NULL;
 	if (rc < 0)
-		return seterr(c, rc, "%s", why.text);
+		return seterr(c, rc, "noise: client finish: %s", wa_why_text(&why, rc));
 	rc = wa_frame_encode(&msg, &msglen, NULL, 0, fin, finlen);
 	free(fin);
 	if (rc < 0)
@@ -282,8 +286,8 @@ on_data(void *arg, const unsigned char *p, size_t n)
 	struct wa_conn *c = arg;
 	int rc = wa_frame_reader_feed(&c->fr, p, n, on_frame, c);
 
-	if (rc == WA_ETOOBIG)
-		return seterr(c, rc, "frame length over the limit of %zu bytes", c->fr.max);
+	if (rc == WA_ETOOBIG)   /* the peer broke the protocol */
+		return seterr(c, WA_EPROTO, "frame length over the limit of %zu bytes", c->fr.max);
 	if (rc < 0)
 		return seterr(c, rc, "%s", wa_strerror(rc));
 	return 0;
@@ -304,7 +308,7 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	*out = NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c)
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "connection: out of memory");
 	c->o = *o;
 	if (!url && !o->no_env)
 		url = getenv("WA_SERVER_URL");
@@ -326,7 +330,7 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	c->payload = malloc(len ? len : 1);
 	if (!c->url || !c->payload) {
 		wa_conn_free(c);
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "connection: out of memory");
 	}
 	memcpy(c->payload, payload, len);
 	c->payloadlen = len;
@@ -360,7 +364,7 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	rc = wa_ws_open(&c->ws, &wo, why);
 	if (rc < 0) {
 		wa_conn_free(c);
-		return rc;
+		return wa_why_default(why, rc);
 	}
 	c->state = WA_CONN_CONNECTING;
 	logf_(c, WA_LOG_INFO, "connecting to %s", c->url);
@@ -509,13 +513,12 @@ expire_iqs(struct wa_conn *c, long long now)
 int
 wa_conn_process(struct wa_conn *c, struct wa_why *why)
 {
-	struct wa_why wwhy;
+	struct wa_why wwhy = WA_WHY_INIT;
 	long long now;
 	int rc;
 
 	if (c->state == WA_CONN_CLOSED)
 		goto out;
-	wwhy.text[0] = 0;
 	rc = wa_ws_process(c->ws, &wwhy);
 	if (c->err) {
 		finish(c, c->err, c->err_why.text);
@@ -608,7 +611,7 @@ wa_conn_send(struct wa_conn *c, const struct wa_node *n, struct wa_why *why)
 	if (c->state != WA_CONN_OPEN)
 		return wa_why_set(why, WA_EPROTO, "connection not open yet");
 	if ((rc = wa_binary_encode_frame(&pt, &ptlen, n, why)) < 0)
-		return rc;
+		return wa_why_default(why, rc);
 	if (ptlen > WA_FRAME_MAX - WA_NOISE_TAG_LEN) {
 		free(pt);
 		return wa_why_set(why, WA_ETOOBIG, "node of %zu bytes does not fit a frame", ptlen);
@@ -616,7 +619,7 @@ wa_conn_send(struct wa_conn *c, const struct wa_node *n, struct wa_why *why)
 	ct = malloc(ptlen + WA_NOISE_TAG_LEN);
 	if (!ct) {
 		free(pt);
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "cannot send: out of memory");
 	}
 	rc = wa_noise_seal(&c->t.send, ct, pt, ptlen);
 	free(pt);
@@ -649,12 +652,12 @@ wa_conn_iq(struct wa_conn *c, struct wa_node *iq, int timeout_ms, wa_conn_iq_fn 
 	if (!id) {
 		wa_conn_new_id(c, nid);
 		if ((rc = wa_node_attr_set(iq, "id", nid)) < 0)
-			return rc;
+			return wa_why_set(why, rc, "iq: cannot set its id: %s", wa_strerror(rc));
 		id = wa_node_attr(iq, "id");
 	}
 	w = calloc(1, sizeof(*w));
 	if (!w)
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "iq: out of memory");
 	snprintf(w->id, sizeof(w->id), "%s", id);
 	w->fn = fn;
 	w->arg = arg;

@@ -29,7 +29,7 @@ wa_frame_reader_free(struct wa_frame_reader *r)
 {
 	free(r->buf);
 	r->buf = NULL;
-	r->nhdr = r->want = r->have = 0;
+	r->nhdr = r->want = r->have = r->cap = 0;
 }
 
 size_t
@@ -44,6 +44,7 @@ fail(struct wa_frame_reader *r, int rc)
 	r->err = rc;
 	free(r->buf);
 	r->buf = NULL;
+	r->cap = 0;
 	return rc;
 }
 
@@ -56,7 +57,7 @@ deliver(struct wa_frame_reader *r, wa_frame_fn fn, void *arg)
 	int rc;
 
 	r->buf = NULL;
-	r->nhdr = r->want = r->have = 0;
+	r->nhdr = r->want = r->have = r->cap = 0;
 	rc = fn(arg, b ? b : (const unsigned char *)"", n);
 	free(b);
 	return rc;
@@ -101,16 +102,27 @@ wa_frame_reader_feed(struct wa_frame_reader *r, const void *data, size_t len,
 			size_t take = r->want - r->have;
 			if (take > len)
 				take = len;
-			/* Grow to what has arrived (at least double), capped at want. */
-			size_t need = r->have + take, cap = r->have ? 2 * r->have : 0;
-			if (cap < need)
-				cap = need;
-			if (cap > r->want)
-				cap = r->want;
-			unsigned char *nb = realloc(r->buf, cap);
-			if (!nb)
-				return fail(r, WA_ENOMEM);
-			r->buf = nb;
+			/* Grow only when what has arrived does not fit: to at
+			 * least double (so a frame fed in small pieces costs a
+			 * logarithmic number of reallocations), capped at want. */
+			size_t need = r->have + take;
+			if (need > r->cap) {
+				size_t cap = r->cap > r->want / 2 ? r->want : 2 * r->cap;
+				if (cap < need)
+					cap = need;
+				if (cap < 256 && r->want >= 256)
+					cap = 256;
+				if (cap > r->want)
+					cap = r->want;
+				unsigned char *nb = realloc(r->buf, cap);
+				if (!nb)
+					return fail(r, WA_ENOMEM);
+				r->buf = nb;
+				r->cap = cap;
+#ifdef WA_TESTING
+				r->reallocs++;
+#endif
+			}
 			memcpy(r->buf + r->have, p, take);
 			r->have += take;
 			p += take;

@@ -37,7 +37,11 @@ struct wa_frame_reader {
 	size_t nhdr;		 /* length bytes held */
 	unsigned char *buf;	 /* payload of the frame being assembled */
 	size_t want, have;
+	size_t cap;		 /* bytes allocated at buf (>= have, <= want) */
 	int err;		 /* sticky: first error returned */
+#ifdef WA_TESTING
+	unsigned long reallocs;	 /* test builds: how often buf was (re)allocated */
+#endif
 };
 
 /* Called once per whole frame, in order.  frame is only valid during the

@@ -279,7 +279,7 @@ static int
 pack_hs(unsigned char **out, size_t *outlen, const Wa__HandshakeMessage *m)
 {
 	size_t n = wa__handshake_message__get_packed_size(m);
-	unsigned char *b = malloc(n ? n : 1);
+	unsigned char *b = WA_TEST_ALLOC_FAILS() ? NULL : malloc(n ? n : 1);
 
 	if (!b)
 		return WA_ENOMEM;
@@ -340,6 +340,8 @@ wa_noise_client_server_hello(struct wa_noise_client *c, const void *msg, size_t 
 
 	*cert = NULL;
 	*certlen = 0;
+	if (why)
+		why->text[0] = 0;
 	if (c->step != WA_NOISE_SENT_HELLO)
 		return wa_why_set(why, WA_EPROTO, "noise: server hello out of order");
 	m = wa__handshake_message__unpack(NULL, len, msg);
@@ -378,9 +380,9 @@ wa_noise_client_server_hello(struct wa_noise_client *c, const void *msg, size_t 
 		wa_why_set(why, rc, "noise: bad server static key");
 		goto fail;
 	}
-	pt = malloc(sh->payload.len - WA_NOISE_TAG_LEN + 1);
+	pt = WA_TEST_ALLOC_FAILS() ? NULL : malloc(sh->payload.len - WA_NOISE_TAG_LEN + 1);
 	if (!pt) {
-		rc = WA_ENOMEM;
+		rc = wa_why_set(why, WA_ENOMEM, "noise: out of memory for the server certificate");
 		goto fail;
 	}
 	if ((rc = wa_noise_hs_decrypt(&c->hs, pt, sh->payload.data, sh->payload.len)) < 0) {
@@ -396,7 +398,7 @@ fail:
 	free(pt);
 	if (m)
 		wa__handshake_message__free_unpacked(m, NULL);
-	return client_fail(c, rc);
+	return client_fail(c, wa_why_default(why, rc));
 }
 
 int
@@ -413,15 +415,17 @@ wa_noise_client_finish(struct wa_noise_client *c, const void *payload, size_t le
 	*finish = NULL;
 	*finishlen = 0;
 	memset(t, 0, sizeof(*t));
+	if (why)
+		why->text[0] = 0;
 	if (c->step != WA_NOISE_GOT_SERVER)
 		return wa_why_set(why, WA_EPROTO, "noise: client finish out of order");
 	if (len > WA_FRAME_MAX - 256) { /* room for the static key and protobuf */
 		rc = wa_why_set(why, WA_ETOOBIG, "noise: client payload too big");
 		goto out;
 	}
-	pl = malloc(len + WA_NOISE_TAG_LEN);
+	pl = WA_TEST_ALLOC_FAILS() ? NULL : malloc(len + WA_NOISE_TAG_LEN);
 	if (!pl) {
-		rc = WA_ENOMEM;
+		rc = wa_why_set(why, WA_ENOMEM, "noise: out of memory for the client payload");
 		goto out;
 	}
 	if ((rc = wa_noise_hs_encrypt(&c->hs, st, c->s.pub, WA_KEY_LEN)) < 0 ||
@@ -437,8 +441,10 @@ wa_noise_client_finish(struct wa_noise_client *c, const void *payload, size_t le
 	cf.payload.data = pl;
 	cf.payload.len = len + WA_NOISE_TAG_LEN;
 	m.clientfinish = &cf;
-	if ((rc = pack_hs(finish, finishlen, &m)) < 0)
+	if ((rc = pack_hs(finish, finishlen, &m)) < 0) {
+		wa_why_set(why, rc, "noise: cannot pack the client finish: %s", wa_strerror(rc));
 		goto out;
+	}
 	if ((rc = wa_noise_hs_split(&c->hs, t->send.key, t->recv.key)) < 0) {
 		free(*finish);
 		*finish = NULL;
@@ -450,7 +456,7 @@ out:
 	free(pl);
 	if (rc < 0) {
 		wa_noise_transport_wipe(t);
-		return client_fail(c, rc);
+		return client_fail(c, wa_why_default(why, rc));
 	}
 	wa_noise_hs_wipe(&c->hs);
 	wa_curve_keypair_wipe(&c->e);

@@ -15,7 +15,9 @@
  * asks).  Receiving: curl_ws_recv until CURLE_AGAIN, every binary piece to
  * on_data.
  */
+#include <errno.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -88,7 +90,7 @@ wa_ws_open(struct wa_ws **out, const struct wa_ws_opts *o, struct wa_why *why)
 		return wa_why_set(why, WA_ENOMEM, "libcurl: %s", curl_easy_strerror(curl_init_rc));
 	ws = calloc(1, sizeof(*ws));
 	if (!ws)
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "websocket: out of memory");
 	ws->sock = CURL_SOCKET_BAD;
 	ws->on_data = o->on_data;
 	ws->arg = o->arg;
@@ -98,7 +100,7 @@ wa_ws_open(struct wa_ws **out, const struct wa_ws_opts *o, struct wa_why *why)
 	ws->headers = curl_slist_append(NULL, origin);
 	if (!ws->multi || !ws->easy || !ws->headers) {
 		wa_ws_close(ws);
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "websocket: libcurl out of memory");
 	}
 #define SET(opt, val) ok &= curl_easy_setopt(ws->easy, opt, val) == CURLE_OK
 	SET(CURLOPT_URL, o->url);
@@ -121,7 +123,7 @@ wa_ws_open(struct wa_ws **out, const struct wa_ws_opts *o, struct wa_why *why)
 	}
 	if (curl_multi_add_handle(ws->multi, ws->easy) != CURLM_OK) {
 		wa_ws_close(ws);
-		return WA_ENOMEM;
+		return wa_why_set(why, WA_ENOMEM, "websocket: libcurl out of memory");
 	}
 	ws->state = WA_WS_CONNECTING;
 	ws->deadline_ms = now_ms() + tmo;
@@ -237,8 +239,11 @@ receive(struct wa_ws *ws, struct wa_why *why)
 			return 0;
 		if (c == CURLE_GOT_NOTHING)
 			return fail(ws, wa_why_set(why, WA_ECLOSED, "websocket closed by the peer"));
+		if (c == CURLE_RECV_ERROR)
+			return fail(ws, wa_why_set(why, WA_ENET, "connection reset (websocket receive: %s)",
+			    ws->errbuf[0] ? ws->errbuf : curl_easy_strerror(c)));
 		if (c != CURLE_OK)
-			return fail(ws, wa_why_set(why, c == CURLE_RECV_ERROR ? WA_ECLOSED : WA_EPROTO,
+			return fail(ws, wa_why_set(why, WA_EPROTO,
 			    "websocket receive: %s", ws->errbuf[0] ? ws->errbuf : curl_easy_strerror(c)));
 		if (!meta)
 			continue;
@@ -262,6 +267,46 @@ receive(struct wa_ws *ws, struct wa_why *why)
 	}
 }
 
+/*
+ * Why the connect failed, by cause: the network (WA_ENET: refused,
+ * unresolvable, unreachable, reset), a deadline (WA_ETIMEDOUT), the
+ * server's TLS certificate (WA_EVERIFY), or anything else on the way to
+ * the websocket (WA_EPROTO).  The text says what happened.
+ */
+static int
+connect_error(struct wa_ws *ws, CURLcode c, struct wa_why *why)
+{
+	const char *detail = ws->errbuf[0] ? ws->errbuf : curl_easy_strerror(c);
+	long oserr = 0;
+
+	switch (c) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return wa_why_set(why, WA_ENET, "websocket connect: cannot resolve host (%s)", detail);
+	case CURLE_COULDNT_CONNECT:
+		curl_easy_getinfo(ws->easy, CURLINFO_OS_ERRNO, &oserr);
+		return wa_why_set(why, WA_ENET, "websocket connect: %s (%s)",
+		    oserr == ECONNREFUSED ? "connection refused" :
+		    oserr == ENETUNREACH || oserr == EHOSTUNREACH ? "network unreachable" : "cannot connect",
+		    detail);
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+		return wa_why_set(why, WA_ENET, "websocket connect: connection reset (%s)", detail);
+	case CURLE_OPERATION_TIMEDOUT:
+		return wa_why_set(why, WA_ETIMEDOUT, "websocket connect: timed out (%s)", detail);
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		/* curl's text says it: "SSL certificate problem: ..." */
+		return wa_why_set(why, WA_EVERIFY, "websocket connect: %s", detail);
+	case CURLE_OUT_OF_MEMORY:
+		return wa_why_set(why, WA_ENOMEM, "websocket connect: out of memory");
+	default:
+		return wa_why_set(why, WA_EPROTO, "websocket connect: %s", detail);
+	}
+}
+
 static int
 connecting(struct wa_ws *ws, struct wa_why *why)
 {
@@ -276,13 +321,10 @@ connecting(struct wa_ws *ws, struct wa_why *why)
 		curl_easy_getinfo(ws->easy, CURLINFO_RESPONSE_CODE, &ws->http_status);
 		if (m->data.result != CURLE_OK) {
 			CURLcode c = m->data.result;
-			int rc = (c == CURLE_OPERATION_TIMEDOUT) ? WA_ETIMEDOUT :
-			    (c == CURLE_OUT_OF_MEMORY) ? WA_ENOMEM : WA_EPROTO;
 			if (ws->http_status && ws->http_status != 101)
-				return fail(ws, wa_why_set(why, rc, "websocket upgrade refused: http status %ld",
+				return fail(ws, wa_why_set(why, WA_EPROTO, "websocket upgrade refused: http status %ld",
 				    ws->http_status));
-			return fail(ws, wa_why_set(why, rc, "websocket connect: %s",
-			    ws->errbuf[0] ? ws->errbuf : curl_easy_strerror(c)));
+			return fail(ws, connect_error(ws, c, why));
 		}
 		if (curl_easy_getinfo(ws->easy, CURLINFO_ACTIVESOCKET, &ws->sock) != CURLE_OK ||
 		    ws->sock == CURL_SOCKET_BAD)
@@ -323,6 +365,8 @@ wa_ws_send(struct wa_ws *ws, const void *data, size_t len)
 
 	if (ws->state == WA_WS_CLOSED)
 		return WA_ECLOSED;
+	if (len > SIZE_MAX - sizeof(*m))
+		return WA_ETOOBIG;
 	m = malloc(sizeof(*m) + len);
 	if (!m)
 		return WA_ENOMEM;

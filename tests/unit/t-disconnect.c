@@ -208,8 +208,29 @@ main(void)
 	check("transport timeout", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 408, NULL);
 	in.rc = WA_ESYS;
 	in.err = ECONNREFUSED;
-	check("connection refused", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 500,
+	check("connection refused (errno)", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 428,
 	    strerror(ECONNREFUSED));
+	in.err = ECONNRESET;
+	check("connection reset (errno)", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 428,
+	    strerror(ECONNRESET));
+	in.err = EIO;
+	check("another system error", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 500,
+	    strerror(EIO));
+	in.err = 0;
+	in.rc = WA_ENET;
+	in.text = "connection refused (Failed to connect to 127.0.0.1 port 9)";
+	check("connection refused (ws)", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 428,
+	    "connection refused (Failed");
+	in.text = "cannot resolve host (Could not resolve host: x.invalid)";
+	check("cannot resolve host", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 428,
+	    "cannot resolve host");
+	in.text = NULL;
+	check("network error without a text", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 428,
+	    "network error");
+	in.rc = WA_EPROTO;
+	in.text = "frame does not decrypt (bad tag)";
+	check("a frame that does not decode", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 500,
+	    "protocol error: frame does not decrypt");
 	in.rc = WA_EVERIFY;
 	in.text = "certificate chain: leaf expired";
 	check("certificate failure", &in, WA_DC_TRANSIENT, WA_DC_BACKOFF, WA_EXIT_RETRIES, 500,

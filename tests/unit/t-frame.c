@@ -257,6 +257,44 @@ test_callback_error(void)
 	free(b);
 }
 
+/* A frame fed one byte at a time: the buffer grows geometrically (a
+ * logarithmic number of reallocations, not one per piece), never past the
+ * frame, and the frame arrives whole. */
+static void
+test_growth(void)
+{
+	struct wa_frame_reader r;
+	struct seen s = { 0 };
+	size_t n = 1 << 20, i, caps = 0, last = 0, over = 0;
+	unsigned char *msg = NULL, *payload = malloc(n);
+	size_t mlen;
+
+	for (i = 0; i < n; i++)
+		payload[i] = (unsigned char)(i * 7);
+	if (wa_frame_encode(&msg, &mlen, NULL, 0, payload, n) < 0)
+		abort();
+	wa_frame_reader_init(&r, 0);
+	for (i = 0; i < mlen; i++) {
+		if (wa_frame_reader_feed(&r, msg + i, 1, collect, &s) < 0)
+			break;
+		if (r.cap != last) {
+			caps++;
+			last = r.cap;
+		}
+		if (r.cap > n)
+			over = 1;
+	}
+	is_int(s.frames, 1, "a 1 MiB frame fed byte by byte arrives");
+	ok(s.len == n + 4 && memcmp(s.bytes + 4, payload, n) == 0, "whole");
+	ok(r.reallocs >= 1 && r.reallocs <= 16, "%lu reallocations for 1048576 one-byte pieces (at most 16)",
+	    r.reallocs);
+	ok(caps <= 17 && !over, "the capacity changed %zu times, never past the frame", caps);
+	wa_frame_reader_free(&r);
+	free(msg);
+	free(payload);
+	free(s.bytes);
+}
+
 static void
 test_encode(void)
 {
@@ -285,6 +323,7 @@ main(void)
 	test_oversized();
 	test_callback_error();
 	test_encode();
+	test_growth();
 	done_testing();
 	return exit_status();
 }

@@ -469,6 +469,22 @@ add(struct ctx *c, enum wa_sev sev, const char *kind, const char *rel, const cha
 	c->h->nproblems++;
 }
 
+/* Add "; fix with: FIX" to the message of the problem just added. */
+static void
+fix_in_message(struct ctx *c)
+{
+	struct wa_problem *p;
+	char *m;
+
+	if (c->nomem || !c->h->nproblems)
+		return;
+	p = &c->h->problems[c->h->nproblems - 1];
+	if (!p->fix || asprintf(&m, "%s; fix with: %s", p->message, p->fix) < 0)
+		return;
+	free(p->message);
+	p->message = m;
+}
+
 /* Append s to the fix being built, single-quoted for the shell. */
 static void
 quote(char *out, size_t n, const char *s)
@@ -693,8 +709,9 @@ perm_problem(struct ctx *c, const char *rel, mode_t mode)
 	if (mode & 077) {
 		add(c, WA_SEV_WARNING, strcmp(rel, WA_CREDS) == 0 ? "creds_mode" : "file_mode", rel,
 		    "mode %04o lets group or others read secret keys; the next wa-run or wa-prune sets it "
-		    "to 0600, or fix with: chmod 600", (unsigned)(mode & 07777));
+		    "to 0600", (unsigned)(mode & 07777));
 		setfix(c, "chmod 600 %P", rel);
+		fix_in_message(c);
 	}
 }
 
@@ -938,27 +955,32 @@ check_disk(struct ctx *c, int fd)
 		    c->h->free_inodes, c->o->min_inodes);
 }
 
-/* The time of a valid backup archive dfd/name (verified completely, its
- * creds.json valid JSON), or 0. */
+/* The time of the backup archive dfd/name of folder: the stamp in its
+ * name (wa-backup's "<folder>-YYYYmmddTHHMMSSZ[-N].tar", the order
+ * wa-restore --latest goes by), when the archive verifies completely and
+ * its creds.json is valid JSON; else 0. */
 static time_t
-backup_valid(int dfd, const char *name)
+backup_valid(int dfd, const char *name, const char *folder)
 {
 	struct wa_backup *b;
 	const struct wa_backup_file *f;
 	struct wa_why why;
 	struct stat st;
+	struct tm tm;
 	time_t t = 0;
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	int fd;
 
-	if (fd < 0)
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(name + strlen(folder) + 1, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
 		return 0;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && wa_backup_read(&b, fd, name, &why) == 0) {
-		json_t *v = json_string(b->created);
-		if ((f = wa_backup_find(b, WA_CREDS)) && f->valid == 1 && wa_runstatus_time(&t, v) < 0)
-			t = st.st_mtime;
-		else if (!f || f->valid != 1)
-			t = 0;
-		json_decref(v);
+		if ((f = wa_backup_find(b, WA_CREDS)) && f->valid == 1)
+			t = timegm(&tm);
 		wa_backup_free(b);
 	}
 	close(fd);
@@ -999,7 +1021,7 @@ check_backup(struct ctx *c)
 		goto out;
 	}
 	for (i = n; i > 0 && !t; i--)
-		t = backup_valid(dfd, names[i - 1]);
+		t = backup_valid(dfd, names[i - 1], base);
 	c->h->backup_time = t;
 	if (!t) {
 		add(c, WA_SEV_CRITICAL, "backup_missing", "", "no valid backup in '%s': a torn creds.json "
@@ -1283,8 +1305,9 @@ check_folder(struct ctx *c, int fd)
 		case WA_SCAN_SUBDIR:
 			if (e->st.st_mode & 077) {
 				add(c, WA_SEV_WARNING, "folder_mode", e->name, "mode %04o lets group or others "
-				    "into wa's own folder; fix with: chmod 700", (unsigned)(e->st.st_mode & 07777));
+				    "into wa's own folder", (unsigned)(e->st.st_mode & 07777));
 				setfix(c, "chmod 700 %P", e->name);
+				fix_in_message(c);
 			}
 			continue;
 		case WA_SCAN_DIR:
@@ -1437,9 +1460,10 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 			add(&c, WA_SEV_UNKNOWN, "unreadable", "", "cannot open it: %s", strerror(errno));
 	} else {
 		if (st.st_mode & 077) {
-			add(&c, WA_SEV_WARNING, "folder_mode", "", "folder mode %04o lets group or others list it; "
-			    "fix with: chmod 700", (unsigned)(st.st_mode & 07777));
+			add(&c, WA_SEV_WARNING, "folder_mode", "", "folder mode %04o lets group or others list it",
+			    (unsigned)(st.st_mode & 07777));
 			setfix(&c, "chmod 700 %P", "");
+			fix_in_message(&c);
 		}
 		check_folder(&c, fd);
 		close(fd);

@@ -117,7 +117,7 @@ read_holder(int fd, struct wa_lock_holder *h)
 	buf[n] = 0;
 	parse_holder(buf, h);
 	h->held = flock_holder(fd, &kpid);
-	if (h->held == 1 && (h->pid <= 0 || !h->alive || (kpid > 0 && kpid != h->pid))) {
+	if (h->held == 1 && (h->pid <= 0 || !h->alive)) {
 		/* the record is not the holder's: someone locked without one */
 		memset(h->prog, 0, sizeof h->prog);
 		h->pid = kpid;

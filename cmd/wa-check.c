@@ -306,7 +306,10 @@ print_json(const char *dir, const struct wa_health *h)
 
 	if (h->lock_present) {
 		lock = json_object();
-		int held = h->lock.held == 1 || (h->lock.held < 0 && h->lock.pid > 0 && h->lock.alive);
+		/* the kernel's word, or a live recorded holder (a lock table that
+		 * names another device, as on some overlay file systems, is no
+		 * reason to call a running writer's lock free) */
+		int held = h->lock.held == 1 || (h->lock.pid > 0 && h->lock.alive);
 		json_object_set_new(lock, "held", json_boolean(held));
 		json_object_set_new(lock, "stale", json_boolean(!held && h->lock.pid > 0 && !h->lock.alive));
 		json_object_set_new(lock, "foreign", json_boolean(h->lock.foreign));

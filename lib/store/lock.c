@@ -6,7 +6,6 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
-#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "base/compat.h"
@@ -47,64 +46,6 @@ parse_holder(const char *buf, struct wa_lock_holder *h)
 	}
 }
 
-/*
- * Who holds a flock on the file fd, from the kernel's lock table:
- * "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF" (device in hex,
- * inode in decimal; "->" lines are waiters).  1 with *pid (0 when the
- * kernel does not say), 0 nobody, -1 cannot tell.
- */
-static int
-flock_holder(int fd, pid_t *pid)
-{
-	char line[256], kind[16];
-	struct stat st;
-	unsigned int maj, min;
-	unsigned long long ino;
-	long p;
-	FILE *f;
-	int found = 0;
-
-	*pid = 0;
-	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
-		return -1;
-	while (fgets(line, sizeof line, f)) {
-		if (strstr(line, "->"))
-			continue;
-		if (sscanf(line, "%*[^:]: %15s %*s %*s %ld %x:%x:%llu", kind, &p, &maj, &min, &ino) != 5)
-			continue;
-		if (strcmp(kind, "FLOCK") != 0 || ino != (unsigned long long)st.st_ino ||
-		    maj != major(st.st_dev) || min != minor(st.st_dev))
-			continue;
-		found = 1;
-		*pid = p > 0 ? (pid_t)p : 0;
-		break;
-	}
-	fclose(f);
-	return found;
-}
-
-/* The name of a running process (/proc/PID/comm), or "". */
-static void
-comm(pid_t pid, char *out, size_t n)
-{
-	char path[64];
-	FILE *f;
-	size_t len;
-
-	out[0] = 0;
-	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
-	if (!(f = fopen(path, "re")))
-		return;
-	if (fgets(out, (int)n, f)) {
-		len = strcspn(out, "\n");
-		out[len] = 0;
-		for (len = 0; out[len]; len++)
-			if ((unsigned char)out[len] < 0x21 || (unsigned char)out[len] >= 0x7f)
-				out[len] = '?';
-	}
-	fclose(f);
-}
-
 static int
 read_holder(int fd, struct wa_lock_holder *h)
 {
@@ -116,7 +57,7 @@ read_holder(int fd, struct wa_lock_holder *h)
 		return WA_ESYS;
 	buf[n] = 0;
 	parse_holder(buf, h);
-	h->held = flock_holder(fd, &kpid);
+	h->held = wa_compat_flock_holder(fd, &kpid);
 	if (h->held == 1 && (h->pid <= 0 || !h->alive)) {
 		/* the record is not the holder's: someone locked without one */
 		memset(h->prog, 0, sizeof h->prog);
@@ -126,7 +67,7 @@ read_holder(int fd, struct wa_lock_holder *h)
 		h->alive = 1;
 		h->foreign = 1;
 		if (kpid > 0)
-			comm(kpid, h->prog, sizeof h->prog);
+			wa_compat_proc_name(kpid, h->prog, sizeof h->prog);
 	}
 	return 0;
 }

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <jansson.h>
+
 #include "base/version.h"
 #include "session/disconnect.h"
 #include "tool.h"
@@ -75,6 +77,46 @@ tool_usage_err(const char *usage, int code, const char *fmt, ...)
 		va_end(ap);
 	}
 	tool_usage(usage, stderr, code);
+}
+
+void
+tool_json_error(int code, const char *kind, const char *fmt, ...)
+{
+	json_t *o, *e, *p, *m;
+	char msg[1024], *q;
+	va_list ap;
+
+	if (fmt) {
+		va_start(ap, fmt);
+		vsnprintf(msg, sizeof msg, fmt, ap);
+		va_end(ap);
+	} else {
+		snprintf(msg, sizeof msg, "bad usage (see %s -h)", tool_name);
+	}
+	o = json_object();
+	e = json_object();
+	p = json_object();
+	json_object_set_new(o, "status", json_string(code == WA_EXIT_UNKNOWN ? "unknown" : "error"));
+	json_object_set_new(e, "kind", json_string(kind));
+	if (!(m = json_string(msg))) {
+		/* not UTF-8 (an argument): keep it readable and valid */
+		for (q = msg; *q; q++)
+			if ((unsigned char)*q >= 0x80)
+				*q = '?';
+		m = json_string(msg);
+	}
+	json_object_set_new(e, "message", m);
+	json_object_set_new(o, "error", e);
+	json_object_set_new(p, "severity", json_string("unknown"));
+	json_object_set_new(p, "kind", json_string(kind));
+	json_object_set_new(p, "message", json_incref(json_object_get(e, "message")));
+	json_object_set_new(p, "fix", json_null());
+	json_object_set_new(o, "problems", json_array());
+	json_array_append_new(json_object_get(o, "problems"), p);
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+	putchar('\n');
+	fflush(stdout);
+	json_decref(o);
 }
 
 int

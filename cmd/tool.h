@@ -37,6 +37,22 @@ void tool_version(int failcode) __attribute__((noreturn));
 void tool_usage_err(const char *usage, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), noreturn));
 
+/*
+ * Errors in JSON, one wording per cause for every tool with --json: on
+ * stdout, one line,
+ *   {"status":"unknown","error":{"kind":KIND,"message":MESSAGE},
+ *    "problems":[{"severity":"unknown","kind":KIND,"message":MESSAGE,"fix":null}]}
+ * ("status" is "unknown" for code WA_EXIT_UNKNOWN, else "error"; the
+ * problems array is there so that wa-check's readers need no other case).
+ * The caller still prints its message on stderr and exits.
+ */
+#define TOOL_ERR_USAGE "usage"            /* bad options or arguments */
+#define TOOL_ERR_NO_AUTHDIR "no_folder"   /* neither -d nor WA_AUTH_DIR */
+#define TOOL_ERR_NOMEM "internal"         /* out of memory, or a bug */
+#define TOOL_MSG_NO_AUTHDIR "no auth folder: pass -d DIR or set WA_AUTH_DIR"
+void tool_json_error(int code, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 /* The exit code for a library return code (WA_ESYS looks at errno). */
 int tool_exit_for(int rc);
 

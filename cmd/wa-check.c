@@ -5,7 +5,9 @@
  * after '|', exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN (also for bad
  * usage and when the check cannot run).  The checks are lib/health.c.
  */
+#include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,12 +16,19 @@
 
 #include <jansson.h>
 
+#include "base/bufjson.h"
+#include "ops/backup.h"
 #include "ops/health.h"
 #include "tool.h"
 
-#define USAGE "wa-check [-hv] [--version] [-d dir] [--json] [--warn-files n] [--crit-files n] [--max-silence duration]"
+#define USAGE "wa-check [-hv] [--version] [-B dir] [-d dir] [--json | --problems] [--warn-files n] [--crit-files n] " \
+	"[--max-silence duration] [--min-free size] [--min-free-inodes n] [--max-backup-age duration]"
 
-enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_VERSION };
+#define MIN_FREE_DEFAULT (64LL << 20)   /* 64M: thousands of session writes */
+#define MIN_INODES_DEFAULT 1000
+
+enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_PROBLEMS, OPT_MIN_FREE, OPT_MIN_INODES,
+	OPT_BACKUP_AGE, OPT_VERSION };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -29,24 +38,146 @@ static const struct option longopts[] = {
 	{ "warn-files", required_argument, NULL, OPT_WARN },
 	{ "crit-files", required_argument, NULL, OPT_CRIT },
 	{ "max-silence", required_argument, NULL, OPT_SILENCE },
+	{ "problems", no_argument, NULL, OPT_PROBLEMS },
+	{ "min-free", required_argument, NULL, OPT_MIN_FREE },
+	{ "min-free-inodes", required_argument, NULL, OPT_MIN_INODES },
+	{ "max-backup-age", required_argument, NULL, OPT_BACKUP_AGE },
+	{ "backup-dir", required_argument, NULL, 'B' },
 	{ NULL, 0, NULL, 0 },
 };
 
 static const char *status_word[] = { "OK", "WARNING", "CRITICAL", "UNKNOWN" };
 
-/* Bad usage: the plugin line on stdout, usage on stderr, UNKNOWN. */
+static int json_mode;
+
+/* Bad usage: the plugin line (or JSON) on stdout, usage on stderr, UNKNOWN. */
 #define usage_error(...) do { \
-	printf("WA UNKNOWN - bad usage (see wa-check -h)\n"); \
+	if (json_mode) \
+		tool_json_error(WA_EXIT_UNKNOWN, TOOL_ERR_USAGE, __VA_ARGS__); \
+	else \
+		printf("WA UNKNOWN - bad usage (see wa-check -h)\n"); \
 	fflush(stdout); \
 	tool_usage_err(USAGE, WA_EXIT_UNKNOWN, __VA_ARGS__); \
 } while (0)
 
-/* Nagios reads '|' as the start of perfdata: keep it out of the text. */
-static void
-put_text(FILE *f, const char *s)
+/* The length of the valid UTF-8 sequence at s (a byte >= 0x80), or 0. */
+static size_t
+utf8_len(const unsigned char *s)
 {
-	for (; *s; s++)
-		fputc(*s == '|' ? '/' : *s, f);
+	size_t n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3, lo = s[0] == 0xe0 ? 0xa0 : 0x80, hi = s[0] == 0xed ? 0x9f : 0xbf;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4, lo = s[0] == 0xf0 ? 0x90 : 0x80, hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	else
+		return 0;
+	for (i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+	return n;
+}
+
+/*
+ * Text for a terminal or a log: names from disk are escaped C-style, so
+ * no byte can move the cursor, start an escape sequence or a new line:
+ * \n \t \r \\, other control bytes, DEL, C1 controls and bytes that are
+ * not valid UTF-8 as \ooo (octal).  Nagios reads '|' as the start of
+ * perfdata: it becomes '/'.
+ */
+static void
+put_text(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
+	while (*s) {
+		if (*s == '|') {
+			fputc('/', f);
+		} else if (*s == '\\') {
+			fputs("\\\\", f);
+		} else if (*s == '\n' || *s == '\t' || *s == '\r') {
+			fputc('\\', f);
+			fputc(*s == '\n' ? 'n' : *s == '\t' ? 't' : 'r', f);
+		} else if (*s < 0x20 || *s == 0x7f) {
+			fprintf(f, "\\%03o", *s);
+		} else if (*s >= 0x80) {
+			n = utf8_len(s);
+			if (n == 0 || (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)) {
+				/* not UTF-8, or a C1 control (U+0080..U+009F) */
+				n = n ? n : 1;
+				while (n--)
+					fprintf(f, "\\%03o", *s++);
+				continue;
+			}
+			fwrite(s, 1, n, f);
+			s += n;
+			continue;
+		} else {
+			fputc(*s, f);
+		}
+		s++;
+	}
+}
+
+/* For JSON: valid UTF-8 as it is; otherwise each byte that is not part of
+ * valid UTF-8 as \xNN (and '\' as "\\"), *exact set to 0.  Caller frees. */
+static char *
+json_safe(const char *str, int *exact)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t len = strlen(str), n, k = 0;
+	char *out;
+	int bad = 0;
+
+	for (n = 0; n < len; n += s[n] < 0x80 ? 1 : (utf8_len(s + n) ? utf8_len(s + n) : 1))
+		if (s[n] >= 0x80 && !utf8_len(s + n))
+			bad = 1;
+	*exact = !bad;
+	if (!(out = malloc(bad ? 4 * len + 1 : len + 1)))
+		tool_die(WA_EXIT_UNKNOWN, "out of memory");
+	if (!bad) {
+		memcpy(out, str, len + 1);
+		return out;
+	}
+	for (n = 0; n < len;) {
+		size_t u = s[n] >= 0x80 ? utf8_len(s + n) : 1;
+		if (u == 0) {
+			k += (size_t)sprintf(out + k, "\\x%02x", s[n]);
+			n++;
+		} else if (s[n] == '\\') {
+			out[k++] = '\\';
+			out[k++] = '\\';
+			n++;
+		} else {
+			memcpy(out + k, s + n, u);
+			k += u;
+			n += u;
+		}
+	}
+	out[k] = 0;
+	return out;
+}
+
+/* Set key to a JSON string of s made safe (json_safe). */
+static void
+set_safe(json_t *o, const char *key, const char *s, const char *b64key)
+{
+	int exact;
+	char *t = json_safe(s, &exact);
+
+	json_object_set_new(o, key, json_string(t));
+	free(t);
+	if (!exact && b64key) {
+		char *b = wa_base64_encode((const uint8_t *)s, strlen(s));
+		if (!b)
+			tool_die(WA_EXIT_UNKNOWN, "out of memory");
+		json_object_set_new(o, b64key, json_string(b));
+		free(b);
+	}
 }
 
 static void
@@ -159,7 +290,7 @@ print_json(const char *dir, const struct wa_health *h)
 	int t;
 
 	json_object_set_new(o, "status", json_string(wa_sev_name(h->status)));
-	json_object_set_new(o, "folder", str_or_null(dir));
+	set_safe(o, "folder", dir, "folder_b64");
 	json_object_set_new(o, "account", str_or_null(h->account));
 	json_object_set_new(o, "me", str_or_null(h->me));
 	json_object_set_new(o, "lid", str_or_null(h->lid));
@@ -175,8 +306,13 @@ print_json(const char *dir, const struct wa_health *h)
 
 	if (h->lock_present) {
 		lock = json_object();
-		json_object_set_new(lock, "held", json_boolean(h->lock.pid > 0 && h->lock.alive));
-		json_object_set_new(lock, "stale", json_boolean(h->lock.pid > 0 && !h->lock.alive));
+		/* the kernel's word, or a live recorded holder (a lock table that
+		 * names another device, as on some overlay file systems, is no
+		 * reason to call a running writer's lock free) */
+		int held = h->lock.held == 1 || (h->lock.pid > 0 && h->lock.alive);
+		json_object_set_new(lock, "held", json_boolean(held));
+		json_object_set_new(lock, "stale", json_boolean(!held && h->lock.pid > 0 && !h->lock.alive));
+		json_object_set_new(lock, "foreign", json_boolean(h->lock.foreign));
 		json_object_set_new(lock, "pid", h->lock.pid > 0 ? json_integer(h->lock.pid) : json_null());
 		json_object_set_new(lock, "prog", str_or_null(h->lock.pid > 0 ? h->lock.prog : NULL));
 		json_object_set_new(lock, "since", time_or_null(h->lock.pid > 0 ? h->lock.since : 0));
@@ -199,13 +335,26 @@ print_json(const char *dir, const struct wa_health *h)
 		run = json_null();
 	}
 	json_object_set_new(o, "run", run);
+	json_object_set_new(o, "free_bytes", h->free_bytes >= 0 ? json_integer(h->free_bytes) : json_null());
+	json_object_set_new(o, "free_inodes", h->free_inodes >= 0 ? json_integer(h->free_inodes) : json_null());
+	json_object_set_new(o, "backup", time_or_null(h->backup_time));
 
 	for (i = 0; i < h->nproblems; i++) {
+		const struct wa_problem *pr = &h->problems[i];
 		json_t *p = json_object();
-		json_object_set_new(p, "severity", json_string(wa_sev_name(h->problems[i].sev)));
-		if (h->problems[i].path)
-			json_object_set_new(p, "path", json_string(h->problems[i].path));
-		json_object_set_new(p, "message", json_string(h->problems[i].message));
+		json_object_set_new(p, "severity", json_string(wa_sev_name(pr->sev)));
+		json_object_set_new(p, "kind", json_string(pr->kind));
+		if (pr->path)
+			set_safe(p, "path", pr->path, "path_b64");
+		set_safe(p, "message", pr->message, NULL);
+		json_object_set_new(p, "fix", pr->fix ? json_string(pr->fix) : json_null());
+		if (pr->fix && !json_object_get(p, "fix")) {
+			/* a fix holding a name that is not UTF-8: give it as base64 */
+			char *b = wa_base64_encode((const uint8_t *)pr->fix, strlen(pr->fix));
+			json_object_set_new(p, "fix", json_null());
+			json_object_set_new(p, "fix_b64", b ? json_string(b) : json_null());
+			free(b);
+		}
 		json_array_append_new(probs, p);
 	}
 	json_object_set_new(o, "problems", probs);
@@ -214,16 +363,59 @@ print_json(const char *dir, const struct wa_health *h)
 	json_decref(o);
 }
 
+/* --problems: each kind once, worst first (the order of the list). */
+static void
+print_kinds(const struct wa_health *h)
+{
+	size_t i, j;
+
+	for (i = 0; i < h->nproblems; i++) {
+		for (j = 0; j < i && strcmp(h->problems[j].kind, h->problems[i].kind) != 0; j++)
+			;
+		if (j == i)
+			printf("%s\n", h->problems[i].kind);
+	}
+}
+
 /* The check could not run at all: say so in the requested format. */
 static void __attribute__((noreturn))
-unknown(int json, const char *msg)
+unknown(int json, const char *kind, const char *msg)
 {
 	if (json)
-		printf("{\"status\":\"unknown\",\"problems\":[{\"severity\":\"unknown\",\"message\":\"%s\"}]}\n", msg);
+		tool_json_error(WA_EXIT_UNKNOWN, kind, "%s", msg);
 	else
 		printf("WA UNKNOWN - %s\n", msg);
 	fflush(stdout);
 	tool_die(WA_EXIT_UNKNOWN, "%s", msg);
+}
+
+/* 100, 10k, 64M, 2G (powers of 1024); -1 when malformed. */
+static long long
+parse_size(const char *s)
+{
+	char *end;
+	long long v;
+	int shift = 0;
+
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno)
+		return -1;
+	switch (*end) {
+	case 0: break;
+	case 'k': case 'K': shift = 10; break;
+	case 'M': shift = 20; break;
+	case 'G': shift = 30; break;
+	case 'T': shift = 40; break;
+	default: return -1;
+	}
+	if (*end && end[1])
+		return -1;
+	if (v > (LLONG_MAX >> shift))
+		return -1;
+	return v << shift;
 }
 
 int
@@ -232,10 +424,19 @@ main(int argc, char **argv)
 	struct wa_health_opts o = WA_HEALTH_OPTS_INIT;
 	struct wa_health *h;
 	const char *dopt = NULL, *dir;
-	int c, verbose = 0, json = 0, rc;
+	const char *bopt = NULL;
+	char *bdir = NULL;
+	int c, i, verbose = 0, json = 0, kinds = 0, rc;
 
 	tool_init("wa-check");
-	while ((c = getopt_long(argc, argv, "hvd:", longopts, NULL)) != -1) {
+	/* a usage error is reported in JSON when --json is anywhere before "--" */
+	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--json") == 0)
+			json_mode = 1;
+	o.min_free = MIN_FREE_DEFAULT;
+	o.min_inodes = MIN_INODES_DEFAULT;
+	opterr = 0;   /* the messages below, in JSON too */
+	while ((c = getopt_long(argc, argv, ":hvB:d:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			tool_usage(USAGE, stdout, WA_EXIT_OK);
@@ -247,8 +448,26 @@ main(int argc, char **argv)
 		case 'd':
 			dopt = optarg;
 			break;
+		case 'B':
+			bopt = optarg;
+			break;
 		case OPT_JSON:
 			json = 1;
+			break;
+		case OPT_PROBLEMS:
+			kinds = 1;
+			break;
+		case OPT_MIN_FREE:
+			if ((o.min_free = parse_size(optarg)) < 0)
+				usage_error("--min-free: '%s' is not a size (4096, 64M, 2G)", optarg);
+			break;
+		case OPT_MIN_INODES:
+			if ((o.min_inodes = tool_number(optarg)) < 0)
+				usage_error("--min-free-inodes: '%s' is not a number", optarg);
+			break;
+		case OPT_BACKUP_AGE:
+			if ((o.max_backup_age = tool_duration(optarg)) < 0)
+				usage_error("--max-backup-age: '%s' is not a duration (30s, 5m, 6h, 1d)", optarg);
 			break;
 		case OPT_WARN:
 			if ((o.warn_files = tool_number(optarg)) < 0)
@@ -264,14 +483,20 @@ main(int argc, char **argv)
 			if (o.max_silence < 0)
 				usage_error("--max-silence: '%s' is not a duration (30s, 5m, 2h, 1d)", optarg);
 			break;
+		case ':':
+			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			usage_error(NULL);
+			if (optopt)
+				usage_error("unknown option '-%c'", optopt);
+			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
+	if (json && kinds)
+		usage_error("--json and --problems: give one");
 	if (!(dir = tool_authdir(dopt)))
-		unknown(json, "no auth folder: pass -d DIR or set WA_AUTH_DIR");
+		unknown(json, TOOL_ERR_NO_AUTHDIR, TOOL_MSG_NO_AUTHDIR);
 	{
 		/* the folder as the messages show it, without trailing slashes */
 		size_t n = strlen(dir);
@@ -283,12 +508,21 @@ main(int argc, char **argv)
 			dir = norm;
 		}
 	}
+	if (o.max_backup_age >= 0) {
+		if ((rc = wa_backup_dir(&bdir, dir, bopt)) < 0)
+			unknown(json, TOOL_ERR_NOMEM, rc == WA_ENOMEM ? "out of memory" :
+			    "cannot tell where the backups are: pass -B DIR");
+		o.backup_dir = bdir;
+	}
 	if ((rc = wa_health_check(&h, dir, &o)) < 0)
-		unknown(json, "out of memory");
+		unknown(json, TOOL_ERR_NOMEM, "out of memory");
 	if (json)
 		print_json(dir, h);
+	else if (kinds)
+		print_kinds(h);
 	else
 		print_text(h, &o, verbose);
+	free(bdir);
 	rc = (int)h->status;
 	wa_health_free(h);
 	if (fflush(stdout) != 0 || ferror(stdout))

@@ -21,6 +21,7 @@
 #include "store/names.h"
 #include "ops/prune.h"
 #include "store/quarantine.h"
+#include "store/scan.h"
 #include "tool.h"
 
 #define USAGE "wa-prune [-hn] [--version] [-d dir] [--sessions] [--sender-keys] [--tmp] [--corrupt] [--pre-keys] [--purge days] [addr ... | -]"
@@ -121,7 +122,41 @@ notes(const struct wa_authdir *ad, const struct wa_prune_sel *sel, const struct 
 			tool_err("note: no session of '%s' in '%s'", p->spec[k], ad->path);
 }
 
-/* --purge: list (dry) or delete quarantine runs older than days. */
+static void
+mode_note(void *arg, const char *name, mode_t old)
+{
+	const struct wa_authdir *ad = arg;
+
+	tool_err("note: '%s/%s': mode %04o let group or others read secret keys; %s 0600", ad->path, name,
+	    (unsigned)old, ad->lock ? "set to" : "would set it to");
+}
+
+/* The mode rule (wa-authdir(5)): key files with group/other bits are set
+ * to 0600, with a note each (-n: only the notes). */
+static int
+fix_modes(struct wa_authdir *ad)
+{
+	struct wa_scan *s;
+	const char *failed;
+	size_t n;
+	int rc;
+
+	if ((rc = wa_scan_dir(&s, ad->fd)) < 0) {
+		tool_err("unable to list '%s': %s", ad->path, strerror(errno));
+		return tool_exit_for(rc);
+	}
+	rc = wa_scan_fix_modes(&n, &failed, ad->fd, s, !ad->lock, mode_note, ad);
+	if (rc < 0) {
+		tool_err("unable to set the mode of '%s/%s' to 0600: %s", ad->path, failed, strerror(errno));
+		rc = tool_exit_for(rc);
+	}
+	wa_scan_free(s);
+	return rc;
+}
+
+/* --purge: list (dry) or delete quarantine runs older than days; a run
+ * that is not a folder is skipped (with a message and exit 77 at the end),
+ * never followed, and the others are still purged. */
 static int
 purge(struct wa_authdir *ad, long days, int dry, const char *keep)
 {
@@ -134,7 +169,7 @@ purge(struct wa_authdir *ad, long days, int dry, const char *keep)
 		return 0;
 	if (qfd < 0) {
 		tool_err("unable to open '%s/%s/%s': %s", ad->path, WA_SUBDIR, WA_QUARANTINE,
-		    qfd == WA_EUNSAFE ? "not a real folder (a symbolic link?)" : wa_strerror(qfd));
+		    qfd == WA_EUNSAFE ? "not a real folder (symbolic link?)" : wa_strerror(qfd));
 		return tool_exit_for(qfd);
 	}
 	if ((rc = wa_quarantine_list(&v, &n, qfd)) < 0) {
@@ -145,7 +180,15 @@ purge(struct wa_authdir *ad, long days, int dry, const char *keep)
 	for (i = 0; i < n; i++) {
 		if (v[i].when >= cutoff || (keep && strcmp(v[i].name, keep) == 0))
 			continue;
-		if (!dry && (rc = wa_quarantine_purge(qfd, v[i].name)) < 0 && rc != WA_ESYNC) {
+		rc = 0;
+		if (!dry && (rc = wa_quarantine_purge(qfd, v[i].name)) == WA_EUNSAFE) {
+			/* not ours to delete: say so, leave it, go on */
+			tool_err("skipped '%s/%s/%s/%s': not a folder (a symbolic link or a file); left as it is",
+			    ad->path, WA_SUBDIR, WA_QUARANTINE, v[i].name);
+			status = WA_EXIT_NOPERM;
+			continue;
+		}
+		if (!dry && rc < 0 && rc != WA_ESYNC) {
 			tool_err("unable to delete '%s/%s/%s/%s': %s", ad->path, WA_SUBDIR, WA_QUARANTINE,
 			    v[i].name, wa_strerror(rc));
 			status = tool_exit_for(rc);
@@ -235,11 +278,12 @@ main(int argc, char **argv)
 	if ((rc = wa_prune_select(&sel, ad, what, peers.v, peers.n, &why)) < 0)
 		tool_die(tool_exit_for(rc), "%s", why.text);
 	if (dry) {
+		status = fix_modes(ad);
 		for (i = 0; i < sel->n; i++)
 			print_item(&sel->v[i]);
 		notes(ad, sel, &peers);
-		if (days >= 0)
-			status = purge(ad, days, 1, NULL);
+		if (days >= 0 && (rc = purge(ad, days, 1, NULL)))
+			status = rc;
 		wa_prune_sel_free(sel);
 		wa_authdir_close(ad);
 		goto out;
@@ -256,13 +300,17 @@ main(int argc, char **argv)
 		tool_err("note: '%s/%s/%s' was left by %s, which is no longer running; taken over",
 		    dir, WA_SUBDIR, WA_LOCK, d);
 	}
+	if ((rc = fix_modes(ad))) {
+		wa_authdir_close(ad);
+		exit(rc);
+	}
 	if ((rc = wa_prune_select(&sel, ad, what, peers.v, peers.n, &why)) < 0) {
 		wa_authdir_close(ad);
 		tool_die(tool_exit_for(rc), "%s", why.text);
 	}
 	if (sel->n && (rc = wa_quarantine_begin(&q, ad, time(NULL))) < 0) {
 		tool_err("unable to open '%s/%s/%s': %s", dir, WA_SUBDIR, WA_QUARANTINE,
-		    rc == WA_EUNSAFE ? "not a real folder (a symbolic link?)" : wa_strerror(rc));
+		    rc == WA_EUNSAFE ? "not a real folder (symbolic link?)" : wa_strerror(rc));
 		status = tool_exit_for(rc);
 	}
 	for (i = 0; q && i < sel->n; i++) {

@@ -31,6 +31,7 @@
 #include "store/authdir.h"
 #include "base/backoff.h"
 #include "store/creds.h"
+#include "store/scan.h"
 #include "session/disconnect.h"
 #include "ops/event.h"
 #include "base/loop.h"
@@ -950,6 +951,35 @@ refuse(struct run *r, int code, const char *fmt, ...)
 	return code;
 }
 
+static void
+mode_warn(void *arg, const char *name, mode_t old)
+{
+	struct run *r = arg;
+
+	logmsg(r, WA_LOG_WARN, "'%s/%s': mode %04o let group or others read secret keys; set to 0600",
+	    r->dir, name, (unsigned)old);
+}
+
+/* The mode rule of wa-authdir(5), as wa-prune applies it: key files
+ * with group/other bits are set to 0600, each with a warning.  One that
+ * cannot be changed is refused (77), like every unsafe folder. */
+static void
+fix_modes(struct run *r)
+{
+	struct wa_scan *s;
+	const char *failed;
+	size_t n;
+
+	if (wa_scan_dir(&s, r->ad->fd) < 0) {
+		logmsg(r, WA_LOG_WARN, "cannot list '%s': %s", r->dir, strerror(errno));
+		return;
+	}
+	if (wa_scan_fix_modes(&n, &failed, r->ad->fd, s, 0, mode_warn, r) < 0)
+		refuse(r, WA_EXIT_NOPERM, "unable to set the mode of '%s/%s' to 0600: %s", r->dir, failed,
+		    strerror(errno));
+	wa_scan_free(s);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1083,6 +1113,8 @@ main(int argc, char **argv)
 	if ((rc = wa_status_state(&r.sw, WA_ST_STARTING, wa_clock_wall_ms())) < 0)
 		status_failed(&r, rc);
 
+	if (!r.done)
+		fix_modes(&r);
 	/* the credentials: read once, changed only by the session */
 	if (!r.done) {
 		rc = wa_session_creds_load(&r.creds, &info, r.ad, &why);

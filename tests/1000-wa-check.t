@@ -60,7 +60,8 @@ J=$(cat "$T/out")
 is "$(lines "$T/out")" 1 "one line of JSON"
 like "$J" '{"status":"ok","folder":"auth","account":"15550001111","me":"15550001111:3@s.whatsapp.net","lid":"99990001111:3@lid","platform":"android","paired":true,"files":6,' "status, account, paired, files"
 like "$J" '"counts":{"creds":1,"pre-key":2,"session":2,"sender-key":0,' "counts by type name"
-like "$J" '"lock":null,"run":null,"problems":[]}' "no lock, no status, no problems"
+like "$J" '"lock":null,"run":null,"free_bytes":' "no lock, no status"
+like "$J" '"backup":null,"problems":[]}' "no backup checked, no problems"
 if command -v node >/dev/null 2>&1; then
 	cp "$T/out" "$T/json"
 	ok "the JSON parses" node -e 'JSON.parse(require("fs").readFileSync(0, "utf8"))' < "$T/json"
@@ -68,7 +69,8 @@ fi
 printf '{"_sess' > auth/session-15550002222.0.json
 expect_exit 2 "--json with a problem" wa-check --json -d auth
 like "$(cat "$T/out")" '"status":"critical"' "  status critical"
-like "$(cat "$T/out")" '"problems":[{"severity":"critical","path":"auth/session-15550002222.0.json","message":"not valid JSON at byte 7 of 7: unexpected end of input (truncated); ' "  the problem with severity, path and message"
+like "$(cat "$T/out")" '"problems":[{"severity":"critical","kind":"session_corrupt","path":"auth/session-15550002222.0.json","message":"not valid JSON at byte 7 of 7: unexpected end of input (truncated); ' "  the problem with severity, kind, path and message"
+like "$(cat "$T/out")" '"fix":"wa-prune -d '"'auth'"' --corrupt"}' "  and the fix"
 expect_exit 2 "-v with a problem" wa-check -v -d auth
 is "$(sed -n 2p "$T/out")" "CRITICAL: 'auth/session-15550002222.0.json': not valid JSON at byte 7 of 7: unexpected end of input (truncated); that contact gets Bad MAC errors: move it away with wa-prune --corrupt" "  -v lists it"
 printf '{"_sessions":{},"version":"v1"}' > auth/session-15550002222.0.json
@@ -76,7 +78,7 @@ is "$(tree_state auth)" "$before" "wa-check changed nothing"
 
 # ---- usage: UNKNOWN ----
 expect_exit 0 "-h" wa-check -h
-like "$(cat "$T/out")" "usage: wa-check [-hv] [--version] [-d dir]" "  usage on stdout"
+like "$(cat "$T/out")" "usage: wa-check [-hv] [--version] [-B dir] [-d dir]" "  usage on stdout"
 expect_exit 3 "a bad option is UNKNOWN" wa-check --bogus -d auth
 like "$(cat "$T/out")" "WA UNKNOWN - bad usage" "  plugin line on stdout"
 like "$(cat "$T/err")" "usage: wa-check" "  usage on stderr"
@@ -90,5 +92,5 @@ expect_exit 3 "no folder at all" wa-check
 is "$(cat "$T/out")" "WA UNKNOWN - no auth folder: pass -d DIR or set WA_AUTH_DIR" "  plugin line"
 one_line_err "no folder"
 expect_exit 3 "no folder, --json" wa-check --json
-is "$(cat "$T/out")" '{"status":"unknown","problems":[{"severity":"unknown","message":"no auth folder: pass -d DIR or set WA_AUTH_DIR"}]}' "  JSON says unknown"
+is "$(cat "$T/out")" '{"status":"unknown","error":{"kind":"no_folder","message":"no auth folder: pass -d DIR or set WA_AUTH_DIR"},"problems":[{"severity":"unknown","kind":"no_folder","message":"no auth folder: pass -d DIR or set WA_AUTH_DIR","fix":null}]}' "  JSON says unknown"
 done_testing

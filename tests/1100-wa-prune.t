@@ -76,7 +76,7 @@ is "$(stat -c %a auth/.wa/quarantine auth/.wa/quarantine/$stamp | tr '\n' ' ')" 
 test -f auth/creds.json && test -f auth/pre-key-1.json && test -f auth/.wa-tmp.session-x.json.9.aabbccddeeff
 is "$?" 0 "  creds, pre-keys and leftovers stay"
 wa-check --json -d auth > "$T/check"
-like "$(cat "$T/check")" '"lock":{"held":false,"stale":false,"pid":null' "  the lock is released"
+like "$(cat "$T/check")" '"lock":{"held":false,"stale":false,"foreign":false,"pid":null' "  the lock is released"
 mv auth/.wa/quarantine/$stamp/* auth/
 is "$(ls auth | grep -c '^session-')" 5 "undo: mv puts them back"
 rm -rf auth

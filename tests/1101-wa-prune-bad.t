@@ -4,7 +4,7 @@
 # .wa made): missing folder (66), a file as the folder (66), a symlinked
 # folder or .wa (77), no creds.json (66), empty, truncated or garbage
 # creds.json (65), a symlinked creds.json pointing outside (77, target
-# untouched), 0644 key files (77), an unreadable file (77), the lock held
+# untouched), an unreadable file (77), the lock held
 # by another process (75, naming it).  A stale lock is taken over with a
 # note; a fifo with a session name is left alone.
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
@@ -81,10 +81,8 @@ refused 77 "a symlinked creds.json pointing outside" c --sessions --corrupt
 like "$(err)" "'c/creds.json': is a symbolic link; refusing" "  names it"
 is "$(sha256sum < outside.json)" "$sum" "  target untouched"
 
-mkfolder p
-chmod 644 p/pre-key-1.json p/session-15550002222.0.json
-refused 77 "0644 key files" p --sessions
-is "$(err)" "wa-prune: 'p/pre-key-1.json': mode 0644 lets group or others read secret keys (and 1 more); fix with: chmod 600 'p'/*.json" "  with the fix"
+# 0644 key files are not refused: the mode rule of wa-authdir(5) (wa-prune
+# sets them to 0600 and says so; tests/1103-modes-rule.t)
 
 # the lock held by another process: 75 at once, naming it
 mkfolder l
@@ -112,13 +110,18 @@ expect_exit 0 "a stale lock is taken over" wa-prune -d s --tmp
 like "$(err)" "wa-prune: note: 's/.wa/lock' was left by pid 999999999 (wa-run) since 2026-11-21T10:15:13Z, which is no longer running; taken over" "  with a note"
 is "$(cat "$T/out")" ".wa-tmp.session-x.json.9.aabbccddeeff" "  and works"
 
-# leftovers stay unless --tmp; a fifo with a session name is not moved
+# leftovers stay unless --tmp; a fifo with a session name is never opened
+# (no hang), and --corrupt moves it (wa-check calls it broken)
 mkfolder f
 mkfifo f/session-15550009999.0.json
-expect_exit 0 "--sessions --corrupt with a fifo named like a session" timeout 20 wa-prune -d f --sessions --corrupt
+expect_exit 0 "--sessions with a fifo named like a session" timeout 20 wa-prune -d f --sessions
 is "$(tr '\n' ' ' < "$T/out")" "session-15550002222.0.json session-15550002222.4.json " "  regular sessions moved, the fifo left"
 test -p f/session-15550009999.0.json && test -f f/.wa-tmp.session-x.json.9.aabbccddeeff
 is "$?" 0 "  fifo and leftover still there"
+expect_exit 0 "--corrupt moves the fifo" timeout 20 wa-prune -d f --corrupt
+is "$(cat "$T/out")" "session-15550009999.0.json" "  only the fifo"
+test ! -e f/session-15550009999.0.json && test -f f/.wa-tmp.session-x.json.9.aabbccddeeff
+is "$?" 0 "  gone from the folder, the leftover still there"
 
 # an unreadable file: as root everything is readable, so run as nobody
 # (setpriv) on a folder nobody owns, with one session mode 000

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #ifdef __linux__
 #include <sys/random.h>
 #include <sys/syscall.h>
@@ -63,6 +65,65 @@ wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, cons
 	errno = ENOSYS;
 	return -1;
 #endif
+}
+
+/* "1: FLOCK  ADVISORY  WRITE 4242 fd:01:1234567 0 EOF": device in hex,
+ * inode in decimal; "->" lines are waiters. */
+int
+wa_compat_flock_holder(int fd, pid_t *pid)
+{
+#ifdef __linux__
+	char line[256], kind[16];
+	struct stat st;
+	unsigned int maj, min;
+	unsigned long long ino;
+	long p;
+	FILE *f;
+	int found = 0;
+
+	*pid = 0;
+	if (fstat(fd, &st) < 0 || !(f = fopen("/proc/locks", "re")))
+		return -1;
+	while (fgets(line, sizeof line, f)) {
+		if (strstr(line, "->"))
+			continue;
+		if (sscanf(line, "%*[^:]: %15s %*s %*s %ld %x:%x:%llu", kind, &p, &maj, &min, &ino) != 5)
+			continue;
+		if (strcmp(kind, "FLOCK") != 0 || ino != (unsigned long long)st.st_ino ||
+		    maj != major(st.st_dev) || min != minor(st.st_dev))
+			continue;
+		found = 1;
+		*pid = p > 0 ? (pid_t)p : 0;
+		break;
+	}
+	fclose(f);
+	return found;
+#else
+	(void)fd;
+	*pid = 0;
+	return -1;
+#endif
+}
+
+void
+wa_compat_proc_name(pid_t pid, char *out, size_t n)
+{
+	char path[64];
+	FILE *f;
+	size_t len;
+
+	out[0] = 0;
+	snprintf(path, sizeof path, "/proc/%ld/comm", (long)pid);
+	if (!(f = fopen(path, "re")))
+		return;
+	if (fgets(out, (int)n, f)) {
+		len = strcspn(out, "\n");
+		out[len] = 0;
+		for (len = 0; out[len]; len++)
+			if ((unsigned char)out[len] < 0x21 || (unsigned char)out[len] >= 0x7f)
+				out[len] = '?';
+	}
+	fclose(f);
 }
 
 int

@@ -26,6 +26,16 @@ int wa_compat_rename_noreplace(int olddirfd, const char *oldname, int newdirfd, 
  * 0 and *out set, or -1 (unknown on this system, or no such process). */
 int wa_compat_proc_start(pid_t pid, unsigned long long *out);
 
+/* Whether a flock(2) lock is held on the file fd right now, asked of the
+ * kernel's lock table (Linux /proc/locks), never by trying to take it:
+ * 1 with *pid the holder (0 when the table does not say), 0 nobody,
+ * -1 cannot tell on this system. */
+int wa_compat_flock_holder(int fd, pid_t *pid);
+
+/* The name of a running process (Linux /proc/PID/comm; bytes outside
+ * printable ASCII as '?'), or "" when unknown. */
+void wa_compat_proc_name(pid_t pid, char *out, size_t n);
+
 /* Fill buf with len cryptographically random bytes.  0 or -1/errno. */
 int wa_compat_random(void *buf, size_t len);
 

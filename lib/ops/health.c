@@ -20,12 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "store/creds.h"
 #include "store/durable.h"
 #include "base/file.h"
+#include "ops/backup.h"
 #include "ops/health.h"
 #include "store/names.h"
 #include "store/scan.h"
@@ -419,8 +421,8 @@ struct ctx {
 	time_t now;
 };
 
-static void __attribute__((format(printf, 4, 5)))
-add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
+static void __attribute__((format(printf, 5, 6)))
+add(struct ctx *c, enum wa_sev sev, const char *kind, const char *rel, const char *fmt, ...)
 {
 	struct wa_problem *p;
 	va_list ap;
@@ -440,7 +442,9 @@ add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
 	}
 	p = &c->h->problems[c->h->nproblems];
 	p->sev = sev;
+	p->kind = kind;
 	p->path = NULL;
+	p->fix = NULL;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
@@ -465,6 +469,91 @@ add(struct ctx *c, enum wa_sev sev, const char *rel, const char *fmt, ...)
 	c->h->nproblems++;
 }
 
+/* Add "; fix with: FIX" to the message of the problem just added. */
+static void
+fix_in_message(struct ctx *c)
+{
+	struct wa_problem *p;
+	char *m;
+
+	if (c->nomem || !c->h->nproblems)
+		return;
+	p = &c->h->problems[c->h->nproblems - 1];
+	if (!p->fix || asprintf(&m, "%s; fix with: %s", p->message, p->fix) < 0)
+		return;
+	free(p->message);
+	p->message = m;
+}
+
+/* Append s to the fix being built, single-quoted for the shell. */
+static void
+quote(char *out, size_t n, const char *s)
+{
+	size_t k = strlen(out);
+
+	if (k + 1 < n)
+		out[k++] = '\'';
+	for (; *s && k + 5 < n; s++) {
+		if (*s == '\'') {
+			memcpy(out + k, "'\\''", 4);
+			k += 4;
+		} else {
+			out[k++] = *s;
+		}
+	}
+	if (k + 1 < n)
+		out[k++] = '\'';
+	out[k] = 0;
+}
+
+/*
+ * The fix of the problem just added: fmt is the command, where each "%P"
+ * is replaced by the folder joined with the next argument (a name inside
+ * it, "" for the folder itself), quoted, and each "%Q" by the next
+ * argument, quoted.  Nothing else is interpreted.
+ */
+static void
+setfix(struct ctx *c, const char *fmt, ...)
+{
+	struct wa_problem *p;
+	char out[2048] = "";
+	const char *rel;
+	va_list ap;
+	size_t k;
+
+	if (c->nomem || !c->h->nproblems)
+		return;
+	p = &c->h->problems[c->h->nproblems - 1];
+	va_start(ap, fmt);
+	for (; *fmt; fmt++) {
+		if (fmt[0] == '%' && fmt[1] == 'Q') {
+			quote(out, sizeof out, va_arg(ap, const char *));
+			fmt++;
+			continue;
+		}
+		if (fmt[0] == '%' && fmt[1] == 'P') {
+			char path[1200];
+			rel = va_arg(ap, const char *);
+			if (!*rel)
+				snprintf(path, sizeof path, "%s", c->dir);
+			else
+				snprintf(path, sizeof path, "%s/%s", strcmp(c->dir, "/") ? c->dir : "", rel);
+			quote(out, sizeof out, path);
+			fmt++;
+			continue;
+		}
+		k = strlen(out);
+		if (k + 1 < sizeof out) {
+			out[k] = *fmt;
+			out[k + 1] = 0;
+		}
+	}
+	va_end(ap);
+	free(p->fix);
+	if (!(p->fix = strdup(out)))
+		c->nomem = 1;
+}
+
 static void
 isotime(char *buf, size_t n, time_t t)
 {
@@ -487,6 +576,27 @@ duration(char *buf, size_t n, long s)
 		snprintf(buf, n, "%ld%c%ld%c", s / u[i].secs, u[i].unit, s % u[i].secs / u[i + 1].secs, u[i + 1].unit);
 	else
 		snprintf(buf, n, "%ld%c", s / u[i].secs, u[i].unit);
+}
+
+/* 512, 3k, 40M, 2G (rounded down) */
+static void
+size_str(char *buf, size_t n, long long v)
+{
+	static const char u[] = "kMGTP";
+	int i = -1;
+
+	while (v >= 10240 && i < 4) {
+		v /= 1024;
+		i++;
+	}
+	if (i < 0 && v >= 1024) {
+		v /= 1024;
+		i = 0;
+	}
+	if (i < 0)
+		snprintf(buf, n, "%lld bytes", v);
+	else
+		snprintf(buf, n, "%lld%c", v, u[i]);
 }
 
 /*
@@ -559,31 +669,50 @@ out:
 	return rc;
 }
 
-/* Report an error from slurp for rel (file owner uid). */
+/* Report an error from slurp for the auth file rel (file owner uid). */
 static void
 read_problem(struct ctx *c, int rc, const char *rel, uid_t owner, enum wa_sev sev)
 {
-	if (rc == WA_EUNSAFE)
-		add(c, WA_SEV_CRITICAL, rel, "not a regular file");
-	else if (rc == WA_ETOOBIG)
-		add(c, sev, rel, "over the %u byte limit for an auth file", WA_FILE_MAX);
-	else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM) && owner != c->euid)
-		add(c, WA_SEV_UNKNOWN, rel, "cannot read it as uid %ld (%s): run wa-check as the folder's owner",
-		    (long)c->euid, strerror(errno));
-	else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM))
-		add(c, WA_SEV_CRITICAL, rel, "its owner cannot read it (%s): Baileys would take it as missing",
-		    strerror(errno));
-	else if (rc == WA_ESYS)
-		add(c, WA_SEV_UNKNOWN, rel, "cannot read it: %s", strerror(errno));
+	int creds = strcmp(rel, WA_CREDS) == 0;
+
+	if (rc == WA_EUNSAFE && creds) {
+		add(c, WA_SEV_CRITICAL, "creds_unsafe", rel, "not a regular file; put the real file in its "
+		    "place, or restore it with wa-restore");
+	} else if (rc == WA_EUNSAFE) {
+		add(c, WA_SEV_CRITICAL, "file_unsafe", rel, "not a regular file; move it away with wa-prune --corrupt");
+		setfix(c, "wa-prune -d %P --corrupt", "");
+	} else if (rc == WA_ETOOBIG && creds) {
+		add(c, sev, "creds_corrupt", rel, "over the %u byte limit for an auth file; restore it with "
+		    "wa-restore", WA_FILE_MAX);
+		setfix(c, "wa-restore -d %P --latest", "");
+	} else if (rc == WA_ETOOBIG) {
+		add(c, sev, "file_too_big", rel, "over the %u byte limit for an auth file; move it away with "
+		    "wa-prune --corrupt", WA_FILE_MAX);
+		setfix(c, "wa-prune -d %P --corrupt", "");
+	} else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM) && owner != c->euid) {
+		add(c, WA_SEV_UNKNOWN, "unreadable", rel, "cannot read it as uid %ld (%s): run wa-check as the "
+		    "folder's owner", (long)c->euid, strerror(errno));
+	} else if (rc == WA_ESYS && (errno == EACCES || errno == EPERM)) {
+		add(c, WA_SEV_CRITICAL, "unreadable", rel, "its owner cannot read it (%s): Baileys would take it "
+		    "as missing", strerror(errno));
+	} else if (rc == WA_ESYS) {
+		add(c, WA_SEV_UNKNOWN, "unreadable", rel, "cannot read it: %s", strerror(errno));
+	}
 }
 
+/* The one rule for modes (wa-authdir(5)): a key file with group or other
+ * bits is a WARNING here; every wa tool that writes the folder (wa-run,
+ * wa-prune, wa-restore's result) sets it to 0600 and says so. */
 static void
 perm_problem(struct ctx *c, const char *rel, mode_t mode)
 {
-	if (mode & 077)
-		add(c, WA_SEV_CRITICAL, rel,
-		    "mode %04o lets group or others read secret keys; fix with: chmod 600 '%s'/*.json",
-		    (unsigned)(mode & 07777), c->dir);
+	if (mode & 077) {
+		add(c, WA_SEV_WARNING, strcmp(rel, WA_CREDS) == 0 ? "creds_mode" : "file_mode", rel,
+		    "mode %04o lets group or others read secret keys; the next wa-run or wa-prune sets it "
+		    "to 0600", (unsigned)(mode & 07777));
+		setfix(c, "chmod 600 %P", rel);
+		fix_in_message(c);
+	}
 }
 
 /* A JSON file that did not parse, kept until re-read. */
@@ -654,6 +783,16 @@ parse_hint(enum wa_ftype t)
 	}
 }
 
+static const char *
+corrupt_kind(enum wa_ftype t)
+{
+	switch (t) {
+	case WA_FT_CREDS: return "creds_corrupt";
+	case WA_FT_SESSION: return "session_corrupt";
+	default: return "file_corrupt";
+	}
+}
+
 static void
 bad_problem(struct ctx *c, const struct bad *b)
 {
@@ -667,10 +806,15 @@ bad_problem(struct ctx *c, const struct bad *b)
 		return;
 	}
 	if (b->len == 0)
-		add(c, sev, b->name, "empty file (0 bytes, a torn write); %s", parse_hint(b->type));
+		add(c, sev, corrupt_kind(b->type), b->name, "empty file (0 bytes, a torn write); %s",
+		    parse_hint(b->type));
 	else
-		add(c, sev, b->name, "not valid JSON at byte %zu of %zu: %s%s; %s", b->pos, b->len, b->reason,
-		    b->pos >= b->len ? " (truncated)" : "", parse_hint(b->type));
+		add(c, sev, corrupt_kind(b->type), b->name, "not valid JSON at byte %zu of %zu: %s%s; %s",
+		    b->pos, b->len, b->reason, b->pos >= b->len ? " (truncated)" : "", parse_hint(b->type));
+	if (b->type == WA_FT_CREDS)
+		setfix(c, "wa-restore -d %P --latest", "");
+	else
+		setfix(c, "wa-prune -d %P --corrupt", "");
 }
 
 static void check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e);
@@ -681,14 +825,15 @@ check_creds(struct ctx *c, int fd, const struct wa_scan *s)
 	const struct wa_scan_entry *e = wa_scan_find(s, WA_CREDS);
 
 	if (!e) {
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "missing: not an auth folder, or never paired (run wa-pair); "
+		add(c, WA_SEV_CRITICAL, "creds_missing", WA_CREDS, "missing: not an auth folder, or never paired (run wa-pair); "
 		    "if it was paired, restore it with wa-restore");
 		return;
 	}
 	if (e->kind == WA_SCAN_SYMLINK)
 		return;   /* reported with every other symbolic link */
 	if (e->kind != WA_SCAN_FILE) {
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "not a regular file");
+		add(c, WA_SEV_CRITICAL, "creds_unsafe", WA_CREDS, "not a regular file; put the real file in "
+		    "its place, or restore it with wa-restore");
 		return;
 	}
 	/* content first: a torn creds.json is the news, its mode second */
@@ -716,7 +861,7 @@ check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e)
 			break;
 	}
 	if (rc == WA_ENOTFOUND) {
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "missing (removed while checking)");
+		add(c, WA_SEV_CRITICAL, "creds_missing", WA_CREDS, "missing (removed while checking)");
 		return;
 	}
 	if (rc < 0) {
@@ -724,8 +869,9 @@ check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e)
 		return;
 	}
 	if (!(j = json_loadb(c->buf, b.len, 0, &je))) {
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "not readable by wa at byte %d: %s; restore it with wa-restore",
-		    je.position, je.text);
+		add(c, WA_SEV_CRITICAL, "creds_corrupt", WA_CREDS, "not readable by wa at byte %d: %s; restore "
+		    "it with wa-restore", je.position, je.text);
+		setfix(c, "wa-restore -d %P --latest", "");
 		return;
 	}
 	wa_creds_inspect(&info, j);
@@ -736,10 +882,164 @@ check_creds_content(struct ctx *c, int fd, const struct wa_scan_entry *e)
 	json_decref(j);
 	c->h->creds_ok = info.complete;
 	c->h->paired = info.paired;
-	if (!info.complete)
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "incomplete: %s; restore it with wa-restore", info.problem);
-	else if (!info.paired)
-		add(c, WA_SEV_CRITICAL, WA_CREDS, "not paired: run wa-pair (%s)", info.problem);
+	if (!info.complete) {
+		add(c, WA_SEV_CRITICAL, "creds_corrupt", WA_CREDS, "incomplete: %s; restore it with wa-restore",
+		    info.problem);
+		setfix(c, "wa-restore -d %P --latest", "");
+	} else if (!info.paired) {
+		add(c, WA_SEV_CRITICAL, "not_paired", WA_CREDS, "not paired: run wa-pair (%s)", info.problem);
+		setfix(c, "wa-pair -d %P", "");
+	}
+}
+
+/*
+ * A part of .wa that is not what it must be (a symbolic link, a file
+ * where a folder belongs): wa tools that write refuse the folder.  It is
+ * wa's own, never Baileys' data: the fix removes a link (never what it
+ * points to) and moves anything else aside, so that the next writer makes
+ * a new one.  name NULL: .wa itself.
+ */
+static void
+aside(struct ctx *c, const char *kind, const char *name)
+{
+	char rel[64], to[96], path[1200];
+	struct stat st;
+	int link;
+
+	snprintf(rel, sizeof rel, "%s%s%s", WA_SUBDIR, name ? "/" : "", name ? name : "");
+	snprintf(to, sizeof to, "%s.moved-aside-%lld", rel, (long long)c->now);
+	snprintf(path, sizeof path, "%s/%s", c->dir, rel);
+	link = lstat(path, &st) == 0 && S_ISLNK(st.st_mode);
+	add(c, WA_SEV_CRITICAL, kind, rel, "not a real %s (%s): wa tools that write (wa-run, wa-prune, "
+	    "wa-restore) refuse the folder; %s", name && strcmp(name, WA_LOCK) == 0 ? "file" : "folder",
+	    link ? "a symbolic link" : "something else is there",
+	    link ? "remove the link with rm (what it points to stays)" : "move it aside with mv");
+	if (link)
+		setfix(c, "rm %P", rel);
+	else
+		setfix(c, "mv -T %P %P", rel, to);
+}
+
+static void
+check_quarantine(struct ctx *c, int wafd)
+{
+	struct stat st;
+
+	if (fstatat(wafd, WA_QUARANTINE, &st, AT_SYMLINK_NOFOLLOW) == 0 && !S_ISDIR(st.st_mode))
+		aside(c, "quarantine_unsafe", WA_QUARANTINE);
+}
+
+/* Free space and inodes of the folder's file system. */
+static void
+check_disk(struct ctx *c, int fd)
+{
+	struct statvfs sv;
+	char have[32], want[32];
+
+	if (fstatvfs(fd, &sv) < 0) {
+		if (c->o->min_free >= 0 || c->o->min_inodes >= 0)
+			add(c, WA_SEV_UNKNOWN, "unreadable", "", "cannot tell the free space: %s", strerror(errno));
+		return;
+	}
+	c->h->free_bytes = (long long)sv.f_bavail * (long long)sv.f_frsize;
+	c->h->free_inodes = sv.f_files ? (long long)sv.f_favail : -1;   /* 0 files: no inode limit */
+	if (c->o->min_free >= 0 && c->h->free_bytes < c->o->min_free) {
+		size_str(have, sizeof have, c->h->free_bytes);
+		size_str(want, sizeof want, c->o->min_free);
+		add(c, WA_SEV_WARNING, "disk_space", "", "only %s free on its file system, under the minimum "
+		    "of %s: a full disk stops every write (sessions, pre-keys, creds.json)", have, want);
+	}
+	if (c->o->min_inodes >= 0 && c->h->free_inodes >= 0 && c->h->free_inodes < c->o->min_inodes)
+		add(c, WA_SEV_WARNING, "disk_inodes", "", "only %lld free inodes on its file system, under "
+		    "the minimum of %lld: every new file (a session, a pre-key) will fail",
+		    c->h->free_inodes, c->o->min_inodes);
+}
+
+/* The time of the backup archive dfd/name of folder: the stamp in its
+ * name (wa-backup's "<folder>-YYYYmmddTHHMMSSZ[-N].tar", the order
+ * wa-restore --latest goes by), when the archive verifies completely and
+ * its creds.json is valid JSON; else 0. */
+static time_t
+backup_valid(int dfd, const char *name, const char *folder)
+{
+	struct wa_backup *b;
+	const struct wa_backup_file *f;
+	struct wa_why why;
+	struct stat st;
+	struct tm tm;
+	time_t t = 0;
+	int fd;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(name + strlen(folder) + 1, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return 0;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	if ((fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && wa_backup_read(&b, fd, name, &why) == 0) {
+		if ((f = wa_backup_find(b, WA_CREDS)) && f->valid == 1)
+			t = timegm(&tm);
+		wa_backup_free(b);
+	}
+	close(fd);
+	return t;
+}
+
+/* The newest valid backup in the backups folder, against max_backup_age. */
+static void
+check_backup(struct ctx *c)
+{
+	const char *bdir = c->o->backup_dir;
+	char **names = NULL, *parent = NULL, *base = NULL, d1[32], d2[32], when[32];
+	size_t n = 0, i;
+	int dfd, rc;
+	time_t t = 0;
+
+	if (c->o->max_backup_age < 0 || !bdir)
+		return;
+	duration(d2, sizeof d2, c->o->max_backup_age);
+	if ((rc = wa_backup_path_split(&parent, &base, c->dir)) < 0) {
+		if (rc == WA_ENOMEM)
+			c->nomem = 1;
+		return;
+	}
+	dfd = open(bdir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0 && errno == ENOENT) {
+		add(c, WA_SEV_CRITICAL, "backup_missing", "", "no backup at all ('%s' does not exist): a torn "
+		    "creds.json could not be restored; make one with wa-backup", bdir);
+		setfix(c, "wa-backup -d %P -B %Q", "", bdir);
+		goto out;
+	}
+	if (dfd < 0 || (rc = wa_backup_list(&names, &n, dfd, base)) < 0) {
+		if (rc == WA_ENOMEM)
+			c->nomem = 1;
+		else
+			add(c, WA_SEV_UNKNOWN, "backup_unknown", "", "cannot list the backups in '%s': %s", bdir,
+			    strerror(errno));
+		goto out;
+	}
+	for (i = n; i > 0 && !t; i--)
+		t = backup_valid(dfd, names[i - 1], base);
+	c->h->backup_time = t;
+	if (!t) {
+		add(c, WA_SEV_CRITICAL, "backup_missing", "", "no valid backup in '%s': a torn creds.json "
+		    "could not be restored; make one with wa-backup", bdir);
+		setfix(c, "wa-backup -d %P -B %Q", "", bdir);
+	} else if (c->now - t > c->o->max_backup_age) {
+		duration(d1, sizeof d1, (long)(c->now - t));
+		isotime(when, sizeof when, t);
+		add(c, WA_SEV_WARNING, "backup_old", "", "the newest valid backup in '%s' is from %s (%s ago), "
+		    "older than the maximum of %s: are backups still being made?", bdir, when, d1, d2);
+		setfix(c, "wa-backup -d %P -B %Q", "", bdir);
+	}
+out:
+	if (dfd >= 0)
+		close(dfd);
+	wa_backup_names_free(names);
+	free(parent);
+	free(base);
 }
 
 static int
@@ -757,8 +1057,15 @@ check_symlink(struct ctx *c, int dirfd, const char *name, const char *rel)
 	if (n < 0)
 		n = 0;
 	target[n] = 0;
-	add(c, WA_SEV_CRITICAL, rel, "symbolic link to '%s': wa never follows links in the folder "
-	    "(Baileys does); put the file itself in its place", target);
+	if (strcmp(rel, WA_CREDS) == 0) {
+		add(c, WA_SEV_CRITICAL, "creds_unsafe", rel, "symbolic link to '%s': wa never follows links "
+		    "in the folder (Baileys does); put the file itself in its place", target);
+		return;
+	}
+	add(c, WA_SEV_CRITICAL, "file_unsafe", rel, "symbolic link to '%s': wa never follows links in the "
+	    "folder (Baileys does); put the file itself in its place, or move the link away with "
+	    "wa-prune --corrupt", target);
+	setfix(c, "wa-prune -d %P --corrupt", "");
 }
 
 static void
@@ -771,13 +1078,13 @@ check_stage(struct ctx *c, int wafd, int writer)
 
 	if ((fd = openat(wafd, WA_STAGE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if (errno == ELOOP || errno == ENOTDIR)
-			add(c, WA_SEV_CRITICAL, WA_SUBDIR "/" WA_STAGE, "not a real folder (a symbolic link?)");
+			aside(c, "stage_unsafe", WA_STAGE);
 		else if (errno != ENOENT)
-			add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_STAGE, "cannot open it: %s", strerror(errno));
+			add(c, WA_SEV_UNKNOWN, "unreadable", WA_SUBDIR "/" WA_STAGE, "cannot open it: %s", strerror(errno));
 		return;
 	}
 	if (wa_scan_dir(&s, fd) < 0) {
-		add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_STAGE, "cannot list it: %s", strerror(errno));
+		add(c, WA_SEV_UNKNOWN, "unreadable", WA_SUBDIR "/" WA_STAGE, "cannot list it: %s", strerror(errno));
 		close(fd);
 		return;
 	}
@@ -786,9 +1093,11 @@ check_stage(struct ctx *c, int wafd, int writer)
 			continue;
 		c->h->tmpfiles++;
 		snprintf(rel, sizeof rel, "%s/%s/%s", WA_SUBDIR, WA_STAGE, s->e[i].name);
-		if (!writer)
-			add(c, WA_SEV_WARNING, rel, "leftover temporary file from an interrupted write "
-			    "(never data); remove it with wa-prune --tmp");
+		if (!writer) {
+			add(c, WA_SEV_WARNING, "tmp_leftover", rel, "leftover temporary file from an interrupted "
+			    "write (never data); remove it with wa-prune --tmp");
+			setfix(c, "wa-prune -d %P --tmp", "");
+		}
 	}
 	wa_scan_free(s);
 	close(fd);
@@ -804,18 +1113,17 @@ check_lock(struct ctx *c, int wafd)
 	if (rc == WA_ENOTFOUND)
 		return;
 	if (rc == WA_EUNSAFE) {
-		add(c, WA_SEV_CRITICAL, WA_SUBDIR "/" WA_LOCK, "not a regular file (a symbolic link?): "
-		    "no writer can lock the folder");
+		aside(c, "lock_unsafe", WA_LOCK);
 		return;
 	}
 	if (rc < 0) {
-		add(c, WA_SEV_UNKNOWN, WA_SUBDIR "/" WA_LOCK, "cannot read it: %s", strerror(errno));
+		add(c, WA_SEV_UNKNOWN, "unreadable", WA_SUBDIR "/" WA_LOCK, "cannot read it: %s", strerror(errno));
 		return;
 	}
 	c->h->lock_present = 1;
-	if (l->pid > 0 && !l->alive) {
+	if (l->pid > 0 && !l->alive && l->held != 1) {
 		isotime(when, sizeof when, l->since);
-		add(c, WA_SEV_WARNING, WA_SUBDIR "/" WA_LOCK, "stale lock: pid %ld (%s) since %s is no longer "
+		add(c, WA_SEV_WARNING, "lock_stale", WA_SUBDIR "/" WA_LOCK, "stale lock: pid %ld (%s) since %s is no longer "
 		    "running (it crashed or was killed); the next writer takes it over",
 		    (long)l->pid, l->prog[0] ? l->prog : "?", when);
 	}
@@ -844,13 +1152,13 @@ run_state_problem(struct ctx *c, const struct wa_runstatus *r, const char *rel, 
 			continue;
 		/* a disk error only when wa-run said so (exit 74), never guessed */
 		if (strcmp(r->state, "failed") == 0 && r->exit_code == 74)
-			add(c, WA_SEV_CRITICAL, rel, "wa-run reports failed since %s: a write or fsync failed "
-			    "(last error: %s)", when, r->last_error[0] ? r->last_error : "none recorded");
+			add(c, WA_SEV_CRITICAL, "run_stopped", rel, "wa-run reports failed since %s: a write or "
+			    "fsync failed (last error: %s)", when, r->last_error[0] ? r->last_error : "none recorded");
 		else if (r->last_error[0])
-			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s (last error: %s)",
+			add(c, WA_SEV_CRITICAL, "run_stopped", rel, "wa-run reports %s since %s: %s (last error: %s)",
 			    r->state, when, tab[i].text, r->last_error);
 		else
-			add(c, WA_SEV_CRITICAL, rel, "wa-run reports %s since %s: %s", r->state, when,
+			add(c, WA_SEV_CRITICAL, "run_stopped", rel, "wa-run reports %s since %s: %s", r->state, when,
 			    tab[i].text);
 		return 1;
 	}
@@ -877,9 +1185,9 @@ check_status(struct ctx *c, int wafd)
 	r->exit_code = -1;
 	rc = wafd < 0 ? WA_ENOTFOUND : slurp(c, wafd, WA_STATUS, &len, &st);
 	if (rc == 0 && !(j = json_loadb(c->buf, len, 0, &je))) {
-		add(c, WA_SEV_WARNING, rel, "not valid JSON at byte %d: %s; ignored", je.position, je.text);
+		add(c, WA_SEV_WARNING, "status_bad", rel, "not valid JSON at byte %d: %s; ignored", je.position, je.text);
 	} else if (rc == 0 && !json_is_object(j)) {
-		add(c, WA_SEV_WARNING, rel, "not a JSON object; ignored");
+		add(c, WA_SEV_WARNING, "status_bad", rel, "not a JSON object; ignored");
 	} else if (rc == 0) {
 		wa_runstatus_parse(r, j);
 		sup = json_object_get(j, "superseded");
@@ -894,9 +1202,9 @@ check_status(struct ctx *c, int wafd)
 				supat = 0;
 		}
 	} else if (rc == WA_EUNSAFE) {
-		add(c, WA_SEV_WARNING, rel, "not a regular file (a symbolic link?); ignored");
+		add(c, WA_SEV_WARNING, "status_bad", rel, "not a regular file (a symbolic link?); ignored");
 	} else if (rc != WA_ENOTFOUND && rc != WA_ENOMEM) {
-		add(c, WA_SEV_WARNING, rel, "cannot read it: %s; ignored",
+		add(c, WA_SEV_WARNING, "status_bad", rel, "cannot read it: %s; ignored",
 		    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
 	}
 	json_decref(j);
@@ -909,7 +1217,7 @@ check_status(struct ctx *c, int wafd)
 		if (c->o->max_silence < 0)
 			return;
 		isotime(when, sizeof when, supat);
-		add(c, WA_SEV_UNKNOWN, rel, "superseded by %s at %s: wa-run has not run since, so "
+		add(c, WA_SEV_UNKNOWN, "silence_unknown", rel, "superseded by %s at %s: wa-run has not run since, so "
 		    "silence cannot be checked", supby, supat ? when : "?");
 		return;
 	}
@@ -918,15 +1226,15 @@ check_status(struct ctx *c, int wafd)
 		if (r->pid > 0)
 			r->alive = kill((pid_t)r->pid, 0) == 0 || errno == EPERM;
 		if (strcmp(r->state, "logged_out") == 0)
-			add(c, WA_SEV_CRITICAL, rel, "wa-run reports logged_out since %s: the phone removed "
+			add(c, WA_SEV_CRITICAL, "logged_out", rel, "wa-run reports logged_out since %s: the phone removed "
 			    "this device; pair again with wa-pair", when);
 		else if (strcmp(r->state, "replaced") == 0)
-			add(c, WA_SEV_CRITICAL, rel, "wa-run reports replaced since %s: another client "
+			add(c, WA_SEV_CRITICAL, "replaced", rel, "wa-run reports replaced since %s: another client "
 			    "connected with these credentials (the same folder running twice?)", when);
 		else if (run_state_problem(c, r, rel, when))
 			;
 		else if (r->alive == 0 && !wa_runstatus_final(r->state) && r->exit_code < 0)
-			add(c, WA_SEV_WARNING, rel, "stale status: wa-run pid %ld is not running, but its "
+			add(c, WA_SEV_WARNING, "run_stale", rel, "stale status: wa-run pid %ld is not running, but its "
 			    "status still says '%s' since %s (it died without updating it)",
 			    r->pid, r->state[0] ? r->state : "?", when);
 		ref = r->last_inbound ? r->last_inbound : r->since;
@@ -938,24 +1246,24 @@ check_status(struct ctx *c, int wafd)
 	duration(d2, sizeof d2, c->o->max_silence);
 	if (!r->present) {
 		if (rc == WA_ENOTFOUND)
-			add(c, WA_SEV_UNKNOWN, rel, "no status file, so silence cannot be checked "
+			add(c, WA_SEV_UNKNOWN, "silence_unknown", rel, "no status file, so silence cannot be checked "
 			    "(is wa-run running on this folder?)");
 		else
-			add(c, WA_SEV_UNKNOWN, rel, "no usable status file, so silence cannot be checked");
+			add(c, WA_SEV_UNKNOWN, "silence_unknown", rel, "no usable status file, so silence cannot be checked");
 		return;
 	}
 	if (c->h->silence < 0) {
-		add(c, WA_SEV_UNKNOWN, rel, "has neither last_inbound nor since, so silence cannot be checked");
+		add(c, WA_SEV_UNKNOWN, "silence_unknown", rel, "has neither last_inbound nor since, so silence cannot be checked");
 		return;
 	}
 	if (c->h->silence > c->o->max_silence) {
 		duration(d1, sizeof d1, c->h->silence);
 		if (r->last_inbound) {
 			isotime(when, sizeof when, r->last_inbound);
-			add(c, WA_SEV_CRITICAL, rel, "nothing received for %s (last inbound %s), over the "
+			add(c, WA_SEV_CRITICAL, "silence", rel, "nothing received for %s (last inbound %s), over the "
 			    "maximum silence of %s", d1, when, d2);
 		} else {
-			add(c, WA_SEV_CRITICAL, rel, "nothing received yet, and state '%s' since %s (%s ago), "
+			add(c, WA_SEV_CRITICAL, "silence", rel, "nothing received yet, and state '%s' since %s (%s ago), "
 			    "over the maximum silence of %s", r->state[0] ? r->state : "?", when, d1, d2);
 		}
 	}
@@ -988,7 +1296,7 @@ check_folder(struct ctx *c, int fd)
 		if (errno == ENOMEM)
 			c->nomem = 1;
 		else
-			add(c, WA_SEV_UNKNOWN, "", "cannot list it: %s", strerror(errno));
+			add(c, WA_SEV_UNKNOWN, "unreadable", "", "cannot list it: %s", strerror(errno));
 		return;
 	}
 	h->scanned = 1;
@@ -998,14 +1306,19 @@ check_folder(struct ctx *c, int fd)
 	}
 
 	wafd = openat(fd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (wafd < 0 && errno == ENOTDIR)
-		add(c, WA_SEV_WARNING, WA_SUBDIR, "not a folder: wa tools that write (wa-prune, "
-		    "wa-restore, wa-run) cannot lock this folder");
-	else if (wafd < 0 && errno != ENOENT && errno != ELOOP)
-		add(c, WA_SEV_UNKNOWN, WA_SUBDIR, "cannot open it: %s", strerror(errno));
+	if (wafd < 0 && (errno == ENOTDIR || errno == ELOOP))
+		aside(c, "wa_unsafe", NULL);
+	else if (wafd < 0 && errno != ENOENT)
+		add(c, WA_SEV_UNKNOWN, "unreadable", WA_SUBDIR, "cannot open it: %s", strerror(errno));
 	if (wafd >= 0)
 		check_lock(c, wafd);
 	writer = h->lock.pid > 0 && h->lock.alive;
+	/* wa's own parts first: their fixes (mv) come before the fixes that
+	 * need them (wa-prune), in the list as in a script running it */
+	if (wafd >= 0) {
+		check_stage(c, wafd, writer);
+		check_quarantine(c, wafd);
+	}
 
 	check_creds(c, fd, s);
 
@@ -1019,31 +1332,46 @@ check_folder(struct ctx *c, int fd)
 			continue;   /* check_creds did it */
 		switch (e->kind) {
 		case WA_SCAN_SUBDIR:
-			if (e->st.st_mode & 077)
-				add(c, WA_SEV_WARNING, e->name, "mode %04o lets group or others into wa's own "
-				    "folder; fix with: chmod 700 '%s/%s'", (unsigned)(e->st.st_mode & 07777),
-				    c->dir, e->name);
+			if (e->st.st_mode & 077) {
+				add(c, WA_SEV_WARNING, "folder_mode", e->name, "mode %04o lets group or others "
+				    "into wa's own folder", (unsigned)(e->st.st_mode & 07777));
+				setfix(c, "chmod 700 %P", e->name);
+				fix_in_message(c);
+			}
 			continue;
 		case WA_SCAN_DIR:
 			/* the listing types only regular files: classify the name */
 			if (wa_fname_classify(e->name, NULL, NULL) != WA_FT_OTHER)
-				add(c, WA_SEV_CRITICAL, e->name, "a folder where an auth file should be");
+			{
+				add(c, WA_SEV_CRITICAL, strcmp(e->name, WA_CREDS) ? "file_unsafe" : "creds_unsafe",
+				    e->name, "a folder where an auth file should be%s", strcmp(e->name, WA_CREDS) ?
+				    "; move it away with wa-prune --corrupt" : "");
+				if (strcmp(e->name, WA_CREDS))
+					setfix(c, "wa-prune -d %P --corrupt", "");
+			}
 			continue;
 		case WA_SCAN_SYMLINK:
-			check_symlink(c, fd, e->name, e->name);
+			if (strcmp(e->name, WA_SUBDIR) != 0)   /* .wa: reported above */
+				check_symlink(c, fd, e->name, e->name);
 			continue;
 		case WA_SCAN_OTHERKIND:
 			if (wa_fname_classify(e->name, NULL, NULL) != WA_FT_OTHER)
-				add(c, WA_SEV_CRITICAL, e->name, "not a regular file (a fifo, socket or device)");
+			{
+				add(c, WA_SEV_CRITICAL, "file_unsafe", e->name, "not a regular file (a fifo, socket "
+				    "or device); move it away with wa-prune --corrupt");
+				setfix(c, "wa-prune -d %P --corrupt", "");
+			}
 			continue;
 		case WA_SCAN_FILE:
 			break;
 		}
 		if (is_tmp(e->name)) {
 			h->tmpfiles++;
-			if (!writer)
-				add(c, WA_SEV_WARNING, e->name, "leftover temporary file from an interrupted "
-				    "write (never data); remove it with wa-prune --tmp");
+			if (!writer) {
+				add(c, WA_SEV_WARNING, "tmp_leftover", e->name, "leftover temporary file from an "
+				    "interrupted write (never data); remove it with wa-prune --tmp");
+				setfix(c, "wa-prune -d %P --tmp", "");
+			}
 			continue;
 		}
 		if (e->type == WA_FT_CREDS || e->type == WA_FT_OTHER)
@@ -1087,15 +1415,15 @@ check_folder(struct ctx *c, int fd)
 		if (bad[i].rc)
 			bad_problem(c, &bad[i]);
 
-	if (wafd >= 0)
-		check_stage(c, wafd, writer);
+	check_disk(c, fd);
 	if (c->o->crit_files >= 0 && h->files > (size_t)c->o->crit_files)
-		add(c, WA_SEV_CRITICAL, "", "%zu files, over the critical threshold of %ld "
+		add(c, WA_SEV_CRITICAL, "too_many_files", "", "%zu files, over the critical threshold of %ld "
 		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->crit_files);
 	else if (c->o->warn_files >= 0 && h->files > (size_t)c->o->warn_files)
-		add(c, WA_SEV_WARNING, "", "%zu files, over the warning threshold of %ld "
+		add(c, WA_SEV_WARNING, "too_many_files", "", "%zu files, over the warning threshold of %ld "
 		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->warn_files);
 	check_status(c, wafd);
+	check_backup(c);
 out:
 	free(bad);
 	if (wafd >= 0)
@@ -1134,34 +1462,38 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 	c.now = c.o->now ? c.o->now : time(NULL);
 	h->silence = -1;
 	h->run.alive = -1;
+	h->free_bytes = h->free_inodes = -1;
 
 	if (lstat(path, &st) < 0) {
 		if (errno == ENOENT)
-			add(&c, WA_SEV_CRITICAL, "", "no such folder");
+			add(&c, WA_SEV_CRITICAL, "folder_missing", "", "no such folder");
 		else if (errno == ENOTDIR)
-			add(&c, WA_SEV_CRITICAL, "", "no such folder (a parent is not a folder)");
+			add(&c, WA_SEV_CRITICAL, "folder_missing", "", "no such folder (a parent is not a folder)");
 		else
-			add(&c, WA_SEV_UNKNOWN, "", "cannot look at it: %s", strerror(errno));
+			add(&c, WA_SEV_UNKNOWN, "unreadable", "", "cannot look at it: %s", strerror(errno));
 	} else if (S_ISLNK(st.st_mode)) {
 		char target[256];
 		ssize_t tn = readlink(path, target, sizeof target - 1);
 		target[tn > 0 ? tn : 0] = 0;
-		add(&c, WA_SEV_CRITICAL, "", "symbolic link to '%s': wa tools refuse a linked folder; "
+		add(&c, WA_SEV_CRITICAL, "folder_unsafe", "", "symbolic link to '%s': wa tools refuse a linked folder; "
 		    "pass the real folder", target);
 	} else if (!S_ISDIR(st.st_mode)) {
-		add(&c, WA_SEV_CRITICAL, "", "not a folder");
+		add(&c, WA_SEV_CRITICAL, "folder_unsafe", "", "not a folder");
 	} else if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
 		if ((errno == EACCES || errno == EPERM) && st.st_uid == c.euid)
-			add(&c, WA_SEV_CRITICAL, "", "its owner cannot open it: %s", strerror(errno));
+			add(&c, WA_SEV_CRITICAL, "unreadable", "", "its owner cannot open it: %s", strerror(errno));
 		else if (errno == EACCES || errno == EPERM)
-			add(&c, WA_SEV_UNKNOWN, "", "cannot open it as uid %ld (%s): run wa-check as the "
+			add(&c, WA_SEV_UNKNOWN, "unreadable", "", "cannot open it as uid %ld (%s): run wa-check as the "
 			    "folder's owner", (long)c.euid, strerror(errno));
 		else
-			add(&c, WA_SEV_UNKNOWN, "", "cannot open it: %s", strerror(errno));
+			add(&c, WA_SEV_UNKNOWN, "unreadable", "", "cannot open it: %s", strerror(errno));
 	} else {
-		if (st.st_mode & 077)
-			add(&c, WA_SEV_WARNING, "", "folder mode %04o lets group or others list it; fix with: "
-			    "chmod 700 '%s'", (unsigned)(st.st_mode & 07777), path);
+		if (st.st_mode & 077) {
+			add(&c, WA_SEV_WARNING, "folder_mode", "", "folder mode %04o lets group or others list it",
+			    (unsigned)(st.st_mode & 07777));
+			setfix(&c, "chmod 700 %P", "");
+			fix_in_message(&c);
+		}
 		check_folder(&c, fd);
 		close(fd);
 	}
@@ -1190,6 +1522,7 @@ wa_health_free(struct wa_health *h)
 	for (i = 0; i < h->nproblems; i++) {
 		free(h->problems[i].path);
 		free(h->problems[i].message);
+		free(h->problems[i].fix);
 	}
 	free(h->problems);
 	free(h);

@@ -49,10 +49,21 @@ const char *wa_sev_name(enum wa_sev s);
 /* 1 when a is worse than b (CRITICAL > UNKNOWN > WARNING > OK). */
 int wa_sev_worse(enum wa_sev a, enum wa_sev b);
 
+/*
+ * Every problem has a kind: a stable word that scripts branch on (the
+ * list is in wa-check(1); a kind is never renamed, new ones may come),
+ * e.g. "creds_corrupt", "creds_missing", "creds_mode", "not_paired",
+ * "session_corrupt", "tmp_leftover".  fix, when not NULL, is one shell
+ * command (paths quoted) that repairs it: it names a tool that can do it
+ * (wa-prune, wa-restore, wa-backup, chmod, mv), and after it succeeds the
+ * problem is gone.
+ */
 struct wa_problem {
 	enum wa_sev sev;
+	const char *kind; /* static */
 	char *path;     /* "DIR/NAME" as given, or NULL */
 	char *message;  /* one line, lowercase, no trailing full stop; without the path */
+	char *fix;      /* a shell command, or NULL */
 };
 
 /*
@@ -94,8 +105,12 @@ struct wa_health_opts {
 	long crit_files;        /* > this many files: CRITICAL; -1 no threshold */
 	long max_silence;       /* seconds; -1 not checked */
 	time_t now;             /* 0: time(NULL) */
+	long long min_free;     /* bytes available to the owner below this: WARNING; -1 not checked */
+	long long min_inodes;   /* inodes available below this: WARNING; -1 not checked */
+	long max_backup_age;    /* seconds; -1 not checked */
+	const char *backup_dir; /* the backups folder (wa_backup_dir), needed with max_backup_age */
 };
-#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0 }
+#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL }
 
 struct wa_health {
 	enum wa_sev status;
@@ -115,6 +130,9 @@ struct wa_health {
 	struct wa_lock_holder lock;   /* pid 0 when nobody holds or held it */
 
 	struct wa_runstatus run;
+	long long free_bytes;         /* available to the owner, -1 unknown */
+	long long free_inodes;        /* -1 unknown or not limited */
+	time_t backup_time;           /* newest valid backup, 0 none or not checked */
 	long silence;                 /* seconds since last inbound (or state change); -1 unknown */
 };
 

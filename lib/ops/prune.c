@@ -255,7 +255,7 @@ preflight(struct wa_authdir *ad, const struct wa_scan *s, struct wa_why *why)
 {
 	const struct wa_scan_entry *e = wa_scan_find(s, WA_CREDS);
 	const char *reason;
-	size_t i, len, pos, loose = 0, first = 0;
+	size_t len, pos;
 	char *buf;
 	int rc;
 
@@ -276,18 +276,7 @@ preflight(struct wa_authdir *ad, const struct wa_scan *s, struct wa_why *why)
 		return wa_why_set(why, WA_ECORRUPT, "'%s/%s': not valid JSON at byte %zu of %zu: %s; "
 		    "restore it with wa-restore (wa-prune never touches creds.json)",
 		    ad->path, WA_CREDS, pos, len, reason);
-	for (i = 0; i < s->n; i++)
-		if (s->e[i].kind == WA_SCAN_FILE && s->e[i].type != WA_FT_OTHER && (s->e[i].st.st_mode & 077))
-			if (loose++ == 0)
-				first = i;
-	if (loose) {
-		char more[64] = "";
-		if (loose > 1)
-			snprintf(more, sizeof more, " (and %zu more)", loose - 1);
-		return wa_why_set(why, WA_EUNSAFE, "'%s/%s': mode %04o lets group or others read secret "
-		    "keys%s; fix with: chmod 600 '%s'/*.json", ad->path, s->e[first].name,
-		    (unsigned)(s->e[first].st.st_mode & 07777), more, ad->path);
-	}
+	/* modes: wa-prune sets them to 0600 (wa_scan_fix_modes), as wa-run does */
 	return 0;
 }
 
@@ -302,12 +291,22 @@ select_folder(struct sel *x, struct wa_authdir *ad, const struct wa_scan *s, uns
 
 	for (i = 0; i < s->n; i++) {
 		const struct wa_scan_entry *e = &s->e[i];
-		int movable = e->kind == WA_SCAN_FILE || e->kind == WA_SCAN_SYMLINK;
+		int movable = e->kind != WA_SCAN_SUBDIR;
+		enum wa_ftype ft = wa_fname_classify(e->name, NULL, NULL);
 		unsigned chosen = 0;
 
 		reason = NULL;
-		if (!movable || e->type == WA_FT_CREDS)
+		if (!movable || ft == WA_FT_CREDS || strcmp(e->name, WA_SUBDIR) == 0)
 			continue;
+		if (e->kind == WA_SCAN_DIR || e->kind == WA_SCAN_OTHERKIND) {
+			/* a folder, fifo, socket or device under an auth file's
+			 * name: broken (wa-check says so), --corrupt moves it */
+			if ((what & WA_PRUNE_CORRUPT) && ft != WA_FT_OTHER) {
+				chosen = WA_PRUNE_CORRUPT;
+				reason = e->kind == WA_SCAN_DIR ? "a folder" : "not a regular file";
+			}
+			goto decide;
+		}
 		if (is_tmp(e->name)) {
 			if (what & WA_PRUNE_TMP) {
 				chosen = WA_PRUNE_TMP;
@@ -336,7 +335,16 @@ select_folder(struct sel *x, struct wa_authdir *ad, const struct wa_scan *s, uns
 			reason = "sender key";
 			goto decide;
 		}
-		if (e->kind != WA_SCAN_FILE || e->type == WA_FT_OTHER)
+		if (e->kind == WA_SCAN_SYMLINK) {
+			/* wa never follows links in the folder: an auth file's
+			 * name on a link is broken, --corrupt moves the link */
+			if ((what & WA_PRUNE_CORRUPT) && ft != WA_FT_OTHER) {
+				chosen = WA_PRUNE_CORRUPT;
+				reason = "symbolic link";
+			}
+			goto decide;
+		}
+		if (e->type == WA_FT_OTHER)
 			continue;
 		if (!(what & (WA_PRUNE_CORRUPT | WA_PRUNE_PRE_KEYS)))
 			continue;
@@ -345,6 +353,15 @@ select_folder(struct sel *x, struct wa_authdir *ad, const struct wa_scan *s, uns
 		rc = wa_file_read(&buf, &len, ad->fd, e->name, ad->path, why);
 		if (rc == WA_ENOTFOUND)
 			continue;   /* gone since the listing */
+		if ((rc == WA_ETOOBIG || rc == WA_EUNSAFE) && (what & WA_PRUNE_CORRUPT)) {
+			/* over the size limit (wa-check: CRITICAL), or no longer a
+			 * regular file: nothing can read it, --corrupt moves it */
+			chosen = WA_PRUNE_CORRUPT;
+			reason = rc == WA_ETOOBIG ? "over the size limit" : "not a regular file";
+			goto decide;
+		}
+		if (rc == WA_ETOOBIG || rc == WA_EUNSAFE)
+			continue;
 		if (rc < 0)
 			return rc;
 		if ((what & WA_PRUNE_CORRUPT) && wa_json_check(buf, len, NULL, NULL) < 0) {
@@ -375,6 +392,10 @@ select_stage(struct sel *x, struct wa_authdir *ad, struct wa_why *why)
 		fd = openat(ad->wafd, WA_STAGE, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 && errno == ENOENT)
 			return 0;
+		if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+			/* the same cause and words as wa_authdir_open: 77 in every tool */
+			return wa_why_set(why, WA_EUNSAFE, "'%s/%s/%s': not a real folder (symbolic link?)",
+			    ad->path, WA_SUBDIR, WA_STAGE);
 		if (fd < 0)
 			return wa_why_set(why, WA_ESYS, "unable to open '%s/%s/%s': %s", ad->path,
 			    WA_SUBDIR, WA_STAGE, strerror(errno));

@@ -9,8 +9,9 @@
  * Before selecting, it refuses a folder that is not safe to work on,
  * naming the path in why:
  *   WA_ENOTFOUND  no creds.json: not an auth folder
- *   WA_EUNSAFE    creds.json is a symbolic link or not a regular file;
- *                 a key file has group/other permission bits
+ *   WA_EUNSAFE    creds.json is a symbolic link or not a regular file
+ * (A key file with group/other permission bits is not refused: wa-prune
+ * sets it to 0600, see wa_scan_fix_modes.)
  *   WA_ECORRUPT   creds.json is empty or not valid JSON (use wa-restore)
  *   WA_ESYS       a file could not be read (errno kept)
  */
@@ -25,7 +26,10 @@
 #define WA_PRUNE_SESSIONS    0x01  /* session-*.json (all, or of given peers) */
 #define WA_PRUNE_SENDER_KEYS 0x02  /* sender-key-*.json, sender-key-memory-*.json */
 #define WA_PRUNE_TMP         0x04  /* leftover .wa-tmp.* in the folder, anything in .wa/tmp */
-#define WA_PRUNE_CORRUPT     0x08  /* JSON files that do not parse (never creds.json) */
+#define WA_PRUNE_CORRUPT     0x08  /* what wa-check calls broken (never creds.json): auth files
+                                    * that do not parse or are over WA_FILE_MAX, and symbolic
+                                    * links, folders, fifos, sockets and devices under an auth
+                                    * file's name */
 #define WA_PRUNE_PRE_KEYS    0x10  /* pre-keys no message can use: see wa_prekey_unusable */
 
 /*

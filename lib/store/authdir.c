@@ -43,9 +43,14 @@ wa_lock_holder_describe(const struct wa_lock_holder *h, char *buf, size_t n)
 	char when[32] = "?";
 	struct tm tm;
 
-	if (h->since && gmtime_r(&h->since, &tm))
-		strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(buf, n, "pid %ld (%s) since %s", (long)h->pid, h->prog[0] ? h->prog : "?", when);
+	if (h->foreign && h->pid > 0)
+		snprintf(buf, n, "pid %ld (%s, not a wa tool)", (long)h->pid, h->prog[0] ? h->prog : "?");
+	else if (h->foreign)
+		snprintf(buf, n, "a process that is not a wa tool");
+	else if (h->since && gmtime_r(&h->since, &tm) && strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "pid %ld (%s) since %s", (long)h->pid, h->prog[0] ? h->prog : "?", when);
+	else
+		snprintf(buf, n, "pid %ld (%s)", (long)h->pid, h->prog[0] ? h->prog : "?");
 }
 
 int
@@ -128,7 +133,8 @@ wa_authdir_open(struct wa_authdir **out, const char *path, unsigned flags,
 			goto fail;
 		}
 		if ((rc = subdir(ad->wafd, WA_STAGE, 1)) < 0) {
-			rc = wa_why_set(why, rc, "'%s/%s/%s': %s", ad->path, WA_SUBDIR, WA_STAGE, wa_strerror(rc));
+			rc = wa_why_set(why, rc, "'%s/%s/%s': %s", ad->path, WA_SUBDIR, WA_STAGE,
+			    rc == WA_EUNSAFE ? "not a real folder (symbolic link?)" : wa_strerror(rc));
 			goto fail;
 		}
 		ad->stagefd = rc;

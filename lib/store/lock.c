@@ -51,11 +51,24 @@ read_holder(int fd, struct wa_lock_holder *h)
 {
 	char buf[256];
 	ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+	pid_t kpid;
 
 	if (n < 0)
 		return WA_ESYS;
 	buf[n] = 0;
 	parse_holder(buf, h);
+	h->held = wa_compat_flock_holder(fd, &kpid);
+	if (h->held == 1 && (h->pid <= 0 || !h->alive)) {
+		/* the record is not the holder's: someone locked without one */
+		memset(h->prog, 0, sizeof h->prog);
+		h->pid = kpid;
+		h->since = 0;
+		h->pstart = 0;
+		h->alive = 1;
+		h->foreign = 1;
+		if (kpid > 0)
+			wa_compat_proc_name(kpid, h->prog, sizeof h->prog);
+	}
 	return 0;
 }
 

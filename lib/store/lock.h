@@ -29,6 +29,10 @@ struct wa_lock_holder {
 	unsigned long long pstart;
 	char prog[64];
 	int alive;              /* 1 the pid runs (and started when recorded), 0 dead */
+	int held;               /* the flock is held right now: 1 yes, 0 no, -1 cannot tell */
+	int foreign;            /* held by a process that wrote no record (not a wa tool,
+	                         * e.g. flock(1)): pid and prog are from the kernel's lock
+	                         * table (0 and "" when it does not say), since is 0 */
 };
 
 /* Take the lock in the folder wafd (the .wa sub-folder).  WA_ELOCKED with
@@ -40,7 +44,11 @@ int wa_lock_acquire(struct wa_lock **out, int wafd, const char *prog, struct wa_
 void wa_lock_release(struct wa_lock *lock);
 
 /* Read the holder information without locking.  0 with holder->pid 0 when
- * nobody holds it or the last holder released it; WA_ENOTFOUND when there is no lock file. */
+ * nobody holds it or the last holder released it; WA_ENOTFOUND when there is no lock file.
+ * Whether the flock is held is asked of the kernel's lock table (Linux
+ * /proc/locks; held -1 where there is none), never by trying to take it:
+ * so a lock taken by a process that writes no record (flock(1) from a
+ * shell) is seen as held, foreign, with its pid. */
 int wa_lock_inspect(int wafd, struct wa_lock_holder *holder);
 
 #endif

@@ -317,7 +317,7 @@ wa_quarantine_purge(int qfd, const char *name)
 	if (wa_quarantine_parse(name, NULL) < 0)
 		return WA_EINVAL;
 	if ((fd = openat(qfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return WA_ESYS;
+		return errno == ELOOP || errno == ENOTDIR ? WA_EUNSAFE : WA_ESYS;
 	rc = empty_dir(fd, 0);
 	{
 		int saved = errno;

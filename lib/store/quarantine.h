@@ -83,7 +83,9 @@ int wa_quarantine_list(struct wa_quarantine_entry **out, size_t *n, int qfd);
 
 /* Delete the run folder name in qfd and everything in it (symbolic links
  * are removed, never followed; sub-folders up to 8 deep), then fsync qfd.
- * WA_EINVAL when name is not a stamp; WA_ESYS. */
+ * WA_EINVAL when name is not a stamp; WA_EUNSAFE when it is not a folder
+ * (a symbolic link or a file put there by someone else: not touched, the
+ * caller goes on with the next); WA_ESYS. */
 int wa_quarantine_purge(int qfd, const char *name);
 
 #endif

@@ -125,3 +125,42 @@ wa_scan_find(const struct wa_scan *s, const char *name)
 	key.name = (char *)name;
 	return bsearch(&key, s->e, s->n, sizeof *s->e, byname);
 }
+
+int
+wa_scan_fix_modes(size_t *n, const char **failed, int dirfd, const struct wa_scan *s, int dry,
+    void (*fn)(void *arg, const char *name, mode_t old), void *arg)
+{
+	struct stat st;
+	size_t i;
+	int fd;
+
+	*n = 0;
+	*failed = NULL;
+	for (i = 0; i < s->n; i++) {
+		const struct wa_scan_entry *e = &s->e[i];
+		if (e->kind != WA_SCAN_FILE || e->type == WA_FT_OTHER || !(e->st.st_mode & 077))
+			continue;
+		if (!dry) {
+			fd = openat(dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+			if (fd < 0 && errno == ENOENT)
+				continue;   /* gone since the listing */
+			if (fd >= 0 && fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
+				close(fd);
+				continue;   /* replaced since the listing: not ours to change */
+			}
+			if (fd < 0 || fstat(fd, &st) < 0 || (st.st_mode & 077 && fchmod(fd, 0600) < 0)) {
+				int saved = errno;
+				if (fd >= 0)
+					close(fd);
+				errno = saved;
+				*failed = e->name;
+				return WA_ESYS;
+			}
+			close(fd);
+		}
+		(*n)++;
+		if (fn)
+			fn(arg, e->name, e->st.st_mode & 07777);
+	}
+	return 0;
+}

@@ -39,6 +39,21 @@ struct wa_scan {
 int wa_scan_dir(struct wa_scan **out, int dirfd);
 void wa_scan_free(struct wa_scan *s);
 
+/*
+ * The one rule for modes (wa-authdir(5)): an auth file (creds.json and
+ * every file wa_fname_classify knows) readable or writable by group or
+ * others is set to 0600 by every wa tool that writes the folder, which
+ * says so; wa-check reports it as a WARNING meanwhile.
+ *
+ * For each regular auth file of s with group/other bits, call fn (may be
+ * NULL) with its name and old mode and, unless dry, set it to 0600
+ * (opened O_NOFOLLOW, checked to be the same regular file, fchmod).
+ * *n counts the files concerned.  0, or WA_ESYS (errno; the name is in
+ * *failed, a pointer into s) at the first that fails.
+ */
+int wa_scan_fix_modes(size_t *n, const char **failed, int dirfd, const struct wa_scan *s, int dry,
+    void (*fn)(void *arg, const char *name, mode_t old), void *arg);
+
 /* The entry called name, or NULL (binary search). */
 const struct wa_scan_entry *wa_scan_find(const struct wa_scan *s, const char *name);
 

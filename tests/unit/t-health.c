@@ -20,6 +20,7 @@
 #include "store/names.h"
 #include "ops/prune.h"
 #include "store/quarantine.h"
+#include "store/scan.h"
 #include "tap.h"
 
 static char top[256];
@@ -361,7 +362,17 @@ test_check(void)
 	    "  truncated session named");
 	ok(has_problem(h, WA_SEV_CRITICAL, "pre-key-2.json", "empty file"), "  empty pre-key named");
 	ok(has_problem(h, WA_SEV_WARNING, "other.json", "not valid JSON"), "  other JSON: WARNING");
-	ok(has_problem(h, WA_SEV_CRITICAL, "pre-key-1.json", "mode 0644"), "  0644 key file: CRITICAL");
+	ok(has_problem(h, WA_SEV_WARNING, "pre-key-1.json", "mode 0644"), "  0644 key file: WARNING (the mode rule)");
+	{
+		size_t k;
+		int found = 0;
+		for (k = 0; k < h->nproblems; k++)
+			if (h->problems[k].path && strstr(h->problems[k].path, "pre-key-1.json") &&
+			    strcmp(h->problems[k].kind, "file_mode") == 0 && h->problems[k].fix &&
+			    strncmp(h->problems[k].fix, "chmod 600 '", 11) == 0)
+				found = 1;
+		ok(found, "  kind file_mode, fix chmod 600 'DIR/pre-key-1.json'");
+	}
 	ok(!has_problem(h, WA_SEV_CRITICAL, "notes.txt", NULL), "  notes.txt (0644, not JSON) left alone");
 	is_int(h->nproblems, 5, "  5 problems");
 	if (h->nproblems != 5)
@@ -673,8 +684,23 @@ test_prune(void)
 	ok(strstr(why.text, "creds.json': empty file") && strstr(why.text, "wa-restore"), "  says so: %s", why.text);
 	put(d, "creds.json", creds_paired, 0600);
 	chmod(strcat(strcpy((char[600]){0}, d), "/pre-key-1.json"), 0640);
-	is_int(wa_prune_select(&sel, ad, WA_PRUNE_SESSIONS, NULL, 0, &why), WA_EUNSAFE, "0640 key file: refused");
-	ok(strstr(why.text, "pre-key-1.json': mode 0640") && strstr(why.text, "chmod 600"), "  says so: %s", why.text);
+	/* the mode rule: not a refusal; wa_scan_fix_modes sets 0600 */
+	is_int(wa_prune_select(&sel, ad, WA_PRUNE_SESSIONS, NULL, 0, &why), 0, "0640 key file: not refused");
+	wa_prune_sel_free(sel);
+	{
+		struct wa_scan *sc;
+		struct stat st;
+		const char *failed;
+		size_t nfix;
+		char path[600];
+		snprintf(path, sizeof path, "%s/pre-key-1.json", d);
+		is_int(wa_scan_dir(&sc, ad->fd), 0, "scan");
+		is_int(wa_scan_fix_modes(&nfix, &failed, ad->fd, sc, 1, NULL, NULL), 0, "fix modes, dry");
+		ok(nfix == 1 && stat(path, &st) == 0 && (st.st_mode & 07777) == 0640, "  counts 1, changes nothing");
+		is_int(wa_scan_fix_modes(&nfix, &failed, ad->fd, sc, 0, NULL, NULL), 0, "fix modes");
+		ok(nfix == 1 && stat(path, &st) == 0 && (st.st_mode & 07777) == 0600, "  pre-key-1.json is 0600");
+		wa_scan_free(sc);
+	}
 	wa_authdir_close(ad);
 }
 

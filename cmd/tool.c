@@ -10,6 +10,7 @@
 
 #include "base/version.h"
 #include "session/disconnect.h"
+#include "wire/conn.h"
 #include "tool.h"
 
 const char *tool_name = "wa";
@@ -163,6 +164,53 @@ tool_exit_for_dc(const struct wa_dc *dc)
 	case WA_DC_RESTART: case WA_DC_TRANSIENT: return WA_EXIT_RETRIES;
 	}
 	return WA_EXIT_SOFTWARE;
+}
+
+static int
+hexval(int ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+void
+tool_server_opts(struct wa_conn_opts *o)
+{
+	static unsigned char root[32];
+	const char *url = getenv("WA_SERVER_URL"), *hex = getenv("WA_SERVER_ROOT_KEY");
+	int i;
+
+	if (url && *url) {
+		o->url = url;
+		o->url_from = "WA_SERVER_URL";
+	}
+	if (!hex || !*hex)
+		return;
+	for (i = 0; i < 32; i++) {
+		int hi = strlen(hex) == 64 ? hexval(hex[2 * i]) : -1, lo = hi < 0 ? -1 : hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			tool_die(WA_EXIT_USAGE, "WA_SERVER_ROOT_KEY is not 64 hex digits");
+		root[i] = (unsigned char)(hi << 4 | lo);
+	}
+	o->root_key = root;
+	o->root_from = "WA_SERVER_ROOT_KEY";
+}
+
+const char *
+tool_backup_dir(const char *opt)
+{
+	const char *e;
+
+	if (opt && *opt)
+		return opt;
+	if ((e = getenv("WA_BACKUP_DIR")) && *e)
+		return e;
+	return NULL;
 }
 
 const char *

@@ -57,11 +57,22 @@ void tool_json_error(int code, const char *kind, const char *fmt, ...)
 int tool_exit_for(int rc);
 
 struct wa_dc;
+struct wa_conn_opts;
+
+/* The server override the tests and the demo use: WA_SERVER_URL and
+ * WA_SERVER_ROOT_KEY (64 hex digits) into o->url / o->root_key, with
+ * their names for the warning every connection logs.  A malformed root
+ * key ends the tool (usage error).  Unset or empty: WhatsApp's. */
+void tool_server_opts(struct wa_conn_opts *o);
 
 /* The exit code for a disconnect (session/disconnect.h): the class, and
  * for a local failure its WA_E* code; restart and transient (when the
  * retry budget is spent) give WA_EXIT_RETRIES, a ban being waited out 0. */
 int tool_exit_for_dc(const struct wa_dc *dc);
+
+/* The backups folder: the option, else $WA_BACKUP_DIR when set and not
+ * empty, else NULL (lib/ops/backup.h: beside the auth folder). */
+const char *tool_backup_dir(const char *opt);
 
 /* The auth folder: the -d argument, else $WA_AUTH_DIR, else NULL. */
 const char *tool_authdir(const char *opt);

@@ -128,7 +128,7 @@ main(int argc, char **argv)
 		snprintf(name, sizeof name, "%s", obase);
 		snprintf(shown, sizeof shown, "%s", output);
 	} else {
-		if ((rc = wa_backup_dir(&defbdir, ad->path, bdir)) < 0)
+		if ((rc = wa_backup_dir(&defbdir, ad->path, tool_backup_dir(bdir))) < 0)
 			tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
 		bdir = defbdir;
 		if ((ofd = wa_backup_dir_open(bdir, &why)) < 0)

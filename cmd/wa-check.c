@@ -509,7 +509,7 @@ main(int argc, char **argv)
 		}
 	}
 	if (o.max_backup_age >= 0) {
-		if ((rc = wa_backup_dir(&bdir, dir, bopt)) < 0)
+		if ((rc = wa_backup_dir(&bdir, dir, tool_backup_dir(bopt))) < 0)
 			unknown(json, TOOL_ERR_NOMEM, rc == WA_ENOMEM ? "out of memory" :
 			    "cannot tell where the backups are: pass -B DIR");
 		o.backup_dir = bdir;

@@ -448,7 +448,7 @@ take_backup(struct wa_authdir *ad, const char *bdir)
 
 	if ((rc = wa_backup_path_split(&fparent, &folder, ad->path)) < 0)
 		tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
-	if ((rc = wa_backup_dir(&defbdir, ad->path, bdir)) < 0)
+	if ((rc = wa_backup_dir(&defbdir, ad->path, tool_backup_dir(bdir))) < 0)
 		tool_die(tool_exit_for(rc), "'%s': %s", ad->path, wa_strerror(rc));
 	bdir = defbdir;
 	if ((ofd = wa_backup_dir_open(bdir, &why)) < 0)
@@ -789,6 +789,7 @@ main(int argc, char **argv)
 	memset(&po, 0, sizeof po);
 	po.conn.debug = u.verbose >= 2;
 	po.conn.log = logcb;
+	tool_server_opts(&po.conn);
 	po.conn.connect_timeout_ms = (int)step * 1000;
 	po.conn.handshake_timeout_ms = (int)step * 1000;
 	po.conn.iq_timeout_ms = (int)step * 1000;
@@ -842,6 +843,7 @@ main(int argc, char **argv)
 	memset(&so, 0, sizeof so);
 	so.conn.debug = u.verbose >= 2;
 	so.conn.log = logcb;
+	tool_server_opts(&so.conn);
 	so.conn.connect_timeout_ms = (int)step * 1000;
 	so.conn.handshake_timeout_ms = (int)step * 1000;
 	so.login_timeout_ms = (int)step * 1000;

@@ -242,8 +242,7 @@ main(int argc, char **argv)
 	/* the archive */
 	if (uselatest) {
 		char *def = NULL;
-		if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
-			bdir = NULL;
+		bdir = tool_backup_dir(bdir);
 		if (!bdir) {
 			if (asprintf(&def, "%s/%s%s", parent, base, WA_BACKUP_SUFFIX) < 0)
 				tool_die(WA_EXIT_SOFTWARE, "out of memory");

@@ -1133,6 +1133,7 @@ main(int argc, char **argv)
 
 	memset(&r.so, 0, sizeof r.so);
 	r.so.conn.log = session_log;
+	tool_server_opts(&r.so.conn);
 	r.so.conn.debug = r.cfg.verbose >= 2;
 	r.so.conn.connect_timeout_ms = (int)r.cfg.login_timeout;
 	r.so.conn.handshake_timeout_ms = (int)r.cfg.login_timeout;

@@ -189,7 +189,7 @@ expect_exit 1 "refused port: clean error" env WA_SERVER_URL="ws://127.0.0.1:1/" 
 like "$(errline)" "websocket connect: " "connection refused reported"
 expect_exit 1 "a non-websocket URL is refused" env WA_SERVER_URL="http://127.0.0.1:$TCPPORT/" $DEMO
 like "$(errline)" "is not a ws:// or wss:// url" "url scheme checked"
-expect_exit 1 "a bad WA_SERVER_ROOT_KEY is refused" env WA_SERVER_ROOT_KEY=abc $DEMO
+expect_exit 64 "a bad WA_SERVER_ROOT_KEY is refused (usage error: the tools read it, cmd/tool.c)" env WA_SERVER_ROOT_KEY=abc $DEMO
 like "$(errline)" "WA_SERVER_ROOT_KEY is not 64 hex digits" "root key checked"
 
 done_testing

@@ -7,7 +7,11 @@
 # below it, never one above (ops may use everything, base nothing but
 # base); cmd/ is above all of them and lib/ never includes from cmd/.  No
 # two modules (a .c and its .h are one module) include each other.  Files
-# sit only in the known layer folders.  The checker is first shown to
+# sit only in the known layer folders.  The library reads no environment
+# variable (systemd's NOTIFY_SOCKET/WATCHDOG_* contract in sdnotify.c and
+# the test build's WA_TEST_* seams aside; notify.c hands its environment
+# on to the commands it runs, unread) and names no exit code: policy is
+# cmd/'s.  The checker is first shown to
 # catch a planted upward include and a planted cycle.
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
@@ -80,4 +84,13 @@ is "$(check "$WA_TOP")" "" "lib/ keeps its layers: no upward include, no cycle, 
 n=$(edges "$WA_TOP" | wc -l | tr -d ' ')
 ok "the rule is not vacuous: $n includes checked" test "$n" -gt 100
 is "$(cd "$WA_TOP" && ls lib/*.[ch] 2> /dev/null)" "" "no file directly in lib/"
+
+# getenv("NAME") anywhere in lib/: only the allowed names
+envs=$(cd "$WA_TOP" && grep -o 'getenv("[A-Za-z0-9_]*")' lib/*/*.c | sed 's/getenv("\(.*\)")/\1/' | sort -u)
+ok "the library's getenv calls were found" test -n "$envs"
+is "$(printf '%s\n' "$envs" | sed 's/^[^:]*://' | grep -v -e '^NOTIFY_SOCKET$' -e '^WATCHDOG_USEC$' -e '^WATCHDOG_PID$' -e '^WA_TEST_')" "" \
+    "no library file reads an environment variable (sd_notify's and the test seams aside)"
+is "$(cd "$WA_TOP" && grep -l -E 'getenv\([^"]|secure_getenv' lib/*/*.[ch])" "" "no getenv of a computed name"
+is "$(cd "$WA_TOP" && grep -l 'environ' lib/*/*.c | grep -v '^lib/ops/notify.c$')" "" "environ only where commands are spawned (notify.c)"
+is "$(cd "$WA_TOP" && grep -l 'WA_EXIT_\|exitcode\.h' lib/*/*.[ch])" "" "no library file names an exit code"
 done_testing

@@ -142,8 +142,6 @@ wa_backup_dir(char **out, const char *authpath, const char *bdir)
 	int rc;
 
 	*out = NULL;
-	if (!bdir && (bdir = getenv("WA_BACKUP_DIR")) && !*bdir)
-		bdir = NULL;
 	if (bdir)
 		return (*out = strdup(bdir)) ? 0 : WA_ENOMEM;
 	if ((rc = wa_backup_path_split(&parent, &folder, authpath)) < 0)

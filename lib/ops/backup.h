@@ -213,8 +213,8 @@ int wa_backup_swap(int parentfd, const char *stage, const char *target, const ch
 int wa_backup_path_split(char **dir, char **base, const char *path);
 
 /* The backups folder of the auth folder authpath, as the user would spell
- * it: bdir when not NULL, else $WA_BACKUP_DIR when set and not empty,
- * else "<auth folder>.backups" beside the auth folder.  Caller frees.
+ * it: bdir when not NULL, else "<auth folder>.backups" beside the auth
+ * folder (the tools pass $WA_BACKUP_DIR as bdir).  Caller frees.
  * WA_ENOMEM, or what wa_backup_path_split returns. */
 int wa_backup_dir(char **out, const char *authpath, const char *bdir);
 

@@ -11,23 +11,23 @@
  *
  *	class        action          exit status (cmd/)   when
  *	restart      reconnect now   -                    stream:error 515 (restart required, e.g. after pairing)
- *	transient    backoff         WA_EXIT_RETRIES      network errors, websocket closed, <xmlstreamend/> (428),
+ *	transient    backoff         retries              network errors, websocket closed, <xmlstreamend/> (428),
  *	                             (budget spent)       timeouts and keepalive loss (408), 5xx, 413/414,
  *	                                                  stream:error 401 WITHOUT device_removed (the next
  *	                                                  login says whether it is real), any other or unknown
  *	                                                  stream:error, <failure> 5xx or without a reason
- *	replaced     exit            WA_EXIT_REPLACED     <conflict type="replaced"/>, stream:error 440
- *	logged_out   exit            WA_EXIT_LOGGED_OUT   <conflict type="device_removed"/> in a stream:error;
+ *	replaced     exit            replaced             <conflict type="replaced"/>, stream:error 440
+ *	logged_out   exit            logged_out           <conflict type="device_removed"/> in a stream:error;
  *	                                                  <failure reason="401|403|406">
- *	banned       wait until T    WA_EXIT_BANNED       <failure reason="402" code=C expire=S>: wait S seconds
+ *	banned       wait until T    banned               <failure reason="402" code=C expire=S>: wait S seconds
  *	                             (no expiry, or       (or until S when it looks like a Unix time), up to
  *	                             longer than max)     max_ban_wait; the ban code C is reported
- *	outdated     exit            WA_EXIT_OUTDATED     <failure reason="405">
- *	refused      exit            WA_EXIT_REFUSED      <failure> 400, 409 (bad user agent), 415, 418, any
+ *	outdated     exit            outdated             <failure reason="405">
+ *	refused      exit            refused              <failure> 400, 409 (bad user agent), 415, 418, any
  *	                                                  other 4xx; <ib><downgrade_webclient/> (411)
- *	stopped      exit            WA_EXIT_OK           SIGTERM/SIGINT: an orderly close asked for locally
- *	local        exit            WA_EXIT_IOERR /      a local failure the session cannot go on after
- *	                             WA_EXIT_SOFTWARE     (the status or an auth file could not be made
+ *	stopped      exit            ok                   SIGTERM/SIGINT: an orderly close asked for locally
+ *	local        exit            ioerr /              a local failure the session cannot go on after
+ *	                             software             (the status or an auth file could not be made
  *	                                                  durable: R6, "fsyncgate")
  *
  * Nothing here ever deletes or rewrites credentials: every class leaves

@@ -134,34 +134,6 @@ seterr(struct wa_conn *c, int rc, const char *fmt, ...)
 	return rc;
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-static int
-parse_hex32(unsigned char out[32], const char *s)
-{
-	int i;
-
-	if (strlen(s) != 64)
-		return -1;
-	for (i = 0; i < 32; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
-}
-
 /* --- receiving -------------------------------------------------------- */
 
 static void
@@ -301,7 +273,7 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 {
 	struct wa_conn *c;
 	struct wa_ws_opts wo;
-	const char *url = o->url, *root_hex = NULL;
+	const char *url = o->url;
 	unsigned char rnd[4];
 	int rc;
 
@@ -310,8 +282,6 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	if (!c)
 		return wa_why_set(why, WA_ENOMEM, "connection: out of memory");
 	c->o = *o;
-	if (!url && !o->no_env)
-		url = getenv("WA_SERVER_URL");
 	if (!url || !*url)
 		url = WA_CONN_URL;
 	if (strcmp(url, WA_CONN_URL) != 0)
@@ -319,11 +289,6 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	memcpy(c->root, wa_certchain_whatsapp_root, 32);
 	if (o->root_key)
 		memcpy(c->root, o->root_key, 32);
-	else if (!o->no_env && (root_hex = getenv("WA_SERVER_ROOT_KEY")) && *root_hex &&
-	    parse_hex32(c->root, root_hex) < 0) {
-		free(c);
-		return wa_why_set(why, WA_EINVAL, "WA_SERVER_ROOT_KEY is not 64 hex digits");
-	}
 	if (memcmp(c->root, wa_certchain_whatsapp_root, 32) != 0)
 		c->overrides |= WA_CONN_OVERRIDE_ROOT;
 	c->url = strdup(url);
@@ -344,15 +309,15 @@ wa_conn_open(struct wa_conn **out, const struct wa_conn_opts *o,
 	wa_frame_reader_init(&c->fr, o->max_frame ? o->max_frame : WA_CONN_MAX_FRAME);
 
 	if (c->overrides & WA_CONN_OVERRIDE_URL)
-		logf_(c, WA_LOG_WARN, "warning: server url %s is not WhatsApp's (%s)", c->url,
-		    o->url ? "set by the caller" : "from WA_SERVER_URL");
+		logf_(c, WA_LOG_WARN, "warning: server url %s is not WhatsApp's (%s%s)", c->url,
+		    o->url_from ? "from " : "set by the caller", o->url_from ? o->url_from : "");
 	if (c->overrides & WA_CONN_OVERRIDE_ROOT) {
 		char hex[65];
 		int i;
 		for (i = 0; i < 32; i++)
 			snprintf(hex + 2 * i, 3, "%02x", c->root[i]);
-		logf_(c, WA_LOG_WARN, "warning: trusting root key %s instead of WhatsApp's (%s)", hex,
-		    o->root_key ? "set by the caller" : "from WA_SERVER_ROOT_KEY");
+		logf_(c, WA_LOG_WARN, "warning: trusting root key %s instead of WhatsApp's (%s%s)", hex,
+		    o->root_from ? "from " : "set by the caller", o->root_from ? o->root_from : "");
 	}
 
 	memset(&wo, 0, sizeof(wo));

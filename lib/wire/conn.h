@@ -32,10 +32,11 @@
  * wa_conn_free.
  *
  * Server override (for the simulated server in tests and the demo): the
- * URL comes from opts.url, else the environment variable WA_SERVER_URL,
- * else wss://web.whatsapp.com/ws/chat; the root key from opts.root_key,
- * else WA_SERVER_ROOT_KEY (64 hex digits), else WhatsApp's.  opts.no_env
- * ignores the environment.  Whenever either differs from WhatsApp's,
+ * URL is opts.url, else wss://web.whatsapp.com/ws/chat; the root key
+ * opts.root_key, else WhatsApp's.  The library reads no environment: the
+ * tools take both from WA_SERVER_URL / WA_SERVER_ROOT_KEY (cmd/tool.c)
+ * and name that source in opts.url_from / root_from.  Whenever either differs
+ * from WhatsApp's,
  * every wa_conn_open logs a WA_LOG_WARN line saying so and
  * wa_conn_overrides() tells which, so a tool without a log callback can
  * print the warning itself.
@@ -87,7 +88,9 @@ struct wa_conn;
 struct wa_conn_opts {
 	const char *url;		  /* NULL: see above */
 	const unsigned char *root_key;	  /* 32 bytes; NULL: see above */
-	int no_env;			  /* ignore WA_SERVER_URL / WA_SERVER_ROOT_KEY */
+	const char *url_from;		  /* where url came from, for the warning
+					     ("WA_SERVER_URL"); NULL: the caller */
+	const char *root_from;		  /* the same for root_key */
 	const char *ca_file;		  /* for wss:// to a test server; NULL: system */
 	int connect_timeout_ms;		  /* websocket up; 0: 20000 */
 	int handshake_timeout_ms;	  /* websocket up to ServerHello; 0: 20000 */

@@ -44,6 +44,7 @@
 #include "base/file.h"
 #include "wire/node.h"
 #include "wire/noise.h"
+#include "tool.h"
 
 #define USAGE "wa-demo-connect [--debug] [-d dir] [--presence] [--wait-tag tag] " \
 	"[--ping-after-tag] [--stay ms] [--timeout ms] [--connect-timeout ms] " \
@@ -403,6 +404,7 @@ main(int argc, char **argv)
 
 	memset(&st, 0, sizeof(st));
 	memset(&o, 0, sizeof(o));
+	tool_server_opts(&o);	/* --url and --root-key override it */
 	while ((ch = getopt_long(argc, argv, "d:h", lo, NULL)) != -1) {
 		switch (ch) {
 		case 'D': st.debug = 1; break;
@@ -414,13 +416,14 @@ main(int argc, char **argv)
 		case 'H': o.handshake_timeout_ms = atoi(optarg); break;
 		case 'I': o.iq_timeout_ms = atoi(optarg); break;
 		case 't': timeout = atoi(optarg); break;
-		case 'u': o.url = optarg; break;
+		case 'u': o.url = optarg; o.url_from = NULL; break;
 		case 'r':
 			if (hex32(root_override, optarg) < 0) {
 				fprintf(stderr, "wa-demo-connect: --root-key wants 64 hex digits\n");
 				return 2;
 			}
 			o.root_key = root_override;
+			o.root_from = NULL;
 			break;
 		case 'c': o.ca_file = optarg; break;
 		case 'd': dir = optarg; break;

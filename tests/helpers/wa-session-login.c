@@ -23,6 +23,7 @@
 
 #include "store/authdir.h"
 #include "session/session.h"
+#include "tool.h"
 
 struct st {
 	int verbose;
@@ -147,6 +148,7 @@ main(int argc, char **argv)
 		return 1;
 	}
 	o.conn.log = logcb;
+	tool_server_opts(&o.conn);
 	o.conn.debug = st.verbose;
 	o.login_timeout_ms = timeout;
 	o.prekey_timeout_ms = timeout;

@@ -29,6 +29,8 @@
 #include "base/file.h"
 #include "ops/backup.h"
 #include "ops/health.h"
+#include "ops/status.h"
+#include "base/time.h"
 #include "store/names.h"
 #include "store/scan.h"
 
@@ -304,106 +306,42 @@ after:
 /* ---- wa-run's status file --------------------------------------------- */
 
 int
-wa_runstatus_time(time_t *t, const json_t *v)
-{
-	if (json_is_integer(v) || json_is_real(v)) {
-		double d = json_number_value(v);
-		if (d > 1e11)
-			d /= 1000;          /* milliseconds */
-		if (d <= 0 || d > 1e11)
-			return WA_EINVAL;
-		*t = (time_t)d;
-		return 0;
-	}
-	if (json_is_string(v)) {
-		const char *s = json_string_value(v);
-		struct tm tm;
-		int y, mo, d, h, mi, sec, n = 0, oh, om;
-		time_t r;
-		memset(&tm, 0, sizeof tm);
-		if (sscanf(s, "%4d-%2d-%2d%*1[Tt ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &sec, &n) != 6 || !n)
-			return WA_EINVAL;
-		s += n;
-		if (*s == '.')
-			for (s++; *s >= '0' && *s <= '9'; s++)
-				;
-		tm.tm_year = y - 1900;
-		tm.tm_mon = mo - 1;
-		tm.tm_mday = d;
-		tm.tm_hour = h;
-		tm.tm_min = mi;
-		tm.tm_sec = sec;
-		if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
-			return WA_EINVAL;
-		r = timegm(&tm);
-		if (*s == 'Z' || *s == 'z') {
-			s++;
-		} else if ((*s == '+' || *s == '-') && sscanf(s + 1, "%2d:%2d", &oh, &om) == 2) {
-			long off = (oh * 60L + om) * 60;
-			r -= *s == '+' ? off : -off;
-			s += 6;
-		} else {
-			return WA_EINVAL;
-		}
-		if (*s)
-			return WA_EINVAL;
-		*t = r;
-		return 0;
-	}
-	return WA_EINVAL;
-}
-
-int
 wa_runstatus_final(const char *state)
 {
-	static const char *final[] = { "stopped", "exited", "logged_out", "replaced", "outdated",
-	    "refused", "retries_exhausted", "failed" };
-	size_t i;
+	int s = wa_state_parse(state);
 
-	for (i = 0; i < sizeof final / sizeof final[0]; i++)
-		if (strcmp(state, final[i]) == 0)
-			return 1;
-	return 0;
+	return s >= 0 && wa_state_final((enum wa_state)s);
 }
 
 static void
-copystr(char *dst, size_t n, const json_t *v)
+oneline(char *dst)
 {
-	size_t i;
-
-	dst[0] = 0;
-	if (!json_is_string(v))
-		return;
-	snprintf(dst, n, "%s", json_string_value(v));
-	for (i = 0; dst[i]; i++)   /* one line: no control characters */
-		if ((unsigned char)dst[i] < 0x20)
-			dst[i] = ' ';
+	for (; *dst; dst++)   /* no control characters */
+		if ((unsigned char)*dst < 0x20)
+			*dst = ' ';
 }
 
 int
 wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 {
-	const json_t *v;
+	struct wa_status s;
 
 	memset(st, 0, sizeof *st);
 	st->alive = -1;
 	st->exit_code = -1;
-	if (!json_is_object(o))
-		return 0;
+	if (wa_status_decode(&s, o, WA_STATUS_LENIENT) < 0)
+		return 0;   /* not an object: not a status */
 	st->present = 1;
-	copystr(st->state, sizeof st->state, json_object_get(o, "state"));
-	copystr(st->last_error, sizeof st->last_error, json_object_get(o, "last_error"));
-	copystr(st->klass, sizeof st->klass, json_object_get(o, "class"));
-	if (wa_runstatus_time(&st->since, json_object_get(o, "since")) < 0)
-		st->since = 0;
-	if (wa_runstatus_time(&st->last_inbound, json_object_get(o, "last_inbound")) < 0)
-		st->last_inbound = 0;
-	v = json_object_get(o, "pid");
-	if (json_is_integer(v) && json_integer_value(v) > 0 && json_integer_value(v) < 0x7fffffff)
-		st->pid = (long)json_integer_value(v);
-	v = json_object_get(o, "exit_code");
-	if (json_is_integer(v) && json_integer_value(v) >= 0 && json_integer_value(v) < 256)
-		st->exit_code = (int)json_integer_value(v);
+	snprintf(st->state, sizeof st->state, "%s", s.state_name);
+	snprintf(st->last_error, sizeof st->last_error, "%s", s.last_error);
+	snprintf(st->klass, sizeof st->klass, "%s", s.klass);
+	oneline(st->state);
+	oneline(st->last_error);
+	oneline(st->klass);
+	st->since = (time_t)(s.since / 1000);
+	st->last_inbound = (time_t)(s.last_inbound / 1000);
+	st->pid = s.pid;
+	st->exit_code = s.exit_code;
 	return 0;
 }
 
@@ -1178,6 +1116,7 @@ check_status(struct ctx *c, int wafd)
 	char supby[32] = "";
 	size_t len, i;
 	time_t ref, supat = 0;
+	int64_t supms = 0;
 	int rc, superseded = 0;
 
 	memset(r, 0, sizeof *r);
@@ -1198,8 +1137,9 @@ check_status(struct ctx *c, int wafd)
 			for (i = 0; supby[i]; i++)   /* one line: no control characters */
 				if ((unsigned char)supby[i] < 0x20)
 					supby[i] = ' ';
-			if (wa_runstatus_time(&supat, at) < 0)
-				supat = 0;
+			if (!json_is_string(at) || wa_time_parse(&supms, json_string_value(at)) < 0)
+				supms = 0;
+			supat = (time_t)(supms / 1000);
 		}
 	} else if (rc == WA_EUNSAFE) {
 		add(c, WA_SEV_WARNING, "status_bad", rel, "not a regular file (a symbolic link?); ignored");

@@ -88,16 +88,14 @@ struct wa_runstatus {
 	int exit_code;          /* the "exit_code" field (wa-run is exiting with it), -1 absent */
 };
 
-/* Fill st from a parsed status object (anything else: st->present = 0).
- * Does not look at the process table (alive = -1).  Returns 0. */
+/* Fill st from a parsed status object (anything else: st->present = 0),
+ * read by status.c's one decoder in its lenient mode (wrong or missing
+ * fields count as absent).  Does not look at the process table (alive =
+ * -1).  Returns 0. */
 int wa_runstatus_parse(struct wa_runstatus *st, const json_t *obj);
 
-/* Parse a time as described above.  0 and *t set, or WA_EINVAL. */
-int wa_runstatus_time(time_t *t, const json_t *v);
-
-/* States after which no process is expected to run (wa-run's final
- * states: stopped, logged_out, replaced, outdated, refused,
- * retries_exhausted, failed; and "exited"). */
+/* States after which no process is expected to run: wa-run's final
+ * states (ops/status.h wa_state_final), by name. */
 int wa_runstatus_final(const char *state);
 
 struct wa_health_opts {

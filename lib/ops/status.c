@@ -135,26 +135,34 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 }
 
 static int
-get_time(int64_t *ms, const json_t *o, const char *k)
+get_time(int64_t *ms, const json_t *o, const char *k, int lenient)
 {
 	const json_t *v = json_object_get(o, k);
 
-	if (json_is_null(v)) {
-		*ms = 0;
+	*ms = 0;
+	if (json_is_null(v) || (lenient && !v))
+		return 0;
+	if (lenient && (json_is_integer(v) || json_is_real(v))) {
+		double d = json_number_value(v);
+		if (d > 1e11)
+			d /= 1000;          /* milliseconds */
+		if (d <= 0 || d > 1e11)
+			return WA_ECORRUPT;
+		*ms = (int64_t)d * 1000;
 		return 0;
 	}
 	if (!json_is_string(v))
 		return WA_ECORRUPT;
-	return wa_time_parse(ms, json_string_value(v));
+	return wa_time_parse(ms, json_string_value(v)) < 0 ? WA_ECORRUPT : 0;
 }
 
 static int
-get_str(char *dst, size_t n, const json_t *o, const char *k)
+get_str(char *dst, size_t n, const json_t *o, const char *k, int lenient)
 {
 	const json_t *v = json_object_get(o, k);
 
 	dst[0] = 0;
-	if (json_is_null(v))
+	if (json_is_null(v) || (lenient && !v))
 		return 0;
 	if (!json_is_string(v))
 		return WA_ECORRUPT;
@@ -172,54 +180,64 @@ get_int(long long *x, const json_t *o, const char *k, int nullable)
 		return 0;
 	}
 	if (!json_is_integer(v))
-		return WA_ECORRUPT;
+		return WA_ECORRUPT;   /* lenient callers keep the default in *x */
 	*x = json_integer_value(v);
 	return 0;
 }
 
+/* strict: the first bad field fails the object; lenient: it keeps its
+ * default and the rest is read */
+#define FIELD(call) do { if ((call) < 0 && !lenient) return WA_ECORRUPT; } while (0)
+
 int
-wa_status_decode(struct wa_status *st, const json_t *o)
+wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 {
+	int lenient = flags & WA_STATUS_LENIENT;
 	const json_t *v;
 	long long x;
 	int s;
 
 	memset(st, 0, sizeof *st);
 	st->exit_code = -1;
+	st->state = WA_ST_COUNT;
 	if (!json_is_object(o))
 		return WA_ECORRUPT;
 	v = json_object_get(o, "state");
-	if (!json_is_string(v) || (s = wa_state_parse(json_string_value(v))) < 0)
+	if (json_is_string(v))
+		snprintf(st->state_name, sizeof st->state_name, "%s", json_string_value(v));
+	if ((s = wa_state_parse(st->state_name)) >= 0)
+		st->state = (enum wa_state)s;
+	else if (!lenient)
 		return WA_ECORRUPT;
-	st->state = (enum wa_state)s;
-	if (get_time(&st->since, o, "since") < 0 || get_time(&st->started, o, "started") < 0 ||
-	    get_time(&st->last_connected, o, "last_connected") < 0 ||
-	    get_time(&st->last_inbound, o, "last_inbound") < 0 ||
-	    get_time(&st->next_attempt, o, "next_attempt") < 0)
-		return WA_ECORRUPT;
-	if (get_str(st->last_error, sizeof st->last_error, o, "last_error") < 0 ||
-	    get_str(st->klass, sizeof st->klass, o, "class") < 0)
-		return WA_ECORRUPT;
-	if (get_int(&x, o, "pid", 0) < 0)
-		return WA_ECORRUPT;
-	st->pid = (long)x;
-	if (get_int(&x, o, "pstart", 1) < 0)
-		return WA_ECORRUPT;
+	FIELD(get_time(&st->since, o, "since", lenient));
+	FIELD(get_time(&st->started, o, "started", lenient));
+	FIELD(get_time(&st->last_connected, o, "last_connected", lenient));
+	FIELD(get_time(&st->last_inbound, o, "last_inbound", lenient));
+	FIELD(get_time(&st->next_attempt, o, "next_attempt", lenient));
+	FIELD(get_str(st->last_error, sizeof st->last_error, o, "last_error", lenient));
+	FIELD(get_str(st->klass, sizeof st->klass, o, "class", lenient));
+	x = 0;
+	FIELD(get_int(&x, o, "pid", 0));
+	st->pid = x > 0 && x < 0x7fffffff ? (long)x : 0;
+	x = -1;
+	FIELD(get_int(&x, o, "pstart", 1));
 	st->pstart = x < 0 ? 0 : (unsigned long long)x;
-	if (get_int(&x, o, "code", 1) < 0)
-		return WA_ECORRUPT;
+	x = -1;
+	FIELD(get_int(&x, o, "code", 1));
 	st->code = x < 0 ? 0 : (int)x;
-	if (get_int(&x, o, "reconnects", 0) < 0)
-		return WA_ECORRUPT;
-	st->reconnects = (unsigned long)x;
-	if (get_int(&x, o, "reconnects_since_online", 0) < 0)
-		return WA_ECORRUPT;
-	st->reconnects_since_online = (unsigned long)x;
-	if (get_int(&x, o, "exit_code", 1) < 0)
-		return WA_ECORRUPT;
-	st->exit_code = (int)x;
+	x = 0;
+	FIELD(get_int(&x, o, "reconnects", 0));
+	st->reconnects = x < 0 ? 0 : (unsigned long)x;
+	x = 0;
+	FIELD(get_int(&x, o, "reconnects_since_online", 0));
+	st->reconnects_since_online = x < 0 ? 0 : (unsigned long)x;
+	x = -1;
+	FIELD(get_int(&x, o, "exit_code", 1));
+	st->exit_code = x >= 0 && x < 256 ? (int)x : -1;
 	return 0;
 }
+
+#undef FIELD
 
 int
 wa_status_read(struct wa_status *st, int wafd)
@@ -229,7 +247,7 @@ wa_status_read(struct wa_status *st, int wafd)
 
 	if ((rc = wa_json_read(&j, wafd, WA_STATUS, WA_SUBDIR, NULL)) < 0)
 		return rc;
-	rc = wa_status_decode(st, j);
+	rc = wa_status_decode(st, j, 0);
 	json_decref(j);
 	return rc;
 }

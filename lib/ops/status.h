@@ -111,7 +111,8 @@ int wa_state_final(enum wa_state s);
 /* The content of the status file.  Times are wall clock milliseconds since
  * the epoch, 0 for null. */
 struct wa_status {
-	enum wa_state state;
+	enum wa_state state;        /* WA_ST_COUNT: a name wa-run does not write (lenient) */
+	char state_name[32];        /* the state as written */
 	int64_t since;
 	long pid;
 	unsigned long long pstart;  /* 0: unknown */
@@ -131,9 +132,15 @@ struct wa_status {
  * now (wall ms).  *out is the caller's (free()).  WA_ENOMEM. */
 int wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t now);
 
-/* Parse what wa_status_encode wrote (strictly: every field present with
- * its type; unknown fields ignored).  WA_ECORRUPT otherwise. */
-int wa_status_decode(struct wa_status *st, const json_t *obj);
+/* Parse what wa_status_encode wrote: the one reader of status.json.
+ * flags 0: strictly (every field present with its type; unknown fields
+ * ignored), WA_ECORRUPT otherwise.  WA_STATUS_LENIENT (wa-check, which
+ * reports what it can of a file it did not write): a field that is
+ * missing or of the wrong type keeps its default, an unknown state is
+ * WA_ST_COUNT with its name in state_name, and times may also be numbers
+ * of seconds or milliseconds; WA_ECORRUPT only for a non-object. */
+#define WA_STATUS_LENIENT 1
+int wa_status_decode(struct wa_status *st, const json_t *obj, int flags);
 
 /* The writer: the current status in memory and the write policy. */
 struct wa_statusw_opts {

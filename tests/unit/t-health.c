@@ -244,7 +244,6 @@ test_runstatus(void)
 {
 	struct wa_runstatus st;
 	json_t *j;
-	time_t t;
 
 	j = json_pack("{s:s, s:s, s:i, s:I, s:s, s:s, s:i}", "state", "connected", "since", "2026-11-21T10:15:00Z",
 	    "pid", 4242, "last_inbound", (json_int_t)1795256113000LL, "last_error", "bad\nline", "class", "net",
@@ -269,20 +268,26 @@ test_runstatus(void)
 	ok(!st.present, "status: not an object is not a status");
 	json_decref(j);
 
-	j = json_string("2026-11-21T12:15:00.250+02:00");
-	ok(wa_runstatus_time(&t, j) == 0 && t == 1795256100, "time: fraction and offset");
+	/* times through the status reader: offset, real seconds, bad ones absent */
+	j = json_pack("{s:s, s:s}", "state", "online", "since", "2026-11-21T12:15:00.250+02:00");
+	wa_runstatus_parse(&st, j);
+	ok(st.since == 1795256100, "time: fraction and offset");
 	json_decref(j);
-	j = json_real(1795256100.5);
-	ok(wa_runstatus_time(&t, j) == 0 && t == 1795256100, "time: real seconds");
+	j = json_pack("{s:s, s:f}", "state", "online", "since", 1795256100.5);
+	wa_runstatus_parse(&st, j);
+	ok(st.since == 1795256100, "time: real seconds");
 	json_decref(j);
-	j = json_string("2026-13-01T00:00:00Z");
-	ok(wa_runstatus_time(&t, j) < 0, "time: month 13 refused");
+	j = json_pack("{s:s, s:s}", "state", "online", "since", "2026-13-01T00:00:00Z");
+	wa_runstatus_parse(&st, j);
+	ok(st.present && st.since == 0, "time: month 13 refused");
 	json_decref(j);
-	j = json_string("2026-11-21T10:15:00");
-	ok(wa_runstatus_time(&t, j) < 0, "time: no zone refused");
+	j = json_pack("{s:s, s:s}", "state", "online", "since", "2026-11-21T10:15:00");
+	wa_runstatus_parse(&st, j);
+	ok(st.present && st.since == 0, "time: no zone refused");
 	json_decref(j);
 	ok(wa_runstatus_final("stopped") && wa_runstatus_final("logged_out") && !wa_runstatus_final("connected"),
 	    "final states");
+	ok(!wa_runstatus_final("exited"), "final states: only the ones wa-run writes (not \"exited\")");
 }
 
 /* ---- the check ---- */

@@ -214,10 +214,10 @@ test_status(struct wa_authdir *ad)
 
 	/* decode is strict about types */
 	j = json_pack("{s:s,s:s,s:i}", "state", "online", "since", "yesterday", "pid", 1);
-	ok(wa_status_decode(&st, j) == WA_ECORRUPT, "decode: a bad time is corrupt");
+	ok(wa_status_decode(&st, j, 0) == WA_ECORRUPT, "decode: a bad time is corrupt");
 	json_decref(j);
 	j = json_pack("{s:s}", "state", "dancing");
-	ok(wa_status_decode(&st, j) == WA_ECORRUPT, "decode: an unknown state is corrupt");
+	ok(wa_status_decode(&st, j, 0) == WA_ECORRUPT, "decode: an unknown state is corrupt");
 	json_decref(j);
 	{
 		int64_t ms;

@@ -1,3 +1,9 @@
+/*
+ * bufjson.c - binary values in Baileys' JSON files (bufjson.h): decode
+ * every form Baileys and Node write, encode only BufferJSON's base64 form,
+ * so that what wa writes loads in Baileys unchanged.  Base64 goes through
+ * OpenSSL in pieces, so no length is ever cut to an int.
+ */
 #include <openssl/evp.h>
 #include <stdint.h>
 #include <stdlib.h>

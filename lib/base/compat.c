@@ -1,3 +1,9 @@
+/*
+ * compat.c - the platform calls (compat.h): full fsync, renameat2's
+ * exchange and no-replace flags, process start times and the kernel's
+ * lock table.  Where a system cannot, the call fails with ENOSYS or
+ * EINVAL and the caller falls back as its own header says.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

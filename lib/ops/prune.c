@@ -1,3 +1,8 @@
+/*
+ * prune.c - wa-prune's selection (prune.h): which files the selectors
+ * pick, decided from one scan of the folder without changing anything.
+ * Moving them is the quarantine's job; creds.json is never selected.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

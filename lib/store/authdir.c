@@ -1,3 +1,10 @@
+/*
+ * authdir.c - open an auth folder (authdir.h): a real directory, its .wa
+ * sub-folder and staging area made durably when writing, and the one-
+ * writer lock held for the handle's life.  Every later open is relative to
+ * these descriptors, so a folder renamed or replaced meanwhile is not
+ * followed.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>

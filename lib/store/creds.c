@@ -1,3 +1,8 @@
+/*
+ * creds.c - read creds.json and judge it (creds.h): missing, corrupt
+ * (with the byte offset or the missing field), or complete and paired.
+ * It never writes and never makes keys.
+ */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>

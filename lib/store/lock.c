@@ -1,3 +1,9 @@
+/*
+ * lock.c - the one-writer lock (lock.h): flock on .wa/lock, whose fixed-
+ * size record names the holder; a holder that wrote no record is found in
+ * the kernel's lock table.  The record is overwritten in place, never
+ * renamed: the lock lives on the inode.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

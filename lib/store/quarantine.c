@@ -1,3 +1,8 @@
+/*
+ * quarantine.c - where files go instead of being deleted (quarantine.h):
+ * one stamped sub-folder per run, moves that never replace, and purge,
+ * the one real deletion, which an operator asks for.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

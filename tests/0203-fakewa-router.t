@@ -176,15 +176,21 @@ s=$(seq_now)
 r=$(fakewa_call POST /floods "{\"to\":\"$PB@s.whatsapp.net\",\"count\":50}")
 like "$r" "\"devices\":[\"$PB:2@s.whatsapp.net\"]" "POST /floods: 50 messages to B's device"
 FROM=$(printf '%s' "$r" | fakewa_field from)
-got=0 order=ok
+# Baileys hands messages to its app in the order its own async handlers
+# finish, which under load is not the order they arrived in (seen: "flood
+# 8" first on a loaded machine), so the app side checks the set; the
+# router's order is 0203's offline test above (20 in order).
+got=0 bad=
+: > "$T/flood.got"
 while [ $got -lt 50 ]; do
 	bl next 10000 "#$SB" message
 	case $R in
-	"message "*" ${FROM%%:*}@s.whatsapp.net conversation flood $((got + 1))") got=$((got + 1)) ;;
-	*) order="$R"; break ;;
+	"message "*" ${FROM%%:*}@s.whatsapp.net conversation flood "*) got=$((got + 1)); echo "${R##* }" >> "$T/flood.got" ;;
+	*) bad="$R"; break ;;
 	esac
 done
-is "$got $order" "50 ok" "B decrypts all 50, in order"
+is "$got$bad" "50" "B decrypts all 50"
+is "$(sort -n "$T/flood.got" | uniq | wc -l | tr -d ' ')" 50 "... each once (1..50, none twice)"
 wait_pending "$PB:2@s.whatsapp.net" 0
 is "$PENDING" 0 "... and acks them"
 

@@ -1,0 +1,168 @@
+// signal-lib.mjs - driving processes that speak the Signal test contract
+// (tests/fakewa/signal-node.mjs, tests/helpers/wa-signal.c) from Node:
+// used by signal-drive.mjs (the 40xx tests) and bench/signal-node.mjs.
+//
+// An Endpoint is one auth folder served by one implementation at a time:
+// start() spawns `node signal-node.mjs -d DIR` (impl "node") or
+// `wa-signal -d DIR` (impl "c": $WA_SIGNAL_C, else wa-signal on PATH),
+// req() sends one request line and resolves with its response line,
+// stop() sends quit and wants exit status 0.  Handing a folder over is
+// stop() then start(impl) on the same folder.
+
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import readline from 'node:readline';
+import { fileURLToPath } from 'node:url';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const SIGNAL_NODE = join(HERE, 'signal-node.mjs');
+
+export function implCommand(impl) {
+	if (impl === 'node') return [process.execPath, [SIGNAL_NODE]];
+	if (impl === 'c') return [process.env.WA_SIGNAL_C || 'wa-signal', []];
+	throw new Error(`implementation '${impl}' is neither node nor c`);
+}
+
+export class Endpoint {
+	constructor(label, dir) {
+		this.label = label;
+		this.dir = dir;
+		this.proc = null;
+		this.impl = null;
+		this.starts = 0;
+		const creds = JSON.parse(readFileSync(join(dir, 'creds.json'), 'utf-8'));
+		this.me = creds.me;
+		this.identityKey = Buffer.concat([Buffer.from([5]), Buffer.from(creds.signedIdentityKey.public.data, 'base64')]).toString('base64');
+	}
+
+	start(impl) {
+		if (this.proc) throw new Error(`${this.label}: already running (${this.impl})`);
+		const [cmd, args] = implCommand(impl);
+		const p = spawn(cmd, [...args, '-d', this.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+		this.proc = p;
+		this.impl = impl;
+		this.starts++;
+		this.pending = [];
+		this.stderr = '';
+		p.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-4000); });
+		p.stdin.on('error', () => {});
+		this.exited = new Promise((resolve) => {
+			p.on('error', (e) => { this.spawnError = e; });
+			p.on('close', (code, sig) => {
+				for (const w of this.pending.splice(0)) w.reject(new Error(`${this.label} (${impl}) exited (${code ?? sig}) with a request open: ${this.stderr.trim()}`));
+				resolve({ code, sig });
+			});
+		});
+		readline.createInterface({ input: p.stdout, crlfDelay: Infinity }).on('line', (line) => {
+			const w = this.pending.shift();
+			if (!w) { this.stray = line; return; }
+			try { w.resolve(JSON.parse(line)); } catch (e) { w.reject(new Error(`${this.label} (${impl}): response is not JSON: ${line.slice(0, 200)}`)); }
+		});
+		return this;
+	}
+
+	// One request; resolves with the response object (ok or not).
+	req(o) {
+		if (!this.proc) throw new Error(`${this.label}: not running`);
+		return new Promise((resolve, reject) => {
+			this.pending.push({ resolve, reject });
+			this.proc.stdin.write((typeof o === 'string' ? o : JSON.stringify(o)) + '\n');
+		});
+	}
+
+	// One request that must succeed.
+	async call(o) {
+		const r = await this.req(o);
+		if (!r || r.ok !== true) {
+			const e = new Error(`${this.label} (${this.impl}) ${o.op}: ${r?.error}: ${r?.detail}`);
+			e.response = r;
+			throw e;
+		}
+		return r;
+	}
+
+	async stop() {
+		if (!this.proc) return;
+		const p = this.proc;
+		p.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
+		const { code, sig } = await this.exited;
+		this.proc = null;
+		if (code !== 0) throw new Error(`${this.label} (${this.impl}) quit with status ${code ?? sig}: ${this.stderr.trim()}`);
+	}
+
+	kill() {
+		if (this.proc) { this.proc.kill('SIGKILL'); this.proc = null; }
+	}
+
+	// Our address as the others name us: the phone-number device JID.
+	get jid() { return this.me.id; }
+	get lidJid() { return this.me.lid; }
+}
+
+// ---- small things ------------------------------------------------------------------
+
+export const b64 = (s) => Buffer.from(s).toString('base64');
+export const text = (b) => Buffer.from(b, 'base64').toString('utf-8');
+
+// A seeded PRNG (xorshift128+ on a SHA-256 of the seed), for repeatable runs.
+export function rng(seed) {
+	const h = createHash('sha256').update(String(seed)).digest();
+	let s0 = h.readBigUInt64LE(0) | 1n;
+	let s1 = h.readBigUInt64LE(8) | 1n;
+	const M = (1n << 64n) - 1n;
+	const next = () => {
+		let x = s0; const y = s1;
+		s0 = y; x ^= (x << 23n) & M; x ^= x >> 17n; x ^= y ^ (y >> 26n); s1 = x;
+		return Number(((s0 + s1) & M) >> 11n) / 2 ** 53;
+	};
+	return {
+		next,
+		int: (n) => Math.floor(next() * n),
+		shuffle(a) { for (let i = a.length - 1; i > 0; i--) { const j = Math.floor(next() * (i + 1)); [a[i], a[j]] = [a[j], a[i]]; } return a; }
+	};
+}
+
+// Every file of a folder (not wa's .wa/) with a hash of its content.
+export function folderState(dir) {
+	const out = {};
+	for (const f of readdirSync(dir).sort()) {
+		if (f === '.wa') continue;
+		let data;
+		try { data = readFileSync(join(dir, f)); } catch { continue; }
+		out[f] = createHash('sha256').update(data).digest('hex').slice(0, 16);
+	}
+	return out;
+}
+
+export function diffStates(before, after) {
+	const d = [];
+	for (const f of new Set([...Object.keys(before), ...Object.keys(after)])) {
+		if (!(f in after)) d.push(`${f} removed`);
+		else if (!(f in before)) d.push(`${f} created`);
+		else if (before[f] !== after[f]) d.push(`${f} changed`);
+	}
+	return d.sort();
+}
+
+// TAP lines for tests/signal.sh: "ok - D", "not ok - D", "# detail".
+export class Tap {
+	constructor() { this.failed = 0; this.n = 0; }
+	// todo: the reason a failure is expected (TAP "# TODO"; not a failure)
+	ok(cond, desc, detail, todo) {
+		this.n++;
+		const dir = todo ? ` # TODO ${todo}` : '';
+		if (cond) { process.stdout.write(`ok - ${desc}${dir}\n`); return true; }
+		if (!todo) this.failed++;
+		process.stdout.write(`not ok - ${desc}${dir}\n`);
+		if (detail) for (const l of String(detail).split('\n')) process.stdout.write(`# ${l}\n`);
+		return false;
+	}
+	is(got, want, desc, todo) {
+		const g = typeof got === 'string' ? got : JSON.stringify(got);
+		const w = typeof want === 'string' ? want : JSON.stringify(want);
+		return this.ok(g === w, desc, `got:  ${String(g).slice(0, 500)}\nwant: ${String(w).slice(0, 500)}`, todo);
+	}
+	diag(msg) { for (const l of String(msg).split('\n')) process.stdout.write(`# ${l}\n`); }
+}

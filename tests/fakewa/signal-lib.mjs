@@ -159,10 +159,10 @@ export class Tap {
 		if (detail) for (const l of String(detail).split('\n')) process.stdout.write(`# ${l}\n`);
 		return false;
 	}
-	is(got, want, desc, todo) {
+	is(got, want, desc, more, todo) {
 		const g = typeof got === 'string' ? got : JSON.stringify(got);
 		const w = typeof want === 'string' ? want : JSON.stringify(want);
-		return this.ok(g === w, desc, `got:  ${String(g).slice(0, 500)}\nwant: ${String(w).slice(0, 500)}`, todo);
+		return this.ok(g === w, desc, `got:  ${String(g).slice(0, 500)}\nwant: ${String(w).slice(0, 500)}${more ? '\n' + more : ''}`, todo);
 	}
 	diag(msg) { for (const l of String(msg).split('\n')) process.stdout.write(`# ${l}\n`); }
 }

@@ -469,6 +469,144 @@ scenarios.group = async () => {
 	t.is(stranger.ok ? 'ok' : stranger.error, 'no_sender_key', `${tag}: an skmsg of a group without the sender's key is no_sender_key`);
 };
 
+// ---- handover: wa's folder served alternately by the two implementations ----
+
+const ALTERNATIONS = Number(process.env.WA_SIGNAL_ALTERNATIONS || 100);
+// Node turns reopen a parked signal-node.mjs process (Endpoint.handover)
+// and every tenth turn restarts it; WA_SIGNAL_RESTART=1: every turn.
+const RESTART = process.env.WA_SIGNAL_RESTART === '1';
+// the program serving A in turn i: node and c alternating (node and node
+// again when IMPL_A is node: then every turn is a fresh process)
+const implForTurn = (i) => (i % 2 === 0 ? 'node' : IMPL_A);
+
+function summary(counts) {
+	return Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(', ');
+}
+
+scenarios.handover = async () => {
+	P.start(IMPL_P); D.start(IMPL_P);
+	A.start(implForTurn(0));
+	// P starts its session with A's bundle; A starts one with D's bundle
+	const bundleOf = async (e) => { const { ok, ...b } = await e.call({ op: 'bundle' }); void ok; return b; };
+	await P.call({ op: 'process_bundle', jid: jidOf(A), bundle: await bundleOf(A) });
+	await A.call({ op: 'process_bundle', jid: jidOf(D), bundle: await bundleOf(D) });
+	const toA = []; const toPeers = [];
+	const failures = [];
+	const counts = { sent: 0, decrypted: 0, late: 0, pkmsg: 0 };
+	const deliverSome = async (queue, turn, receiverFilter, force) => {
+		// each waiting message: delivered now (p 0.7) or held for a later
+		// turn; held ones come after newer ones (out of order)
+		const now = queue.filter((m) => receiverFilter(m) && (force || turn - m.turn > 4 || R.next() < 0.7));
+		for (const m of R.shuffle(now)) {
+			queue.splice(queue.indexOf(m), 1);
+			const r = await deliver(m);
+			if (r.ok && text(r.pt) === m.body) { counts.decrypted++; if (m.turn < turn) counts.late++; knows.add(`${m.to.label}<${m.from.label}`); }
+			else failures.push(`turn ${turn} (${A.impl}): ${m.from.label}->${m.to.label} ${m.type} sent in turn ${m.turn} (${m.impl}): ${JSON.stringify(r).slice(0, 200)}`);
+		}
+	};
+	// a responder can send once the initiator's first message arrived
+	const knows = new Set();
+	const canSend = (from, to) => (from === P && to === A) || (from === A && to === D) || knows.has(`${from.label}<${to.label}`);
+	const sendSome = async (from, to, turn, n) => {
+		if (!canSend(from, to)) return;
+		for (let i = 0; i < n; i++) {
+			const m = await send(from, to);
+			m.turn = turn; m.impl = from === A ? A.impl : from.impl;
+			counts.sent++;
+			if (m.type === 'pkmsg') counts.pkmsg++;
+			(to === A ? toA : toPeers).push(m);
+		}
+	};
+	for (let turn = 0; turn < ALTERNATIONS; turn++) {
+		if (turn > 0) await A.handover(implForTurn(turn), { restart: RESTART || turn % 10 === 0 });
+		// a few messages each way, in a random interleaving
+		const steps = R.shuffle(['P', 'D', 'A>P', 'A>D', 'rxA', 'rxPeers', 'rxA']);
+		for (const st of steps) {
+			if (st === 'P') await sendSome(P, A, turn, R.int(3));
+			else if (st === 'D') await sendSome(D, A, turn, R.int(2));
+			else if (st === 'A>P') await sendSome(A, P, turn, R.int(3));
+			else if (st === 'A>D') await sendSome(A, D, turn, R.int(2));
+			else if (st === 'rxA') await deliverSome(toA, turn, () => true, false);
+			else await deliverSome(toPeers, turn, () => true, false);
+		}
+	}
+	await deliverSome(toA, ALTERNATIONS, () => true, true);
+	await deliverSome(toPeers, ALTERNATIONS, () => true, true);
+	await A.stop();
+	const check = await loadFolder(A.dir);
+	t.diag(`${ALTERNATIONS} turns, wa's folder served by ${[...new Set(Array.from({ length: ALTERNATIONS }, (_, i) => implForTurn(i)))].join(' and ')} in turn (${A.starts} process starts, ${A.reopens} reopens); ${summary(counts)}`);
+	t.ok(counts.sent > ALTERNATIONS && counts.late > 0 && counts.pkmsg > 0, `handover: ${counts.sent} messages both ways, ${counts.late} of them delivered in a later turn than sent`, summary(counts));
+	t.is(failures.length, 0, `handover: no decryption failure in ${ALTERNATIONS} alternations of the program serving wa's folder`, failures.slice(0, 5).join('\n'));
+	t.is(counts.decrypted, counts.sent, 'handover: every message decrypted exactly once');
+	t.is(check.problems, [], 'handover: every file of wa\'s folder loads in Baileys');
+};
+
+scenarios['handover-group'] = async () => {
+	P.start(IMPL_P);
+	A.start(implForTurn(0));
+	const failures = [];
+	const todoFailures = [];
+	const counts = { sent: 0, decrypted: 0, lost: 0, late: 0 };
+	const toA = []; const toP = [];
+	let pKey = null; let aKey = null;
+	const sendSome = async (from, n, turn) => {
+		for (let i = 0; i < n; i++) {
+			const m = await groupSend(from);
+			m.turn = turn; counts.sent++;
+			const to = from === A ? P : A;
+			const id = skdmKeyId(m.skdm);
+			// the SKDM rides along (in a pkmsg/msg of the same stanza) when
+			// the sender key is new to the receiver
+			if (from === P && id !== pKey) { await A.call({ op: 'process_skdm', group: GROUP, jid: P.jid, skdm: m.skdm }); pKey = id; }
+			if (from === A && id !== aKey) { await P.call({ op: 'process_skdm', group: GROUP, jid: A.jid, skdm: m.skdm }); aKey = id; }
+			if (R.next() < 0.1) { counts.lost++; continue; } // never arrives: its key stays behind
+			(to === A ? toA : toP).push(m);
+		}
+	};
+	// in order, except that wa's receiver holds some back for a later turn
+	// served by wa-signal (Baileys cannot decrypt those: see
+	// BAILEYS_SKIPPED_SENDER_KEY_BUG); with IMPL_A=node they come at the end
+	const deliverA = async (turn, force) => {
+		const held = [];
+		for (const m of toA.splice(0)) {
+			const late = m.turn < turn && m.held;
+			if (!force && A.impl === 'node' && m.held) { held.push(m); continue; }
+			if (!force && A.impl !== 'node' && !m.held && R.next() < 0.2) { m.held = true; held.push(m); continue; }
+			const r = await groupDeliver(m, A);
+			if (r.ok && text(r.pt) === m.body) { counts.decrypted++; if (late) counts.late++; }
+			else (force && m.held && A.impl === 'node' ? todoFailures : failures).push(`turn ${turn} (${A.impl}): skmsg ${m.iteration} of ${m.from.label} from turn ${m.turn}: ${JSON.stringify(r).slice(0, 200)}`);
+		}
+		toA.push(...held);
+	};
+	const deliverP = async (turn) => {
+		for (const m of toP.splice(0)) {
+			const r = await groupDeliver(m, P);
+			if (r.ok && text(r.pt) === m.body) counts.decrypted++;
+			else failures.push(`turn ${turn}: wa's skmsg ${m.iteration} from turn ${m.turn} at the peer: ${JSON.stringify(r).slice(0, 200)}`);
+		}
+	};
+	for (let turn = 0; turn < ALTERNATIONS; turn++) {
+		if (turn > 0) await A.handover(implForTurn(turn), { restart: RESTART || turn % 10 === 0 });
+		for (const st of R.shuffle(['P', 'A', 'rxA', 'rxP'])) {
+			if (st === 'P') await sendSome(P, R.int(3), turn);
+			else if (st === 'A') await sendSome(A, R.int(3), turn);
+			else if (st === 'rxA') await deliverA(turn, false);
+			else await deliverP(turn);
+		}
+	}
+	if (IMPL_A !== 'node' && toA.length && A.impl === 'node') await A.handover(IMPL_A);
+	await deliverA(ALTERNATIONS, true);
+	await deliverP(ALTERNATIONS);
+	await A.stop();
+	const check = await loadFolder(A.dir);
+	t.diag(`${ALTERNATIONS} turns, wa's folder served by ${[...new Set(Array.from({ length: ALTERNATIONS }, (_, i) => implForTurn(i)))].join(' and ')} in turn (${A.starts} process starts, ${A.reopens} reopens); ${summary(counts)}`);
+	t.ok(counts.sent > ALTERNATIONS && counts.lost > 0, `handover-group: ${counts.sent} skmsgs both ways, ${counts.lost} lost on the way`, summary(counts));
+	t.is(failures.length, 0, `handover-group: no decryption failure in ${ALTERNATIONS} alternations of the program serving wa's folder`, failures.slice(0, 5).join('\n'));
+	t.ok(todoFailures.length === 0, 'handover-group: the skmsgs wa held back decrypt at the end', todoFailures.slice(0, 3).join('\n'), IMPL_A === 'node' ? BAILEYS_SKIPPED_SENDER_KEY_BUG : null);
+	if (IMPL_A !== 'node') t.ok(counts.late > 0, `handover-group: ${counts.late} skmsgs wa-signal held back decrypt in a later turn (keys stored across handovers)`);
+	t.is(check.problems, [], 'handover-group: every file of wa\'s folder loads in Baileys');
+};
+
 // ---- run -----------------------------------------------------------------------------
 
 const fn = scenarios[scenario];

@@ -32,6 +32,8 @@ export class Endpoint {
 		this.proc = null;
 		this.impl = null;
 		this.starts = 0;
+		this.reopens = 0;
+		this.parked = null;
 		const creds = JSON.parse(readFileSync(join(dir, 'creds.json'), 'utf-8'));
 		this.me = creds.me;
 		this.identityKey = Buffer.concat([Buffer.from([5]), Buffer.from(creds.signedIdentityKey.public.data, 'base64')]).toString('base64');
@@ -41,34 +43,40 @@ export class Endpoint {
 		if (this.proc) throw new Error(`${this.label}: already running (${this.impl})`);
 		const [cmd, args] = implCommand(impl);
 		const p = spawn(cmd, [...args, '-d', this.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
-		this.proc = p;
-		this.impl = impl;
-		this.starts++;
-		this.pending = [];
-		this.stderr = '';
-		p.stderr.on('data', (d) => { this.stderr = (this.stderr + d).slice(-4000); });
+		const c = { proc: p, impl, pending: [], stderr: '' };
+		p.stderr.on('data', (d) => { c.stderr = (c.stderr + d).slice(-4000); });
 		p.stdin.on('error', () => {});
-		this.exited = new Promise((resolve) => {
-			p.on('error', (e) => { this.spawnError = e; });
+		c.exited = new Promise((resolve) => {
+			p.on('error', (e) => { c.spawnError = e; });
 			p.on('close', (code, sig) => {
-				for (const w of this.pending.splice(0)) w.reject(new Error(`${this.label} (${impl}) exited (${code ?? sig}) with a request open: ${this.stderr.trim()}`));
+				for (const w of c.pending.splice(0)) w.reject(new Error(`${this.label} (${impl}) exited (${code ?? sig}) with a request open: ${c.stderr.trim()}`));
 				resolve({ code, sig });
 			});
 		});
 		readline.createInterface({ input: p.stdout, crlfDelay: Infinity }).on('line', (line) => {
-			const w = this.pending.shift();
-			if (!w) { this.stray = line; return; }
+			const w = c.pending.shift();
+			if (!w) { c.stray = line; return; }
 			try { w.resolve(JSON.parse(line)); } catch (e) { w.reject(new Error(`${this.label} (${impl}): response is not JSON: ${line.slice(0, 200)}`)); }
 		});
+		this.starts++;
+		this.use(c);
 		return this;
 	}
+
+	use(c) {
+		this.c = c;
+		this.proc = c ? c.proc : null;
+		this.impl = c ? c.impl : null;
+	}
+	get stderr() { return this.c?.stderr ?? ''; }
 
 	// One request; resolves with the response object (ok or not).
 	req(o) {
 		if (!this.proc) throw new Error(`${this.label}: not running`);
+		const c = this.c;
 		return new Promise((resolve, reject) => {
-			this.pending.push({ resolve, reject });
-			this.proc.stdin.write((typeof o === 'string' ? o : JSON.stringify(o)) + '\n');
+			c.pending.push({ resolve, reject });
+			c.proc.stdin.write((typeof o === 'string' ? o : JSON.stringify(o)) + '\n');
 		});
 	}
 
@@ -84,16 +92,49 @@ export class Endpoint {
 	}
 
 	async stop() {
-		if (!this.proc) return;
-		const p = this.proc;
-		p.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
-		const { code, sig } = await this.exited;
-		this.proc = null;
-		if (code !== 0) throw new Error(`${this.label} (${this.impl}) quit with status ${code ?? sig}: ${this.stderr.trim()}`);
+		if (this.proc) {
+			const c = this.c;
+			c.proc.stdin.end(JSON.stringify({ op: 'quit' }) + '\n');
+			const { code, sig } = await c.exited;
+			this.use(null);
+			if (code !== 0) throw new Error(`${this.label} (${c.impl}) quit with status ${code ?? sig}: ${c.stderr.trim()}`);
+		}
+		if (this.parked) { const p = this.parked; this.parked = null; this.use(p); await this.stop(); }
+	}
+
+	// Hand the folder over to `impl`.  A signal-node.mjs process is not
+	// ended but parked (it holds no file open between requests) and later
+	// told to reopen the folder: useMultiFileAuthState, the key-store
+	// wrappers and the repository made anew, everything cached dropped,
+	// as a restart would, without Node's half-second start.  restart: end
+	// a Node process too.
+	async handover(impl, { restart = false } = {}) {
+		if (this.proc && this.impl === 'node' && !restart && !this.parked) {
+			this.parked = this.c;
+			this.use(null);
+		} else if (this.proc) {
+			const parked = this.parked; this.parked = null;
+			await this.stop();
+			this.parked = parked;
+		}
+		if (impl === 'node' && this.parked && !restart) {
+			this.use(this.parked);
+			this.parked = null;
+			this.reopens++;
+			await this.call({ op: 'reopen' });
+			return;
+		}
+		if (impl === 'node' && this.parked) {
+			const p = this.parked; this.parked = null;
+			const cur = this.c; this.use(p); await this.stop(); this.use(cur);
+		}
+		this.start(impl);
 	}
 
 	kill() {
-		if (this.proc) { this.proc.kill('SIGKILL'); this.proc = null; }
+		for (const c of [this.c, this.parked]) if (c?.proc) c.proc.kill('SIGKILL');
+		this.use(null);
+		this.parked = null;
 	}
 
 	// Our address as the others name us: the phone-number device JID.

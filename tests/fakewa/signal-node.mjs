@@ -29,6 +29,8 @@
 //	{"op":"identity","jid"}      -> {"identityKey": B33 or null}
 //	{"op":"batch","requests":[…]} -> {"responses":[…]}: one commit for all
 //	{"op":"quit"}                (or EOF): exit 0
+//	{"op":"reopen"}              (extension) open the folder anew: drop every
+//	                             cache, as a restart would
 //
 // Batch: the requests run inside one Baileys key-store transaction, so
 // their writes reach the folder in one commit at its end.  Extension for
@@ -112,19 +114,28 @@ function refuse(msg) {
 	if (!creds?.me?.id || !creds.signedIdentityKey || !creds.signedPreKey) refuse(`'${join(dir, 'creds.json')}' is not a paired account`);
 }
 
-const { state } = await B.useMultiFileAuthState(dir);
-const creds = state.creds;
+// (Re)open: what a process start does with the folder.  reopen (an
+// extension for the handover tests) drops every cache and wrapper and
+// opens the folder anew, as a restart would.
 const touched = new Set();
-const rawKeys = {
-	get: (type, ids) => state.keys.get(type, ids),
-	set: async (data) => {
-		for (const type in data) for (const id in data[type]) touched.add(filePath(type, id));
-		await state.keys.set(data);
-	}
-};
-const cached = B.makeCacheableSignalKeyStore(rawKeys, F.logger);
-const keys = B.addTransactionCapability(cached, F.logger, B.DEFAULT_CONNECTION_CONFIG.transactionOpts);
-const repo = makeLibSignalRepository({ creds, keys }, F.logger);
+let state, creds, keys, repo;
+async function open() {
+	if (repo) repo.close();
+	({ state } = await B.useMultiFileAuthState(dir));
+	creds = state.creds;
+	const raw = state.keys;
+	const rawKeys = {
+		get: (type, ids) => raw.get(type, ids),
+		set: async (data) => {
+			for (const type in data) for (const id in data[type]) touched.add(filePath(type, id));
+			await raw.set(data);
+		}
+	};
+	const cached = B.makeCacheableSignalKeyStore(rawKeys, F.logger);
+	keys = B.addTransactionCapability(cached, F.logger, B.DEFAULT_CONNECTION_CONFIG.transactionOpts);
+	repo = makeLibSignalRepository({ creds, keys }, F.logger);
+}
+await open();
 
 function syncTouched() {
 	if (!touched.size) return;
@@ -334,6 +345,7 @@ const ops = {
 		const pt = await repo.decryptGroupMessage({ group, authorJid: jid, msg: ct });
 		return { pt: b64(pt) };
 	},
+	reopen: async () => { await open(); return {}; },
 	identity: async (r) => {
 		const jid = userJid(r.jid);
 		const addr = await storageAddr(jid);
@@ -362,7 +374,7 @@ class Rollback extends Error {}
 async function handle(r) {
 	if (r && r.op === 'batch') {
 		if (!Array.isArray(r.requests)) return { ok: false, error: 'bad_request', detail: 'batch wants requests: [...]' };
-		if (r.requests.some((q) => q?.op === 'batch' || q?.op === 'quit')) return { ok: false, error: 'bad_request', detail: 'no batch or quit inside a batch' };
+		if (r.requests.some((q) => ['batch', 'quit', 'reopen'].includes(q?.op))) return { ok: false, error: 'bad_request', detail: 'no batch or quit inside a batch' };
 		const responses = [];
 		try {
 			await keys.transaction(async () => {

@@ -16,7 +16,7 @@
 //
 // Scenarios: 1to1, sessions, group, handover, handover-group, files, corrupt.
 
-import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, readdirSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Endpoint, Tap, b64, diffStates, folderState, rng, text } from './signal-lib.mjs';
 import { SenderKeyMessage } from 'baileys/lib/Signal/Group/index.js';
@@ -605,6 +605,98 @@ scenarios['handover-group'] = async () => {
 	t.ok(todoFailures.length === 0, 'handover-group: the skmsgs wa held back decrypt at the end', todoFailures.slice(0, 3).join('\n'), IMPL_A === 'node' ? BAILEYS_SKIPPED_SENDER_KEY_BUG : null);
 	if (IMPL_A !== 'node') t.ok(counts.late > 0, `handover-group: ${counts.late} skmsgs wa-signal held back decrypt in a later turn (keys stored across handovers)`);
 	t.is(check.problems, [], 'handover-group: every file of wa\'s folder loads in Baileys');
+};
+
+// ---- files: one step on two copies, compared by signal-check.mjs ---------
+
+// The checker must see what it is meant to see: one field changed in the
+// other copy at a time (a session of wa's folder after a step without
+// fresh randomness), compared again.
+async function checkerSelfTest(before, other) {
+	// the peer's session, which the step just changed
+	const f = (await loadFolder(other)).sessionFile(jidOf(P)).split('/').pop();
+	const cases = [
+		['a receiving chain key', (e) => { const c = Object.values(e._chains).find((x) => x.chainType === 2 && x.chainKey.key); c.chainKey.key = Buffer.alloc(32, 7).toString('base64'); }, true],
+		['a receiving chain counter', (e) => { Object.values(e._chains).find((x) => x.chainType === 2).chainKey.counter += 1; }, true],
+		['the ratchet key pair', (e) => { e.currentRatchet.ephemeralKeyPair.privKey = Buffer.alloc(32, 9).toString('base64'); }, true],
+		['the root key', (e) => { e.currentRatchet.rootKey = Buffer.alloc(32, 3).toString('base64'); }, true],
+		['the remote identity', (e) => { e.indexInfo.remoteIdentityKey = Buffer.alloc(33, 5).toString('base64'); }, true],
+		['a stored message key dropped', (e) => { const c = Object.values(e._chains).find((x) => Object.keys(x.messageKeys).length); if (c) delete c.messageKeys[Object.keys(c.messageKeys)[0]]; else e.registrationId++; }, true],
+		['the used timestamp (masked)', (e) => { e.indexInfo.used += 12345; }, false]
+	];
+	for (const [what, mutate, found] of cases) {
+		const tdir = `${other}-tampered`;
+		rmSync(tdir, { recursive: true, force: true });
+		cpSync(other, tdir, { recursive: true });
+		const rec = JSON.parse(readFileSync(join(tdir, f), 'utf-8'));
+		mutate(Object.values(rec._sessions).find((e) => e.indexInfo.closed === -1));
+		writeFileSync(join(tdir, f), JSON.stringify(rec));
+		const d = await compareStep(before, A.dir, tdir);
+		t.ok(found ? d.length > 0 : d.length === 0, `files: the checker ${found ? 'reports' : 'ignores'} ${what} changed in ${f}`, d.join('\n'));
+		rmSync(tdir, { recursive: true, force: true });
+	}
+}
+
+scenarios.files = async () => {
+	// A is served by Node and is the reference; before each step its folder
+	// is copied, the other implementation does the same step on the copy,
+	// and signal-check.mjs compares the two (masking only fresh randomness)
+	A.start('node'); P.start(IMPL_P); D.start(IMPL_P);
+	const work = opt.work || '/tmp';
+	let n = 0;
+	const step = async (name, request, { sameResponse = false, selfTest = null } = {}) => {
+		const before = join(work, `files-before-${++n}`);
+		const other = join(work, `files-other-${n}`);
+		cpSync(A.dir, before, { recursive: true });
+		cpSync(A.dir, other, { recursive: true });
+		const O = new Endpoint('wa-copy', other).start(IMPL_A);
+		let rn, ro;
+		try {
+			rn = await A.req(request);
+			ro = await O.req(request);
+		} finally { await O.stop(); }
+		t.ok(rn.ok && ro.ok, `files: ${name}: both succeed`, `node: ${JSON.stringify(rn).slice(0, 300)}\n${IMPL_A}: ${JSON.stringify(ro).slice(0, 300)}`);
+		if (rn.pt !== undefined) t.is(ro.pt, rn.pt, `files: ${name}: the same plaintext`);
+		if (sameResponse) t.is(ro, rn, `files: ${name}: the same response, byte for byte (nothing random in this step)`);
+		const diffs = await compareStep(before, A.dir, other);
+		t.is(diffs, [], `files: ${name}: every file loads in Baileys and equals node's (fresh randomness masked)`, '');
+		if (selfTest) await selfTest(before, other);
+		rmSync(before, { recursive: true, force: true });
+		rmSync(other, { recursive: true, force: true });
+		return rn;
+	};
+	const dec = (m) => ({ op: 'decrypt', jid: jidOf(m.from), type: m.type, ct: m.ct });
+	const bundleOf = async (e) => { const { ok, ...b } = await e.call({ op: 'bundle' }); void ok; return b; };
+
+	// the peer starts a session with wa
+	await P.call({ op: 'process_bundle', jid: jidOf(A), bundle: await bundleOf(A) });
+	const m1 = await send(P, A); const m2 = await send(P, A);
+	await step('a pkmsg (new session, pre-key consumed, identity stored)', dec(m1));
+	await step('a second pkmsg of the same session', dec(m2));
+	const reply = await step('encrypt the first reply', { op: 'encrypt', jid: jidOf(P), pt: b64('reply 1') }, { sameResponse: true });
+	await P.call({ op: 'decrypt', jid: jidOf(A), type: reply.type, ct: reply.ct });
+	const m3 = await send(P, A); const m4 = await send(P, A); const m5 = await send(P, A);
+	await step('a msg with a DH ratchet step, one key skipped', dec(m4));
+	await step('the skipped msg from its stored key', dec(m3));
+	await step('the next msg on the same chain', dec(m5), { selfTest: checkerSelfTest });
+	await step('encrypt twice on one chain (second)', { op: 'encrypt', jid: jidOf(P), pt: b64('reply 2') }, { sameResponse: true });
+	// wa starts a session with peer2
+	const bD = await bundleOf(D);
+	await step('process_bundle (fresh base key)', { op: 'process_bundle', jid: jidOf(D), bundle: bD });
+	const pk = await step('encrypt a pkmsg', { op: 'encrypt', jid: jidOf(D), pt: b64('hello peer2') }, { sameResponse: true });
+	await D.call({ op: 'decrypt', jid: jidOf(A), type: pk.type, ct: pk.ct });
+	await step('the answer to wa\'s session (ratchet, pending pre-key dropped)', dec(await send(D, A)));
+	// the peer starts a second session: the first is closed, both kept
+	await P.call({ op: 'process_bundle', jid: jidOf(A), bundle: await bundleOf(A) });
+	await step('a pkmsg of a second session (the first closed)', dec(await send(P, A)));
+	// groups
+	const g1 = await groupSend(P); const g2 = await groupSend(P); const g3 = await groupSend(P);
+	void g2;
+	await step('process_skdm', { op: 'process_skdm', group: GROUP, jid: P.jid, skdm: g1.skdm });
+	await step('group_decrypt', { op: 'group_decrypt', group: GROUP, jid: P.jid, ct: g1.ct });
+	await step('group_decrypt one ahead (a key stored)', { op: 'group_decrypt', group: GROUP, jid: P.jid, ct: g3.ct });
+	await step('group_encrypt (a fresh sender key)', { op: 'group_encrypt', group: GROUP, pt: b64('to the group') });
+	await step('group_encrypt again', { op: 'group_encrypt', group: GROUP, pt: b64('to the group again') });
 };
 
 // ---- run -----------------------------------------------------------------------------

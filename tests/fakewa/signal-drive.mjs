@@ -68,8 +68,8 @@ async function send(from, to, body = msgText(from, to)) {
 async function deliver(m, to = m.to, asJid = jidOf(m.from)) {
 	return to.req({ op: 'decrypt', jid: asJid, type: m.type, ct: m.ct });
 }
-async function deliverOk(m, desc) {
-	const r = await deliver(m);
+async function deliverOk(m, desc, asJid) {
+	const r = await deliver(m, m.to, asJid);
 	return t.ok(r.ok && text(r.pt) === m.body, desc, JSON.stringify(r).slice(0, 400));
 }
 async function deliverAll(msgs, to, asJid) {
@@ -697,6 +697,99 @@ scenarios.files = async () => {
 	await step('group_decrypt one ahead (a key stored)', { op: 'group_decrypt', group: GROUP, jid: P.jid, ct: g3.ct });
 	await step('group_encrypt (a fresh sender key)', { op: 'group_encrypt', group: GROUP, pt: b64('to the group') });
 	await step('group_encrypt again', { op: 'group_encrypt', group: GROUP, pt: b64('to the group again') });
+};
+
+// ---- corrupt: what a hard power-off leaves in a Baileys folder -------------
+
+scenarios.corrupt = async () => {
+	A.start(IMPL_A); P.start(IMPL_P); D.start(IMPL_P);
+	const bundleOf = async (e) => { const { ok, ...b } = await e.call({ op: 'bundle' }); void ok; return b; };
+	await establish(P, A, 'setup peer');
+	await establish(A, D, 'setup peer2');
+	const g = await groupSend(P);
+	await A.call({ op: 'process_skdm', group: GROUP, jid: P.jid, skdm: g.skdm });
+	await groupDeliverOk(g, A, 'setup: wa decrypts the peer\'s skmsg');
+	const sessFile = (await loadFolder(A.dir)).sessionFile(jidOf(P));
+	const addr = P.jid.split(/[:@]/);
+	const skFile = join(A.dir, `sender-key-${GROUP}--${addr[0]}--${addr[1]}.json`);
+	t.ok(sessFile && existsSync(skFile), 'setup: wa has a session file for the peer and its sender key', sessFile);
+	const name = (f) => f.split('/').pop();
+
+	// others still work after the error: peer2 both ways, the group
+	const othersWork = async (tag) => {
+		await deliverOk(await send(D, A), `${tag}: a msg from peer2 still decrypts`);
+		await deliverOk(await send(A, D), `${tag}: and wa still encrypts to peer2`);
+	};
+	// the damage is done with wa's program stopped (the power-off), then it starts again
+	const damage = async (file, content) => {
+		await A.stop();
+		const good = readFileSync(file);
+		writeFileSync(file, typeof content === 'function' ? content(good) : content);
+		A.start(IMPL_A);
+		return good;
+	};
+	const restore = async (file, good) => { await A.stop(); writeFileSync(file, good); A.start(IMPL_A); };
+	const expectClass = async (tag, file, reqs, want) => {
+		const before = folderState(A.dir);
+		for (const [what, r] of reqs) {
+			const res = await A.req(r);
+			t.is(res.ok ? 'ok' : res.error, want, `${tag}: ${what} is ${want}`, JSON.stringify(res).slice(0, 300));
+		}
+		const after = folderState(A.dir);
+		delete before[name(file)]; delete after[name(file)];
+		t.is(diffStates(before, after), [], `${tag}: no other file changed`);
+	};
+
+	for (const [kind, content] of [['empty', ''], ['truncated', (good) => good.subarray(0, Math.floor(good.length / 2))], ['cut after one byte', (good) => good.subarray(0, 1)]]) {
+		const tag = `session file ${kind}`;
+		const m = await send(P, A);
+		const good = await damage(sessFile, content);
+		await expectClass(tag, sessFile, [
+			['the peer\'s next msg', { op: 'decrypt', jid: jidOf(P), type: m.type, ct: m.ct }],
+			['encrypt to the peer', { op: 'encrypt', jid: jidOf(P), pt: b64('x') }]
+		], 'corrupt_store');
+		await othersWork(tag);
+		await restore(sessFile, good);
+		await deliverOk(m, `${tag}: with the file restored the msg decrypts`);
+	}
+	{
+		const tag = 'session file one ratchet step behind';
+		await deliverOk(await send(A, P), `${tag}: wa replies, the peer decrypts`);
+		await A.stop();
+		const older = readFileSync(sessFile);
+		A.start(IMPL_A);
+		await deliverOk(await send(P, A), `${tag}: the peer's answer (wa steps its ratchet)`);
+		await deliverOk(await send(A, P), `${tag}: wa sends on its new ratchet key, the peer steps too`);
+		const m = await send(P, A);
+		const good = await damage(sessFile, older);
+		await expectClass(tag, sessFile, [['the peer\'s msg on its new ratchet key', { op: 'decrypt', jid: jidOf(P), type: m.type, ct: m.ct }]], 'bad_mac');
+		t.is(readFileSync(sessFile).toString('hex'), older.toString('hex'), `${tag}: the older session file is left as it was`);
+		await othersWork(tag);
+		await restore(sessFile, good);
+		await deliverOk(m, `${tag}: with the current file back the msg decrypts`);
+	}
+	{
+		const tag = 'sender-key file truncated';
+		const m = await groupSend(P);
+		const good = await damage(skFile, (b) => b.subarray(0, Math.floor(b.length / 3)));
+		await expectClass(tag, skFile, [['the peer\'s next skmsg', { op: 'group_decrypt', group: GROUP, jid: P.jid, ct: m.ct }]], 'corrupt_store');
+		await othersWork(tag);
+		await deliverOk(await send(P, A), `${tag}: the peer's 1:1 session is unaffected`);
+		await restore(skFile, good);
+		await groupDeliverOk(m, A, `${tag}: with the file restored the skmsg decrypts`);
+	}
+	{
+		const tag = 'pre-key file empty';
+		const b = await bundleOf(A);
+		const pkFile = preKeyFile(A, b.preKey.keyId);
+		const stranger = '15550006666:5@s.whatsapp.net';
+		await D.call({ op: 'process_bundle', jid: jidOf(A), bundle: b });
+		const n = await send(D, A);
+		const good = await damage(pkFile, '');
+		await expectClass(tag, pkFile, [['a pkmsg naming it', { op: 'decrypt', jid: stranger, type: n.type, ct: n.ct }]], 'corrupt_store');
+		await restore(pkFile, good);
+		await deliverOk(n, `${tag}: with the file restored the pkmsg decrypts`, stranger);
+	}
 };
 
 // ---- run -----------------------------------------------------------------------------

@@ -118,6 +118,10 @@ async function establish(init, resp, tag) {
 	const m3 = await send(init, resp);
 	t.is(m3.type, 'msg', `${tag}: after the reply ${init.label} sends msg`);
 	await deliverOk(m3, `${tag}: ${resp.label} decrypts it`);
+	const before = folderState(resp.dir);
+	const again = await deliver(m1);
+	t.is(again.ok ? 'ok' : again.error, 'duplicate', `${tag}: the first pkmsg delivered again is a duplicate`);
+	t.is(diffStates(before, folderState(resp.dir)), [], `${tag}: and changes no file`);
 	return bundle;
 }
 

@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 export const SIGNAL_NODE = join(HERE, 'signal-node.mjs');
+const TIMEOUT_MS = Number(process.env.WA_SIGNAL_TIMEOUT_MS || 120000);
 
 export function implCommand(impl) {
 	if (impl === 'node') return [process.execPath, [SIGNAL_NODE]];
@@ -70,13 +71,23 @@ export class Endpoint {
 	}
 	get stderr() { return this.c?.stderr ?? ''; }
 
-	// One request; resolves with the response object (ok or not).
+	// One request; resolves with the response object (ok or not).  A
+	// program that does not answer within WA_SIGNAL_TIMEOUT_MS (120000) is
+	// killed and the request fails naming it.
 	req(o) {
 		if (!this.proc) throw new Error(`${this.label}: not running`);
 		const c = this.c;
+		const line = typeof o === 'string' ? o : JSON.stringify(o);
 		return new Promise((resolve, reject) => {
-			c.pending.push({ resolve, reject });
-			c.proc.stdin.write((typeof o === 'string' ? o : JSON.stringify(o)) + '\n');
+			const timer = setTimeout(() => {
+				reject(new Error(`${this.label} (${c.impl}): no answer in ${TIMEOUT_MS} ms to ${line.slice(0, 120)}`));
+				c.proc.kill('SIGKILL');
+			}, TIMEOUT_MS);
+			c.pending.push({
+				resolve: (v) => { clearTimeout(timer); resolve(v); },
+				reject: (e) => { clearTimeout(timer); reject(e); }
+			});
+			c.proc.stdin.write(line + '\n');
 		});
 	}
 

@@ -549,7 +549,6 @@ scenarios['handover-group'] = async () => {
 	P.start(IMPL_P);
 	A.start(implForTurn(0));
 	const failures = [];
-	const todoFailures = [];
 	const counts = { sent: 0, decrypted: 0, lost: 0, late: 0 };
 	const toA = []; const toP = [];
 	let pKey = null; let aKey = null;
@@ -578,7 +577,7 @@ scenarios['handover-group'] = async () => {
 			if (!force && A.impl !== 'node' && !m.held && R.next() < 0.2) { m.held = true; held.push(m); continue; }
 			const r = await groupDeliver(m, A);
 			if (r.ok && text(r.pt) === m.body) { counts.decrypted++; if (late) counts.late++; }
-			else (force && m.held && A.impl === 'node' ? todoFailures : failures).push(`turn ${turn} (${A.impl}): skmsg ${m.iteration} of ${m.from.label} from turn ${m.turn}: ${JSON.stringify(r).slice(0, 200)}`);
+			else failures.push(`turn ${turn} (${A.impl}): skmsg ${m.iteration} of ${m.from.label} from turn ${m.turn}: ${JSON.stringify(r).slice(0, 200)}`);
 		}
 		toA.push(...held);
 	};
@@ -606,8 +605,10 @@ scenarios['handover-group'] = async () => {
 	t.diag(`${ALTERNATIONS} turns, wa's folder served by ${[...new Set(Array.from({ length: ALTERNATIONS }, (_, i) => implForTurn(i)))].join(' and ')} in turn (${A.starts} process starts, ${A.reopens} reopens); ${summary(counts)}`);
 	t.ok(counts.sent > ALTERNATIONS && counts.lost > 0, `handover-group: ${counts.sent} skmsgs both ways, ${counts.lost} lost on the way`, summary(counts));
 	t.is(failures.length, 0, `handover-group: no decryption failure in ${ALTERNATIONS} alternations of the program serving wa's folder`, failures.slice(0, 5).join('\n'));
-	t.ok(todoFailures.length === 0, 'handover-group: the skmsgs wa held back decrypt at the end', todoFailures.slice(0, 3).join('\n'), IMPL_A === 'node' ? BAILEYS_SKIPPED_SENDER_KEY_BUG : null);
-	if (IMPL_A !== 'node') t.ok(counts.late > 0, `handover-group: ${counts.late} skmsgs wa-signal held back decrypt in a later turn (keys stored across handovers)`);
+	// with IMPL_A=node nothing is held back (Baileys could not decrypt it)
+	if (IMPL_A !== 'node') {
+		t.ok(counts.late > 0, `handover-group: ${counts.late} skmsgs wa-signal held back decrypt in a later turn (keys stored across handovers)`);
+	}
 	t.is(check.problems, [], 'handover-group: every file of wa\'s folder loads in Baileys');
 };
 

@@ -12,9 +12,9 @@
 // implementation and each mode, on a fresh copy of the prepared folder
 // and in a fresh process (its start not measured):
 //	memory      all N in one batch that commits nothing, when the program
-//	            offers it (a batch with "commit":false answered with
-//	            "committed":false); otherwise batches of 100 (the table
-//	            says so)
+//	            offers it (wa-signal -n; signal-node.mjs: a batch with
+//	            "commit":false, answered with "committed":false);
+//	            otherwise batches of 100 (the table says so)
 //	commit/1    one request per message: one durable commit each
 //	commit/10   batches of 10: one commit per batch
 //	commit/100  batches of 100
@@ -130,7 +130,9 @@ const MODES = ['memory', 'commit/1', 'commit/10', 'commit/100'];
 async function measure(impl, kind, mode) {
 	const dir = join(work, `run-${impl}-${kind}-${mode.replace('/', '')}`);
 	cpSync(A.dir, dir, { recursive: true });
-	const E = new Endpoint('wa', dir).start(impl);
+	// wa-signal -n never commits (its in-memory mode)
+	const nocommit = impl === 'c' && mode === 'memory';
+	const E = new Endpoint('wa', dir).start(impl, nocommit ? ['-n'] : []);
 	const reqs = streams[kind];
 	const check = (r, i) => {
 		if (!r.ok || Buffer.from(r.pt, 'base64').toString() !== text(i, kind)) {
@@ -141,7 +143,7 @@ async function measure(impl, kind, mode) {
 		// does a batch skip its commit when asked?  (an empty one: a program
 		// that ignores the field commits nothing either)
 		const probe = await E.call({ op: 'batch', commit: false, requests: [] });
-		const memory = probe.committed === false;
+		const memory = nocommit || probe.committed === false;
 		// warm-up, not measured
 		const wr = await E.call({ op: 'batch', requests: reqs.slice(0, WARM) });
 		wr.responses.forEach((r, i) => check(r, i));

@@ -40,10 +40,11 @@ export class Endpoint {
 		this.identityKey = Buffer.concat([Buffer.from([5]), Buffer.from(creds.signedIdentityKey.public.data, 'base64')]).toString('base64');
 	}
 
-	start(impl) {
+	// extra: more arguments (wa-signal -n: never commit, for benchmarks)
+	start(impl, extra = []) {
 		if (this.proc) throw new Error(`${this.label}: already running (${this.impl})`);
 		const [cmd, args] = implCommand(impl);
-		const p = spawn(cmd, [...args, '-d', this.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
+		const p = spawn(cmd, [...args, ...extra, '-d', this.dir], { stdio: ['pipe', 'pipe', 'pipe'] });
 		const c = { proc: p, impl, pending: [], stderr: '' };
 		p.stderr.on('data', (d) => { c.stderr = (c.stderr + d).slice(-4000); });
 		p.stdin.on('error', () => {});

@@ -8,7 +8,7 @@
 # implementation are used by the other.  No decryption failure anywhere,
 # and every file of the folder loads in Baileys at the end.
 # WA_SIGNAL_ALTERNATIONS changes the 100; Node turns reopen a parked Node
-# process (a restart every tenth turn; WA_SIGNAL_RESTART=1 every turn).
+# process (a restart every 25th turn; WA_SIGNAL_RESTART=1 every turn).
 . "${WA_TOP:-.}/tests/lib.sh"
 . "$WA_TOP/tests/signal.sh"
 signal_setup

@@ -181,6 +181,18 @@ fakewa_call POST /phone/scan "$(json_qr "$QR")" >/dev/null
 next; reap
 is "$RC" 0 "the second QR code, after rotation, scans and links"
 like "$(fakewa_wait "event=scan&since=$s&timeout_ms=5000")" '"window":2,"current":2' "... it was the server's second ref"
+
+# the server's refs run out before our own schedule (60 s for the first
+# code): its orderly close is the codes expiring, not the network
+fakewa_call POST /config '{"qrRefs":2,"qrFirstMs":2000,"qrNextMs":1000,"qrGraceMs":500}' >/dev/null
+pair "$T/qx" --qr-text -t 10
+next; next
+reap
+is "$RC" 21 "the server ends the QR session before our timer: exit 21 (expired)"
+like "$(cat "$T/p.err")" "the server ended the pairing session after" "... the message says the server ended it"
+like "$(cat "$T/p.err")" "run wa-pair again and scan sooner" "... and what to do"
+unlike "$(cat "$T/p.err")" "check the network" "... not a network failure"
+is "$(cd "$T/qx" && ls -A)" ".wa" "... nothing written"
 fakewa_call POST /config '{"qrRefs":6,"qrFirstMs":60000,"qrNextMs":20000,"qrGraceMs":2000}' >/dev/null
 
 # ---- the network: no answer, a drop, a silent login ------------------------------------
@@ -244,6 +256,10 @@ is "$RC" 24 "a wrong code typed on the phone: exit 24"
 like "$(cat "$T/p.err")" "the phone refused the code" "... the message says so"
 is "$(cd "$T/w" && ls -A)" ".wa" "... nothing written"
 expect_exit 64 "a number with a leading 0 is refused" wa-pair -d "$T/w" --phone 0123456789
+like "$(cat "$T/err")" "not starting with 0" "... the message says why"
+unlike "$(cat "$T/err")" "or +" "... and does not forbid the + that --phone accepts"
+expect_exit 64 "+ and a leading 0: still refused for the 0" wa-pair -d "$T/w" --phone +0123456789
+unlike "$(cat "$T/err")" "or +" "... the message blames the 0, not the +"
 
 # ---- an already paired folder; -f ---------------------------------------------------------
 

@@ -18,10 +18,12 @@
 #include <openssl/crypto.h>
 
 #include "base/bufjson.h"
+#include "base/loop.h"
 #include "store/creds.h"
 #include "crypto/pair.h"
 #include "session/pairing.h"
 #include "session/session.h"
+#include "wire/ws.h"
 
 #define SERVER "@s.whatsapp.net"
 #define MAX_REFS 64
@@ -48,6 +50,7 @@ struct wa_pairing {
 	char *refs[MAX_REFS];
 	size_t reflen[MAX_REFS];
 	int nrefs;
+	int64_t codes_at;	/* monotonic ms the refs came */
 	int cur;			/* current ref, 0-based; -1 before any */
 	int code_timer;			/* next window boundary */
 	int step_timer;
@@ -288,6 +291,7 @@ handle_pair_device(struct wa_pairing *p, const struct wa_node *iq, const struct 
 	cancel(p, &p->code_timer);
 	p->phase = PH_CODES;
 	p->cur = 0;
+	p->codes_at = wa_clock_mono_ms();
 	plog(p, WA_LOG_INFO, "the server sent %d pairing refs", p->nrefs);
 	rc = wa_conn_timer(p->c, window_ms(p, 0), window_over, p);
 	p->code_timer = rc > 0 ? rc : 0;
@@ -708,6 +712,21 @@ on_close(void *arg, struct wa_conn *c, int rc, const char *why)
 			    "sent, but the connection closed without a restart (515): %s", why);
 			break;
 		case PH_CODES:
+			/* the server ends the registration connection in order
+			 * (a close frame) when its refs are used up, on its own
+			 * schedule, which may be shorter than ours: that is the
+			 * codes expiring, not a network failure */
+			if (rc == WA_ECLOSED && strcmp(why, WA_WS_CLOSE_FRAME) == 0) {
+				long long secs = (wa_clock_mono_ms() - p->codes_at) / 1000;
+				if (p->o.phone)
+					finish(p, WA_PAIRING_EXPIRED, WA_ECLOSED, "the server ended the pairing "
+					    "session after %lld s: the code expired", secs);
+				else
+					finish(p, WA_PAIRING_EXPIRED, WA_ECLOSED, "the server ended the pairing "
+					    "session after %lld s, with QR code %d of %d current: the codes "
+					    "expired", secs, p->cur + 1, p->nrefs);
+				break;
+			}
 			if (p->cur + 1 >= p->nrefs) {
 				finish(p, WA_PAIRING_EXPIRED, WA_ECLOSED, p->o.phone ?
 				    "the server closed the connection: the code expired" :
@@ -793,7 +812,7 @@ wa_pairing_open(struct wa_pairing **out, struct wa_authdir *ad, json_t *creds,
 		return wa_why_set(why, WA_EINVAL, "creds: %s", info.problem);
 	if (opts->phone && !phone_ok(opts->phone))
 		return wa_why_set(why, WA_EINVAL, "'%s' is not a phone number: 7 to 15 digits with the "
-		    "country code, no leading 0 or +", opts->phone);
+		    "country code, not starting with 0", opts->phone);
 	if (registration(&reg, creds) < 0 || key32(noise.priv, creds, "noiseKey", "private") < 0 ||
 	    key32(noise.pub, creds, "noiseKey", "public") < 0)
 		return wa_why_set(why, WA_EINVAL, "creds: keys unusable for registration");

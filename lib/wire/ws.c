@@ -238,7 +238,7 @@ receive(struct wa_ws *ws, struct wa_why *why)
 		if (c == CURLE_AGAIN)
 			return 0;
 		if (c == CURLE_GOT_NOTHING)
-			return fail(ws, wa_why_set(why, WA_ECLOSED, "websocket closed by the peer"));
+			return fail(ws, wa_why_set(why, WA_ECLOSED, "websocket closed by the peer without a close frame"));
 		if (c == CURLE_RECV_ERROR)
 			return fail(ws, wa_why_set(why, WA_ENET, "connection reset (websocket receive: %s)",
 			    ws->errbuf[0] ? ws->errbuf : curl_easy_strerror(c)));
@@ -248,7 +248,7 @@ receive(struct wa_ws *ws, struct wa_why *why)
 		if (!meta)
 			continue;
 		if (meta->flags & CURLWS_CLOSE)
-			return fail(ws, wa_why_set(why, WA_ECLOSED, "websocket closed by the peer"));
+			return fail(ws, wa_why_set(why, WA_ECLOSED, "%s", WA_WS_CLOSE_FRAME));
 		if (meta->flags & (CURLWS_PING | CURLWS_PONG))
 			continue;
 		if (meta->flags & CURLWS_TEXT)

@@ -73,8 +73,11 @@ int wa_ws_pollfds(struct wa_ws *ws, struct pollfd *fds, int max, int *timeout_ms
  * WA_ETIMEDOUT (connect timeout), WA_ECLOSED (closed by the peer: a close
  * frame or end of stream), WA_ESYS / WA_EPROTO (network or TLS error, HTTP
  * status other than 101: why says which), or on_data's error.  After an
- * error the state is WA_WS_CLOSED. */
+ * error the state is WA_WS_CLOSED.  A close frame (an orderly end the
+ * peer chose) has why exactly WA_WS_CLOSE_FRAME; an end of stream
+ * without one says so. */
 int wa_ws_process(struct wa_ws *ws, struct wa_why *why);
+#define WA_WS_CLOSE_FRAME "websocket closed by the peer"
 
 /* Queue len bytes as one binary message (copied) and try to send at once.
  * Messages go out in order.  WA_ECLOSED, WA_ENOMEM. */

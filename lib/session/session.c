@@ -872,6 +872,42 @@ handle_stream_error(struct wa_session *s, const struct wa_node *n)
 	    ch ? "/>" : "");
 }
 
+/* <notification type=encrypt><count value=N/></notification>: the server
+ * runs low on our pre-keys mid-session.  Acknowledged (as Baileys acks a
+ * notification), then topped up as at login when it holds fewer than
+ * prekey_min: the same upload, so the same order on disk (steps a-d). */
+static void
+handle_prekey_count(struct wa_session *s, const struct wa_node *n)
+{
+	const char *id = wa_node_attr(n, "id"), *from = wa_node_attr(n, "from");
+	const char *v = wa_node_attr(wa_node_child(n, "count"), "value");
+	struct wa_node *ack = NULL;
+	struct wa_why why;
+	char *e;
+	long count = v ? strtol(v, &e, 10) : -1;
+	int rc;
+
+	if (id && wa_node_make(&ack, "ack", "id", id, "class", "notification", "type", "encrypt", "to",
+	    from ? from : SERVER, (char *)NULL) == 0)
+		wa_conn_send(s->c, ack, &why);
+	wa_node_free(ack);
+	if (!v || *e || count < 0) {
+		slog(s, WA_LOG_WARN, "pre-key notification without a count: ignored");
+		return;
+	}
+	s->server_count = count;
+	slog(s, WA_LOG_INFO, "the server says it holds %ld pre-keys", count);
+	if (count >= (long)s->o.prekey_min)
+		return;
+	if (s->uploading) {
+		slog(s, WA_LOG_INFO, "a pre-key upload is in flight already");
+		return;
+	}
+	if ((rc = wa_session_upload_prekeys(s, s->o.prekey_batch, &why)) < 0 &&
+	    s->end.kind == WA_SESSION_END_NONE)
+		report_prekeys(s, rc, 0, 0, 0, why.text);
+}
+
 static int
 on_node(void *arg, struct wa_conn *c, const struct wa_node *n)
 {
@@ -906,6 +942,11 @@ on_node(void *arg, struct wa_conn *c, const struct wa_node *n)
 		wa_node_free(r);
 		return 0;
 	}
+	if (strcmp(n->tag, "notification") == 0 && (type = wa_node_attr(n, "type")) &&
+	    strcmp(type, "encrypt") == 0 && wa_node_child(n, "count")) {
+		handle_prekey_count(s, n);
+		return 0;
+	}
 	if (s->o.on_node)
 		return s->o.on_node(s->o.arg, s, n);
 	return 0;
@@ -923,7 +964,18 @@ on_close(void *arg, struct wa_conn *c, int rc, const char *why)
 		snprintf(s->end.text, sizeof s->end.text, "%s", rc == 0 ? "closed" : why);
 	}
 	s->state = WA_SESSION_CLOSED;
-	slog(s, WA_LOG_INFO, "session ended: %s: %s", wa_session_end_name(&s->end), s->end.text);
+	{
+		/* one wording per cause: "closed", not "closed: closed";
+		 * "login refused: <failure ...>", not "login refused: login refused: ..." */
+		const char *name = wa_session_end_name(&s->end), *text = s->end.text;
+		size_t nl = strlen(name);
+		if (!*text || strcmp(text, name) == 0)
+			slog(s, WA_LOG_INFO, "session ended: %s", name);
+		else if (strncmp(text, name, nl) == 0 && text[nl] == ':')
+			slog(s, WA_LOG_INFO, "session ended: %s", text);
+		else
+			slog(s, WA_LOG_INFO, "session ended: %s: %s", name, text);
+	}
 	if (s->o.on_close)
 		s->o.on_close(s->o.arg, s, &s->end);
 }

@@ -32,6 +32,11 @@
  *     and its result (the server then starts delivering);
  *  6. on_online.  From then on other nodes go to on_node.
  *
+ * Mid-session, <notification type=encrypt><count value=N/> (the server
+ * runs low on pre-keys) is acknowledged and, when N < prekey_min, answered
+ * with an upload of prekey_batch as in 4 (on_prekeys reports it); it does
+ * not reach on_node.
+ *
  * Pre-keys and the disk ("state on disk before the network is told",
  * RELIABILITY.md).  An upload of count keys sends the ids [first,
  * first + count), first = creds.firstUnuploadedPreKeyId, as Baileys does:

@@ -154,8 +154,25 @@ export function startControl(server) {
 			const d = device(jid);
 			const n = intParam(b.n, 'n') ?? 1;
 			const taken = accounts.take(d, n);
-			const ev = server.events.record('prekeys-taken', null, { jid: d.jid, ids: taken, count: accounts.preKeyCount(d) });
-			return { jid: d.jid, taken, count: accounts.preKeyCount(d), seq: ev.seq };
+			const count = accounts.preKeyCount(d);
+			// notify: tell the device's open connections, as the server does
+			// when it runs low: <notification type=encrypt><count value=N/>
+			const told = [];
+			if (b.notify) {
+				for (const c of server.connections.values()) {
+					if (!c.isOpen || c.data.login?.device !== d)
+						continue;
+					c.sendNode({
+						tag: 'notification',
+						attrs: { from: 's.whatsapp.net', type: 'encrypt', id: c.ctx.router.nextId(),
+						    t: String(Math.floor(Date.now() / 1000)) },
+						content: [{ tag: 'count', attrs: { value: String(count) } }]
+					});
+					told.push(c.id);
+				}
+			}
+			const ev = server.events.record('prekeys-taken', null, { jid: d.jid, ids: taken, count, notified: told });
+			return { jid: d.jid, taken, count, notified: told, seq: ev.seq };
 		}
 		case 'POST /remove': {
 			const b = await readBody(req);

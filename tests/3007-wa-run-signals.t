@@ -165,7 +165,14 @@ while [ $i -lt 60 ]; do
 	i=$((i + 1))
 done
 is "$i" 60 "stdout nobody reads: 60 disconnects and reconnects, the session never blocked"
-is "$(wc -l < "$A/.wa/events.jsonl")" "$(grep -c . "$A/.wa/events.jsonl")" "... and every event is in the history"
 stop TERM "with stdout nobody reads"
+# this run's lines in the history: seq 1, 2, 3 ... without a gap up to
+# its exit event, one disconnect per drop
+tail -n +"$((EV0 + 1))" "$A/.wa/events.jsonl" > "$T/hist"
+sed -n 's/.*"seq":\([0-9]*\),.*/\1/p' "$T/hist" > "$T/seqs"
+last=$(grep '"event":"exit"' "$T/hist" | fakewa_field seq)
+is "$(tr '\n' ' ' < "$T/seqs")" "$(seq 1 "${last:-0}" | tr '\n' ' ')" \
+    "... and every event is in the history (seq 1..$last, no gap, none twice)"
+is "$(grep -c '"event":"disconnect"' "$T/hist")" 61 "... one disconnect per drop (and the stop)"
 kill "$SLEEPER" 2> /dev/null
 done_testing

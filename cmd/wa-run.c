@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -56,6 +57,8 @@
 #define STOP_GRACE_MS 500	/* ... after a SIGTERM (exit within 2 s) */
 #define TICK_MS 10000		/* status: write a pending last_inbound */
 #define OUT_MAX (1u << 20)	/* event lines waiting for a slow standard output */
+#define LOG_MAX (256u << 10)	/* log lines waiting for a slow standard error */
+#define OUT_WARN_MS 60000	/* "standard output is not being read": at most this often */
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -225,6 +228,8 @@ struct run {
 	struct wa_sdnotify sd;
 	struct wa_backoff bo;
 	int logfd;
+	struct wa_outq *logq;		/* standard error (no --log): written without blocking */
+	unsigned long log_dropped;	/* log lines dropped, reported so far */
 
 	unsigned long seq;		/* events */
 	enum wa_state state;
@@ -233,6 +238,7 @@ struct run {
 	int64_t online_at;		/* monotonic ms the connection went online, -1 */
 	int64_t offline_since;		/* monotonic ms the session was last online, -1 never */
 	int waited;			/* backoff or a ban since online: this is an outage */
+	int outage_edge;		/* WA_OUTAGE_*: for the next state event */
 	time_t inbound_seen;
 	int downgrade;			/* <ib><downgrade_webclient/> on this connection */
 	int in_session;			/* inside wa_session_process */
@@ -243,6 +249,8 @@ struct run {
 	int sync_failed;		/* a status write was renamed but not flushed (R6) */
 	int elog_err;
 	unsigned long out_dropped;	/* reported so far */
+	int64_t out_warned_at;		/* monotonic ms of the last such warning, 0 never */
+	unsigned long out_suppressed;	/* drop warnings held back since then */
 	int done, exit_code;
 };
 
@@ -269,6 +277,21 @@ vlog(struct run *r, enum wa_log_level lv, int prefix, const char *fmt, va_list a
 	if (n >= sizeof line - 1)
 		n = sizeof line - 2;
 	line[n++] = '\n';
+	/* standard error goes through a queue, like standard output: a
+	 * reader that stops reading (2>&1 | stalled) must never block the
+	 * session; lines it could not take are dropped and counted */
+	if (r->logq && !r->cfg.log_path) {
+		unsigned long d = wa_outq_dropped(r->logq);
+		if (d > r->log_dropped && !wa_outq_pending(r->logq) && !wa_outq_error(r->logq)) {
+			char note[160];
+			int k = snprintf(note, sizeof note, "%s: warning: standard error was not being read: "
+			    "%lu log lines dropped\n", tool_name, d - r->log_dropped);
+			r->log_dropped = d;
+			wa_outq_push(r->logq, note, (size_t)k);
+		}
+		wa_outq_push(r->logq, line, n);
+		return;
+	}
 	/* one write: lines from the on-event commands sharing stderr do not
 	 * cut into it; a failure to log has nowhere to be reported */
 	if (write(r->logfd, line, n) < 0)
@@ -364,15 +387,31 @@ emit(struct run *r, struct wa_event *e)
 	if (r->notify && wa_notify_event(r->notify, e) < 0)
 		logmsg(r, WA_LOG_WARN, "out of memory queueing a notification");
 	free(line);
-	/* standard output nobody reads: say so once per batch of drops */
+	/* standard output nobody reads: say so at once, then at most once
+	 * every OUT_WARN_MS with the lines dropped meanwhile */
 	if (r->out && wa_outq_dropped(r->out) > r->out_dropped) {
 		unsigned long d = wa_outq_dropped(r->out);
-		if (wa_outq_error(r->out) && !r->out_dropped)
-			logmsg(r, WA_LOG_WARN, "standard output: %s; events go on in '%s/%s/%s'",
-			    strerror(wa_outq_error(r->out)), r->dir, WA_SUBDIR, WA_EVENTS);
-		else if (!wa_outq_error(r->out))
-			logmsg(r, WA_LOG_WARN, "standard output is not being read: %lu event lines dropped "
-			    "(they are in '%s/%s/%s')", d - r->out_dropped, r->dir, WA_SUBDIR, WA_EVENTS);
+		int64_t now = wa_clock_mono_ms();
+		if (wa_outq_error(r->out)) {
+			if (!r->out_dropped)
+				logmsg(r, WA_LOG_WARN, "standard output: %s; events go on in '%s/%s/%s'",
+				    strerror(wa_outq_error(r->out)), r->dir, WA_SUBDIR, WA_EVENTS);
+		} else if (r->out_warned_at && now - r->out_warned_at < OUT_WARN_MS) {
+			r->out_suppressed++;
+			return;
+		} else {
+			if (r->out_suppressed)
+				logmsg(r, WA_LOG_WARN, "standard output is not being read: %lu event lines "
+				    "dropped in the last %ld s (%lu such warnings suppressed; the lines are in "
+				    "'%s/%s/%s')", d - r->out_dropped, (long)((now - r->out_warned_at) / 1000),
+				    r->out_suppressed, r->dir, WA_SUBDIR, WA_EVENTS);
+			else
+				logmsg(r, WA_LOG_WARN, "standard output is not being read: %lu event lines "
+				    "dropped (they are in '%s/%s/%s'; this warning repeats at most every %d s)",
+				    d - r->out_dropped, r->dir, WA_SUBDIR, WA_EVENTS, OUT_WARN_MS / 1000);
+			r->out_warned_at = now;
+			r->out_suppressed = 0;
+		}
 		r->out_dropped = d;
 	}
 }
@@ -440,6 +479,18 @@ sd_status(struct run *r, const char *what)
 	wa_sdnotify_send(&r->sd, msg);
 }
 
+/* A reason as the log shows it after the state's name: "stopped:
+ * SIGTERM" after "stopped" is "SIGTERM" (one wording, no stutter). */
+static const char *
+unstutter(enum wa_state st, const char *reason)
+{
+	size_t n = strlen(wa_state_name(st));
+
+	if (reason && strncmp(reason, wa_state_name(st), n) == 0 && reason[n] == ':' && reason[n + 1] == ' ')
+		return reason + n + 2;
+	return reason;
+}
+
 /* Move to st: status file, then the state event. */
 static void
 set_state(struct run *r, enum wa_state st, const char *reason, const char *klass, int code)
@@ -457,12 +508,15 @@ set_state(struct run *r, enum wa_state st, const char *reason, const char *klass
 		e.reason = reason;
 		e.klass = klass;
 		e.code = code;
+		e.outage = r->outage_edge;
 		emit(r, &e);
+		reason = unstutter(st, reason);
 		logmsg(r, WA_LOG_INFO, "state %s -> %s%s%s", wa_state_name(prev), wa_state_name(st),
 		    reason ? ": " : "", reason ? reason : "");
 		snprintf(what, sizeof what, "%s%s%s", wa_state_name(st), reason ? ": " : "", reason ? reason : "");
 		sd_status(r, what);
 	}
+	r->outage_edge = WA_OUTAGE_NONE;
 	if (rc < 0)
 		status_failed(r, rc);
 	else
@@ -527,6 +581,8 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	wa_status_exit(&r->sw, code);
 	if (klass)
 		wa_status_error(&r->sw, klass, dccode, reason);
+	/* an outage that was notified as down is notified as over */
+	r->outage_edge = r->waited ? WA_OUTAGE_END : WA_OUTAGE_NONE;
 	set_state(r, st, reason, klass, dccode);
 	/* the final state could not be made durable: not a clean exit (R6) */
 	if (code == WA_EXIT_OK && r->sync_failed)
@@ -537,7 +593,7 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	wa_sdnotify_send(&r->sd, "STOPPING=1");
 	if (code == WA_EXIT_OK)
 		logmsg(r, WA_LOG_INFO, "exit 0, %s%s%s", wa_state_name(st), reason ? ": " : "",
-		    reason ? reason : "");
+		    reason ? unstutter(st, reason) : "");
 	else
 		lograw(r, WA_LOG_ERROR, "%s%s (%s, exit %d)", reason ? reason : wa_state_name(st), hint(st),
 		    wa_state_name(st), code);
@@ -702,11 +758,12 @@ session_ended(struct run *r)
 		return;
 	}
 	if (r->stopping) {
-		finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped while the connection was ending", "stopped", 0);
+		finish(r, WA_ST_STOPPED, WA_EXIT_OK, "the signal came while the connection was ending", "stopped", 0);
 		return;
 	}
 	r->attempt++;
 	if (dc.action == WA_DC_WAIT_UNTIL) {
+		r->outage_edge = r->waited ? WA_OUTAGE_NONE : WA_OUTAGE_DOWN;
 		r->waited = 1;
 		wa_status_next(&r->sw, wall + delay);
 		set_state(r, WA_ST_BANNED, dc.reason, wa_dc_class_name(dc.klass), dc.code);
@@ -719,6 +776,7 @@ session_ended(struct run *r)
 	} else if (dc.action == WA_DC_BACKOFF || delay > 0) {
 		/* a backoff, even one whose random delay came out 0, and a 515
 		 * past its immediate reconnects: an outage */
+		r->outage_edge = r->waited ? WA_OUTAGE_NONE : WA_OUTAGE_DOWN;
 		r->waited = 1;
 		wa_status_next(&r->sw, wall + delay);
 		set_state(r, WA_ST_BACKOFF, dc.reason, wa_dc_class_name(dc.klass), dc.code);
@@ -850,7 +908,7 @@ stop_overdue(void *arg)
 	struct run *r = arg;
 
 	r->stop_timer = 0;
-	finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped (the connection did not close in time)", "stopped", 0);
+	finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped: the connection did not close in time", "stopped", 0);
 }
 
 static void
@@ -934,6 +992,81 @@ free_words(char **v)
 	free(v);
 }
 
+/* The folder as an absolute path: events, the status file's messages and
+ * WA_AUTH_DIR name it so that a reader in another directory (a webhook,
+ * an on-event command, a log collector) finds it.  Not resolved further:
+ * the folder is opened by the name the operator gave. */
+static char *
+absolute_dir(const char *d)
+{
+	char cwd[4096], *out;
+	size_t n;
+
+	while (d[0] == '.' && d[1] == '/')
+		for (d += 2; *d == '/'; d++)
+			;
+	if (d[0] == '/') {
+		out = strdup(d);
+	} else if (!getcwd(cwd, sizeof cwd)) {
+		tool_die(WA_EXIT_IOERR, "unable to find the current directory for '%s': %s", d, strerror(errno));
+	} else {
+		n = strlen(cwd) + strlen(d) + 2;
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s%s%s", strcmp(cwd, "/") ? cwd : "", !*d || !strcmp(d, ".") ? "" : "/",
+			    !strcmp(d, ".") ? "" : d);
+	}
+	if (!out)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = 0;
+	if (!*out)
+		strcpy(out, "/");
+	return out;
+}
+
+/* --on-event's program must exist and be executable now, as execvp would
+ * find it (a name without a slash is looked up in PATH): a typo is
+ * refused at start, not found out at the first outage. */
+static void
+check_command(const char *prog)
+{
+	const char *path, *p, *colon;
+	char buf[4096];
+	struct stat st;
+	size_t n;
+	int seen = 0;
+
+	if (strchr(prog, '/')) {
+		if (stat(prog, &st) < 0) {
+			tool_err("--on-event: unable to run '%s': %s", prog, strerror(errno));
+			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+		}
+		if (!S_ISREG(st.st_mode) || access(prog, X_OK) < 0) {
+			tool_err("--on-event: unable to run '%s': %s", prog,
+			    S_ISDIR(st.st_mode) ? "it is a directory" : "not an executable file");
+			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+		}
+		return;
+	}
+	if (!(path = getenv("PATH")) || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; p; p = colon ? colon + 1 : NULL) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", prog) >= (int)sizeof buf)
+			continue;
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			seen = 1;
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	tool_err("--on-event: unable to run '%s': %s", prog, seen ? "not an executable file" :
+	    "no such command in PATH");
+	tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+}
+
 /* A refusal before any connection: status and events say it too, then exit. */
 static int
 refuse(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -1010,12 +1143,21 @@ main(int argc, char **argv)
 	struct wa_creds_info info;
 	struct wa_event e;
 	struct sigaction sa;
+	sigset_t stopsigs;
 	const char *dopt = NULL;
-	char **cmd = NULL;
+	char **cmd = NULL, *absdir = NULL;
 	int64_t deadline;
-	size_t swept = 0;
+	size_t swept = 0, out_max;
 	int c, rc, code;
 
+	/* SIGTERM, SIGINT and SIGHUP wait (blocked) until their handlers are
+	 * in place: a stop in the first milliseconds is an orderly stop too,
+	 * exit 0 with the status written, never a death by the signal */
+	sigemptyset(&stopsigs);
+	sigaddset(&stopsigs, SIGTERM);
+	sigaddset(&stopsigs, SIGINT);
+	sigaddset(&stopsigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
 	tool_init("wa-run");
 	memset(&r, 0, sizeof r);
 	r.logfd = 2;
@@ -1047,12 +1189,19 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-	if (!(r.dir = tool_authdir(dopt))) {
+	if (!tool_authdir(dopt)) {
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
+	r.dir = absdir = absolute_dir(tool_authdir(dopt));
+	if (r.cfg.on_event) {
+		cmd = split_words(r.cfg.on_event);
+		check_command(cmd[0]);
+	}
 	if (r.cfg.log_path && open_log(&r) < 0)
 		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r.cfg.log_path, strerror(errno));
+	if (!r.cfg.log_path && wa_outq_new(&r.logq, 2, LOG_MAX) < 0)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
 
 	/* signals first (a SIGTERM from now on is an orderly stop), and the
 	 * notify socket read and removed from the environment before any
@@ -1065,8 +1214,13 @@ main(int argc, char **argv)
 		logmsg(&r, WA_LOG_WARN, "NOTIFY_SOCKET is not usable (%s): not telling the service manager",
 		    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
 	if (wa_loop_new(&r.loop) < 0 || wa_loop_signal(r.loop, SIGTERM, on_stop, &r) < 0 ||
-	    wa_loop_signal(r.loop, SIGINT, on_stop, &r) < 0 || wa_loop_signal(r.loop, SIGHUP, on_hup, &r) < 0)
+	    wa_loop_signal(r.loop, SIGINT, on_stop, &r) < 0 || wa_loop_signal(r.loop, SIGHUP, on_hup, &r) < 0 ||
+	    (r.logq && wa_outq_attach(r.logq, r.loop) < 0))
 		tool_die(WA_EXIT_SOFTWARE, "cannot set up the event loop: %s", strerror(errno));
+	/* a signal that came meanwhile (or was blocked by whoever started
+	 * us) is delivered now, to the self-pipe: the first loop round
+	 * stops in order */
+	sigprocmask(SIG_UNBLOCK, &stopsigs, NULL);
 
 	/* the folder, locked for the whole life of the process */
 	rc = wa_authdir_open(&r.ad, r.dir, WA_AUTHDIR_WRITE, tool_name, NULL, &why);
@@ -1085,11 +1239,16 @@ main(int argc, char **argv)
 		    WA_EVENTS, rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
 		r.elog = NULL;
 	}
-	if (wa_outq_new(&r.out, 1, OUT_MAX) < 0 || wa_outq_attach(r.out, r.loop) < 0)
+	out_max = OUT_MAX;
+#ifdef WA_TESTING
+	/* test builds: a small bound, so that a test sees lines dropped
+	 * after a few hundred events instead of a mebibyte of them */
+	if (getenv("WA_TEST_RUN_OUT_MAX"))
+		out_max = (size_t)strtoul(getenv("WA_TEST_RUN_OUT_MAX"), NULL, 10);
+#endif
+	if (wa_outq_new(&r.out, 1, out_max) < 0 || wa_outq_attach(r.out, r.loop) < 0)
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	if (r.cfg.on_event || r.cfg.webhook) {
-		if (r.cfg.on_event)
-			cmd = split_words(r.cfg.on_event);
 		no.argv = cmd;
 		no.url = r.cfg.webhook;
 		no.auth_dir = r.dir;
@@ -1127,8 +1286,9 @@ main(int argc, char **argv)
 		else if (rc < 0)
 			refuse(&r, tool_exit_for(rc), "%s", why.text);
 		else if (!info.paired)
-			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' is not paired (%s): pair it with wa-pair", r.dir,
-			    WA_CREDS, info.problem);
+			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' is not paired: %s; pair it with wa-pair", r.dir,
+			    WA_CREDS, strncmp(info.problem, "not paired: ", 12) == 0 ? info.problem + 12 :
+			    info.problem);
 	}
 
 	memset(&r.so, 0, sizeof r.so);
@@ -1170,7 +1330,8 @@ main(int argc, char **argv)
 
 	/* let the notifications and standard output finish, briefly */
 	deadline = wa_clock_mono_ms() + (r.stopping || r.state == WA_ST_STOPPED ? STOP_GRACE_MS : GRACE_MS);
-	while ((r.notify && wa_notify_pending(r.notify)) || wa_outq_pending(r.out)) {
+	while ((r.notify && wa_notify_pending(r.notify)) || wa_outq_pending(r.out) ||
+	    (r.logq && wa_outq_pending(r.logq))) {
 		int64_t left = deadline - wa_clock_mono_ms();
 		if (left <= 0)
 			break;
@@ -1186,16 +1347,13 @@ main(int argc, char **argv)
 		 * not kill us with 128+N once wa_loop_free has put the default
 		 * dispositions back (seen as exit 143 on a second SIGTERM).
 		 * Blocked signals still pending are discarded at exit. */
-		sigset_t late;
-		sigemptyset(&late);
-		sigaddset(&late, SIGTERM);
-		sigaddset(&late, SIGINT);
-		sigaddset(&late, SIGHUP);
-		sigprocmask(SIG_BLOCK, &late, NULL);
+		sigprocmask(SIG_BLOCK, &stopsigs, NULL);
 	}
 	wa_notify_free(r.notify);
 	free_words(cmd);
 	wa_outq_free(r.out);
+	wa_outq_free(r.logq);
+	r.logq = NULL;
 	wa_eventlog_close(r.elog);
 	wa_sdnotify_close(&r.sd);
 	json_decref(r.creds);
@@ -1203,5 +1361,6 @@ main(int argc, char **argv)
 	wa_loop_free(r.loop);
 	if (r.logfd > 2)
 		close(r.logfd);
+	free(absdir);
 	return code;
 }

@@ -91,20 +91,21 @@ fakewa_call POST /fault '{"kind":"replaced"}' > /dev/null
 run_wait
 is "$RC" 11 "replaced: exit 11"
 
-NOTABLE='"event":"state","state":"(logged_out|replaced|retries_exhausted|banned|outdated|refused|failed)"|"event":"online".*"outage":true'
+NOTABLE='"event":"state","state":"(logged_out|replaced|retries_exhausted|banned|outdated|refused|failed)"|"event":"state".*"outage":"(down|end)"|"event":"online".*"outage":true'
 grep -E "$NOTABLE" "$RUN_EV" > "$T/notable"
-is "$(wc -l < "$T/notable" | tr -d ' ')" 4 "4 notable events: online after the drop, banned, online after the ban, replaced"
-ok "on-event ran for each" wait_lines "$T/hook.log" 4
+is "$(wc -l < "$T/notable" | tr -d ' ')" 6 \
+    "6 notable events: down and online after the drop, down, banned and online for the ban, replaced"
+ok "on-event ran for each" wait_lines "$T/hook.log" 6
 ok "on-event: WA_EVENT_JSON is the line printed, once per event, in order" cmp "$T/notable" "$T/hook.log.json"
 is "$(cut -d'|' -f1-5 "$T/hook.log" | tr '\n' ' ')" \
-    "online|online||| state|banned|connecting|banned|402 online|online||| state|replaced|online|replaced|440 " \
+    "state|backoff|online|transient|428 online|online||| state|backoff|online|transient|428 state|banned|connecting|banned|402 online|online||| state|replaced|online|replaced|440 " \
     "on-event: WA_EVENT, WA_STATE, WA_PREV_STATE, WA_CLASS, WA_CODE"
 is "$(cut -d'|' -f6 "$T/hook.log" | tr '\n' ' ')" "$(sed 's/.*"seq":\([0-9]*\).*/\1/' "$T/notable" | tr '\n' ' ')" "on-event: WA_SEQ"
 is "$(cut -d'|' -f7,8 "$T/hook.log" | sort -u)" "$A|$RUN_PID" "on-event: WA_AUTH_DIR and WA_RUN_PID"
 is "$(cut -d'|' -f9 "$T/hook.log" | sort -u)" "no-socket" "on-event: NOTIFY_SOCKET not inherited"
 is "$(cut -d'|' -f10 "$T/hook.log" | sort -u)" 'a;b $(x)' "on-event: arguments passed as they are (no shell)"
 
-ok "the webhook got them" wait_lines "$T/hook-recv" 5
+ok "the webhook got them" wait_lines "$T/hook-recv" 7
 node -e '
 const fs = require("fs");
 const got = fs.readFileSync(process.argv[1], "utf8").trim().split("\n").map(l => JSON.parse(l));
@@ -114,8 +115,8 @@ console.log("requests=" + got.length + " ok=" + ok.length + " first=" + got[0].c
     " ct=" + [...new Set(got.map(r => r.ct))] + " ua=" + [...new Set(got.map(r => r.ua.replace(/[0-9.]+$/, "")))]);
 fs.writeFileSync(process.argv[2], ok.map(r => r.body).join(""));' "$T/hook-recv" "$T/bodies" > "$T/recv-summary"
 diag "$(cat "$T/recv-summary")"
-like "$(cat "$T/recv-summary")" "requests=5 ok=4 first=503 retried=true method=POST ct=application/json ua=wa-run/" \
-    "webhook: 5 POSTs, the first answered 503 and retried, JSON, wa-run's user agent"
+like "$(cat "$T/recv-summary")" "requests=7 ok=6 first=503 retried=true method=POST ct=application/json ua=wa-run/" \
+    "webhook: 7 POSTs, the first answered 503 and retried, JSON, wa-run's user agent"
 ok "webhook: the bodies answered 200 are the notable lines, once each, in order" cmp "$T/notable" "$T/bodies"
 
 # ---- a webhook that never answers ----------------------------------------------
@@ -138,7 +139,7 @@ is "$i" 10 "dead webhook: 10 outages, each ended online"
 if [ $worst -le 1000 ]; then pass "dead webhook: each reconnect took at most $worst ms (backoff 50 ms)"; else
 	fail "dead webhook does not slow the session" "a reconnect took $worst ms"; fi
 ok "dead webhook: it was tried (the endpoint got a request)" test -s "$T/dead-recv"
-ok "dead webhook: the on-event command still ran for each" wait_lines "$T/hook2.log" 10
+ok "dead webhook: the on-event command still ran for each (down and online)" wait_lines "$T/hook2.log" 20
 t0=$(date +%s%3N)
 kill -TERM "$RUN_PID"
 run_wait
@@ -157,9 +158,12 @@ if [ $((t1 - t0)) -le 4500 ]; then pass "dead webhook: ... after at most the 3 s
 	fail "grace bounded" "$((t1 - t0)) ms"; fi
 like "$(cat "$RUN_LOG")" "not delivered before exit" "dead webhook: the undelivered notification is reported"
 
-# a command that cannot run: a warning event, the session goes on
-run_start "$A" --on-event "$T/no-such-command"
+# a command that cannot run (there at start, gone since): a warning
+# event, the session goes on
+cp "$T/hook.sh" "$T/gone.sh"
+run_start "$A" --on-event "$T/gone.sh $T/gone.log"
 await '"event":"online"'
+rm "$T/gone.sh"
 fakewa_call POST /fault '{"kind":"drop"}' > /dev/null
 expect_event "on-event that cannot run: online again" '"event":"online".*"outage":true'
 expect_event "... and a warning event says so" '"event":"warning".*cannot run'

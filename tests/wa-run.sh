@@ -38,7 +38,7 @@ run_start() {
 await() {
 	_lim=$(( ${2:-20} * 50 )); _i=0
 	while :; do
-		_hit=$(tail -n +"$((EV_AT + 1))" "$RUN_EV" | grep -n -E -m 1 -e "$1")
+		_hit=$(tail -n +"$((EV_AT + 1))" "$RUN_EV" 2> /dev/null | grep -n -E -m 1 -e "$1")
 		if [ -n "$_hit" ]; then
 			EV_AT=$((EV_AT + ${_hit%%:*}))
 			LINE=${_hit#*:}

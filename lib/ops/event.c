@@ -97,6 +97,8 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 		bad |= json_object_set_new(o, "reason", str_or_null(reason));
 		bad |= json_object_set_new(o, "class", str_or_null(e->klass));
 		bad |= json_object_set_new(o, "code", e->code ? json_integer(e->code) : json_null());
+		bad |= json_object_set_new(o, "outage", e->outage == WA_OUTAGE_DOWN ? json_string("down") :
+		    e->outage == WA_OUTAGE_END ? json_string("end") : json_null());
 		break;
 	case WA_EV_CONNECTING:
 		bad |= json_object_set_new(o, "attempt", json_integer(e->attempt));
@@ -162,6 +164,8 @@ wa_event_notable(const struct wa_event *e)
 		return e->outage != 0;
 	if (e->type != WA_EV_STATE)
 		return 0;
+	if (e->outage)
+		return 1;
 	switch (e->state) {
 	case WA_ST_LOGGED_OUT: case WA_ST_REPLACED: case WA_ST_RETRIES_EXHAUSTED:
 	case WA_ST_BANNED: case WA_ST_OUTDATED: case WA_ST_REFUSED: case WA_ST_FAILED:

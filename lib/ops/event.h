@@ -17,7 +17,10 @@
  *	start       the folder is open and locked     pid, version
  *	state       the state changed                 prev (the state before), reason (one line or
  *	                                              null), class and code (of the disconnect that
- *	                                              caused it, else null)
+ *	                                              caused it, else null), outage ("down" when this
+ *	                                              change begins an outage: the first backoff or
+ *	                                              ban since online; "end" when the process ends
+ *	                                              during one; else null)
  *	connecting  a connection attempt begins       attempt (0 the first, then 1, 2 ... since online)
  *	online      <success>: the session is up      attempt, downtime_ms (since the session was
  *	                                              last online; null the first time), outage (true
@@ -35,7 +38,10 @@
  *
  * Notable events (wa_event_notable), the ones --on-event and --webhook
  * deliver: a state event into logged_out, replaced, retries_exhausted,
- * banned, outdated, refused or failed; an online event with outage true.
+ * banned, outdated, refused or failed; a state event with an outage
+ * ("down", "end"); an online event with outage true.  So every outage
+ * that is notified as down is notified again when it is over: online
+ * (outage true) or the final state it ended in (outage "end").
  */
 #ifndef WA_EVENT_H
 #define WA_EVENT_H
@@ -61,6 +67,9 @@ enum wa_event_type {
 	WA_EV_EXIT,
 };
 
+/* struct wa_event.outage of a state event */
+enum { WA_OUTAGE_NONE = 0, WA_OUTAGE_DOWN, WA_OUTAGE_END };
+
 struct wa_event {
 	enum wa_event_type type;
 	int64_t ts;               /* wall ms; 0: now */
@@ -72,7 +81,7 @@ struct wa_event {
 	const char *reason;       /* state, disconnect, warning; may be NULL */
 	unsigned attempt;         /* connecting, online, reconnect */
 	int64_t downtime_ms;      /* online; -1 null */
-	int outage;               /* online */
+	int outage;               /* online; state: WA_OUTAGE_* */
 	const char *klass;        /* disconnect, state; NULL null */
 	int code;                 /* disconnect, state; 0 null */
 	const char *action;       /* disconnect */

@@ -147,15 +147,15 @@ is "$bad" "" "SIGTERM right after start, 30 times: exit 0 and status stopped eac
 # ---- --on-event checked at start -----------------------------------------------------
 
 before=$(tree_state "$A")
-expect_exit 64 "--on-event /nonexistent: refused, exit 64" wa-run -d "$A" --on-event /nonexistent
+expect_exit 64 "--on-event /nonexistent: refused, exit 64" timeout -s KILL 20 wa-run -d "$A" --on-event /nonexistent
 like "$(head -n 1 "$T/err")" "wa-run: --on-event: unable to run '/nonexistent': No such file or directory" \
     "... the message names the program and the reason"
 printf '#!/bin/sh\n' > "$T/noexec.sh"
 chmod 644 "$T/noexec.sh"
-expect_exit 64 "--on-event of a non-executable file: exit 64" wa-run -d "$A" --on-event "$T/noexec.sh arg"
+expect_exit 64 "--on-event of a non-executable file: exit 64" timeout -s KILL 20 wa-run -d "$A" --on-event "$T/noexec.sh arg"
 like "$(head -n 1 "$T/err")" "'$T/noexec.sh': not an executable file" "... the message says why"
-expect_exit 64 "--on-event of a directory: exit 64" wa-run -d "$A" --on-event "$T"
-expect_exit 64 "--on-event of a name not in PATH: exit 64" wa-run -d "$A" --on-event "wa-no-such-command-$$"
+expect_exit 64 "--on-event of a directory: exit 64" timeout -s KILL 20 wa-run -d "$A" --on-event "$T"
+expect_exit 64 "--on-event of a name not in PATH: exit 64" timeout -s KILL 20 wa-run -d "$A" --on-event "wa-no-such-command-$$"
 like "$(head -n 1 "$T/err")" "no such command in PATH" "... the message says so"
 is "$(tree_state "$A")" "$before" "... the folder untouched"
 

@@ -58,12 +58,26 @@ main(void)
 	e.klass = "transient";
 	e.code = 428;
 	line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":2,\"event\":\"state\",\"state\":\"backoff\","
-	    "\"prev\":\"online\",\"reason\":\"connection closed by the server\",\"class\":\"transient\",\"code\":428}",
-	    "state with its cause");
+	    "\"prev\":\"online\",\"reason\":\"connection closed by the server\",\"class\":\"transient\",\"code\":428,"
+	    "\"outage\":null}", "state with its cause");
+	e.outage = WA_OUTAGE_DOWN;
+	line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":2,\"event\":\"state\",\"state\":\"backoff\","
+	    "\"prev\":\"online\",\"reason\":\"connection closed by the server\",\"class\":\"transient\",\"code\":428,"
+	    "\"outage\":\"down\"}", "state that begins an outage");
+	e.state = WA_ST_STOPPED;
+	e.prev = WA_ST_BACKOFF;
+	e.outage = WA_OUTAGE_END;
+	e.reason = "stopped: SIGTERM";
+	e.klass = "stopped";
+	e.code = 0;
+	line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":2,\"event\":\"state\",\"state\":\"stopped\","
+	    "\"prev\":\"backoff\",\"reason\":\"stopped: SIGTERM\",\"class\":\"stopped\",\"code\":null,"
+	    "\"outage\":\"end\"}", "a final state during an outage ends it");
 	e = mk(WA_EV_STATE, WA_ST_CONNECTING, 3);
 	e.prev = WA_ST_STARTING;
 	line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":3,\"event\":\"state\",\"state\":\"connecting\","
-	    "\"prev\":\"starting\",\"reason\":null,\"class\":null,\"code\":null}", "state without a cause: nulls");
+	    "\"prev\":\"starting\",\"reason\":null,\"class\":null,\"code\":null,\"outage\":null}",
+	    "state without a cause: nulls");
 
 	e = mk(WA_EV_CONNECTING, WA_ST_CONNECTING, 4);
 	e.attempt = 2;
@@ -158,6 +172,14 @@ main(void)
 	ok(!wa_event_notable(&e), "online without an outage: not notable");
 	e.outage = 1;
 	ok(wa_event_notable(&e), "online after an outage: notable");
+	e = mk(WA_EV_STATE, WA_ST_BACKOFF, 1);
+	ok(!wa_event_notable(&e), "backoff: not notable by itself");
+	e.outage = WA_OUTAGE_DOWN;
+	ok(wa_event_notable(&e), "backoff that begins an outage: notable (down)");
+	e = mk(WA_EV_STATE, WA_ST_STOPPED, 1);
+	ok(!wa_event_notable(&e), "stopped: not notable by itself");
+	e.outage = WA_OUTAGE_END;
+	ok(wa_event_notable(&e), "stopped during a notified outage: notable (end)");
 	e = mk(WA_EV_DISCONNECT, WA_ST_BACKOFF, 1);
 	e.klass = "logged_out";
 	ok(!wa_event_notable(&e), "disconnect events are not (the state event that follows is)");

@@ -30,7 +30,7 @@ expect_exit 0 "wa-check OK afterwards" wa-check -d auth
 rm -rf run && mkfolder run unpaired
 chmod 640 run/creds.json
 expect_exit 66 "wa-run on an unpaired folder exits 66" wa-run -d run
-like "$(cat "$T/err")" "'run/creds.json': mode 0640 let group or others read secret keys; set to 0600" "wa-run warns"
+like "$(cat "$T/err")" "/run/creds.json': mode 0640 let group or others read secret keys; set to 0600" "wa-run warns"
 is "$(stat -c %a run/creds.json)" 600 "wa-run set it to 0600"
 
 # a key file whose mode cannot be changed (not ours) is refused, 77

@@ -47,7 +47,7 @@ c_77() {
 	expect_exit 77 "77: wa-prune --tmp, .wa/tmp a symbolic link" wa-prune -d a --tmp
 	like "$(cat "$T/err")" "'a/.wa/tmp': not a real folder (symbolic link?)" "... wa-prune says why" 
 	expect_exit 77 "77: wa-run, the same cause, the same code" wa-run -d a
-	like "$(cat "$T/err")" "'a/.wa/tmp': not a real folder (symbolic link?)" "... wa-run says why in the same words"
+	like "$(cat "$T/err")" "/a/.wa/tmp': not a real folder (symbolic link?)" "... wa-run says why in the same words"
 	expect_exit 77 "77: wa-prune --sessions (no --tmp), the same" wa-prune -d a --sessions
 	wa-backup -q -d a > /dev/null 2>&1
 	expect_exit 77 "77: wa-restore, the same" wa-restore -d a --latest

@@ -128,7 +128,7 @@ session_corrupt(const char *path, const char *name)
 		{ "\"counter\":", "\"counter\":-5,\"x\":" },
 		{ "\"privKey\":\"", "\"privKey\":\"!" },
 		{ "\"_chains\":{", "\"_chains\":{\"x\":1," },
-		{ "\"messageKeys\":{", "\"messageKeys\":{\"01\":\"AAAA\"," },
+		{ "\"messageKeys\":{}", "\"messageKeys\":{\"01\":\"AAAA\"}" },
 		{ "\"baseKey\":\"B", "\"baseKey\":\"C" },
 	};
 	size_t len, i, rlen;

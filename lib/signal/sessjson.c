@@ -634,7 +634,8 @@ wa_sessjson_unpack(uint8_t **out, size_t *outlen, const json_t *doc,
 			n++;
 		}
 	}
-	qsort(pv, n, sizeof *pv, cmp_prev);
+	if (n)
+		qsort(pv, n, sizeof *pv, cmp_prev);
 	if (n) {
 		rs.previoussessions = amalloc(&a, n * sizeof *rs.previoussessions);
 		if (!rs.previoussessions) {

@@ -10,7 +10,8 @@
 # chain of a pkmsg session, inside a chain, in a new chain after a DH
 # ratchet step, the previous chain filled up to the message's previous
 # counter and closed), the consumed pre-key gone, the identity stored,
-# sender keys with skipped iterations.  Then: the group commit's order on
+# sender keys with skipped iterations, a changed identity replacing the
+# session, a phone-number JID whose session lives under its LID.  Then: the group commit's order on
 # disk (sessions durable before the pre-key goes), each failure class,
 # a corrupt file (an error naming it, nothing written), hostile JIDs, and
 # two wa-signal folders talking to each other, 1:1 and in a group.
@@ -35,7 +36,7 @@ while IFS= read -r line; do
 	*) fail "same plaintext and files as Baileys: ${line#not ok }" "$line" ;;
 	esac
 done < "$T/replay"
-is "$n" 9 "all nine Baileys steps replayed"
+is "$n" 11 "all eleven Baileys steps replayed"
 
 # req DIR: the request of case DIR (without dir, name, pt)
 req() {
@@ -48,6 +49,12 @@ run() {
 	printf '%s\n' "$@" | wa-signal -d "$_d" > "$T/out" 2> "$T/err"
 }
 field() { node -e 'const l = require("fs").readFileSync(0, "utf-8").split("\n")[+process.argv[1]]; const v = JSON.parse(l)[process.argv[2]]; process.stdout.write(String(v));' "$1" "$2"; }
+
+# --- an identity change is reported ------------------------------------
+cp -a "$T/c/10/before" "$T/idc"
+run "$T/idc" "$(req 10)"
+is "$(field 0 ok < "$T/out")" true "a pkmsg from a new identity decrypts (trust on first use and on change)"
+like "$(cat "$T/err")" "identity key of 15550009999.1 changed" "and the change is reported"
 
 # --- R4: the session is durable before the consumed pre-key goes -------
 cp -a "$T/c/01/before" "$T/r4"

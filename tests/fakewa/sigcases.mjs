@@ -20,7 +20,7 @@
 // closes the previous chain after filling it up to the message's previous
 // counter, skips inside a chain, a message on a closed chain, and a
 // sender key with skipped iterations (Baileys' own encryptor skips one
-// per message).
+// per message), an identity change, and a contact with a LID mapping.
 
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -107,6 +107,26 @@ for (const i of [2]) {
 			return got;
 		});
 }
+
+// the peer reinstalls: same JID, new identity; Baileys replaces the
+// session and the stored identity before decrypting
+const alice2 = new F.SimPeer();
+const preKeyId2 = readdirSync(auth).map((f) => /^pre-key-(\d+)\.json$/.exec(f)).filter(Boolean)
+	.map((m) => +m[1]).sort((a, b) => a - b)[0];
+await alice2.initOutgoing(bobAddr, await F.ourBundle(bob.creds, bob.keys, preKeyId2));
+await decrypt('identity change: new session, new identity key', await alice2.encrypt(bobAddr, txt('again')), txt('again'));
+
+// a contact whose LID we know: Baileys keeps the session under the LID
+const CAROL = '15550002222:3@s.whatsapp.net';
+await bob.repo.lidMapping.storeLIDPNMappings([{ lid: '88880002222@lid', pn: '15550002222@s.whatsapp.net' }]);
+const carol = new F.SimPeer();
+const preKeyId3 = readdirSync(auth).map((f) => /^pre-key-(\d+)\.json$/.exec(f)).filter(Boolean)
+	.map((m) => +m[1]).sort((a, b) => a - b)[0];
+await carol.initOutgoing(bobAddr, await F.ourBundle(bob.creds, bob.keys, preKeyId3));
+const c0 = await carol.encrypt(bobAddr, txt('lid'));
+await step('a phone-number JID with a LID mapping: the session is stored under the LID', 'decrypt',
+	{ jid: CAROL, type: c0.type, ct: b64(c0.ciphertext) },
+	async () => bob.repo.decryptMessage({ jid: CAROL, type: c0.type, ciphertext: c0.ciphertext }));
 
 writeFileSync(join(out, 'cases.json'), JSON.stringify(cases, null, 1) + '\n');
 process.exit(0);

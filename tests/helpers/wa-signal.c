@@ -21,6 +21,7 @@
  *   {"op":"batch","requests":[…]}            -> {"responses":[…]}
  *   {"op":"quit"}
  *
+ * A changed identity key (trusted, as Baileys does) is reported on stderr.
  * Errors: {"ok":false,"error":CLASS,"detail":TEXT}, CLASS as in
  * lib/signal/cipher.h.  The process answers every line; quit or EOF exits
  * 0.  Exit 64 for bad usage, 66/75/65 when the folder cannot be opened,
@@ -265,6 +266,9 @@ op_decrypt(struct ctx *c, const json_t *req)
 	free(ct);
 	if (rc < 0)
 		return sigerr(&f);
+	if (wa_sigstore_identity_changed(c->st))
+		fprintf(stderr, "wa-signal: identity key of %s changed; its session was replaced\n",
+		    wa_sigstore_identity_changed(c->st));
 	r = json_pack("{s:b,s:o}", "ok", 1, "pt", b64(pt, ptlen));
 	free(pt);
 	return r;

@@ -45,7 +45,7 @@ struct wa_sigstore {
 	struct wa_sessjson_hint hint;
 	struct wa_sessjson_bob bob;
 	int have_bob;
-	char corrupt[300];
+	char corrupt[600];
 	char corrupt_why[WA_WHY_MAX];
 	char changed[WA_SIGNAL_ADDR_MAX + 8];
 	int qfd, runfd;

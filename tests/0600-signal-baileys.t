@@ -13,8 +13,9 @@
 # sender keys with skipped iterations, a changed identity replacing the
 # session, a phone-number JID whose session lives under its LID.  Then: the group commit's order on
 # disk (sessions durable before the pre-key goes), each failure class,
-# a corrupt file (an error naming it, nothing written), hostile JIDs, and
-# two wa-signal folders talking to each other, 1:1 and in a group.
+# a corrupt file (an error naming it, nothing written), hostile JIDs,
+# two wa-signal folders talking to each other, 1:1 and in a group, and
+# then Baileys taking over one of those folders and talking on.
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 have_node || skip_all "node or tests/fakewa/node_modules missing"
@@ -146,5 +147,30 @@ like "$(cat "$T/out")" '"responses":[{"ok":true},{"ok":true,"pt":"dHdv"},{"ok":t
 is "$(awk '$2 == "fsyncdir"' "$T/oplog2" | wc -l | tr -d ' ')" 1 "the batch is one group commit: one folder fsync"
 ls "$T/b" | grep -q '^sender-key-120363000000000888@g.us--' && pass "b keeps a's sender key under Baileys' name" ||
 	fail "b keeps a's sender key under Baileys' name" "$(ls "$T/b")"
+
+# --- Baileys takes over a folder wa wrote, and they keep talking --------
+# brun DIR LINES...: Baileys' repository on DIR; responses in $T/out
+brun() {
+	_d=$1; shift
+	printf '%s\n' "$@" | node "$WA_TOP/tests/fakewa/sigbaileys.mjs" -d "$_d" > "$T/out" 2> "$T/err"
+}
+brun "$T/a" "{\"op\":\"encrypt\",\"jid\":\"$meB\",\"pt\":\"ZnJvbSBiYWlsZXlz\"}"
+is "$(field 0 type < "$T/out")" msg "Baileys continues a's session wa wrote (a msg)"
+ct=$(field 0 ct < "$T/out")
+run "$T/b" "{\"op\":\"decrypt\",\"jid\":\"$meA\",\"type\":\"msg\",\"ct\":\"$ct\"}" \
+	"{\"op\":\"encrypt\",\"jid\":\"$meA\",\"pt\":\"dG8gYmFpbGV5cw==\"}" \
+	"{\"op\":\"group_encrypt\",\"group\":\"$G\",\"pt\":\"YiBpbiBncm91cA==\"}"
+is "$(field 0 pt < "$T/out")" ZnJvbSBiYWlsZXlz "wa decrypts what Baileys sent"
+ct=$(field 1 ct < "$T/out"); skdm=$(field 2 skdm < "$T/out"); g3=$(field 2 ct < "$T/out")
+brun "$T/a" "{\"op\":\"decrypt\",\"jid\":\"$meB\",\"type\":\"msg\",\"ct\":\"$ct\"}" \
+	"{\"op\":\"process_skdm\",\"group\":\"$G\",\"jid\":\"$meB\",\"skdm\":\"$skdm\"}" \
+	"{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meB\",\"ct\":\"$g3\"}" \
+	"{\"op\":\"group_encrypt\",\"group\":\"$G\",\"pt\":\"YSBhZ2Fpbg==\"}"
+is "$(field 0 pt < "$T/out")" dG8gYmFpbGV5cw== "Baileys decrypts wa's answer on the session wa wrote"
+is "$(field 2 pt < "$T/out")" YiBpbiBncm91cA== "Baileys takes wa's sender key and decrypts its group message"
+g4=$(field 3 ct < "$T/out")
+like "$(sed -n 4p "$T/out")" '"ok":true' "Baileys sends to the group with the sender key wa made"
+run "$T/b" "{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g4\"}"
+is "$(field 0 pt < "$T/out")" YSBhZ2Fpbg== "wa decrypts it"
 
 done_testing

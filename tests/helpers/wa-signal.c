@@ -2,7 +2,7 @@
  * wa-signal - the Signal test contract on lib/signal (C side; the Node
  * side is tests/fakewa/signal-node.mjs, Baileys' own repository).
  *
- *   wa-signal -d DIR
+ *   wa-signal [-n] -d DIR
  *
  * One JSON request per line on stdin, exactly one JSON response line per
  * request on stdout, in order; binary values are base64.  DIR is a paired
@@ -21,6 +21,8 @@
  *   {"op":"batch","requests":[…]}            -> {"responses":[…]}
  *   {"op":"quit"}
  *
+ * -n (benchmarks only) never commits: everything stays in the store's
+ * overlay, nothing reaches the folder.
  * A changed identity key (trusted, as Baileys does) is reported on stderr.
  * Errors: {"ok":false,"error":CLASS,"detail":TEXT}, CLASS as in
  * lib/signal/cipher.h.  The process answers every line; quit or EOF exits
@@ -40,10 +42,11 @@
 #include "signal/store.h"
 #include "store/authdir.h"
 
-#define USAGE "usage: wa-signal -d DIR"
+#define USAGE "usage: wa-signal [-n] -d DIR"
 
 struct ctx {
 	struct wa_sigstore *st;
+	int nocommit;
 	uint32_t *given;      /* pre-key ids handed out by bundle */
 	size_t ngiven;
 };
@@ -416,7 +419,7 @@ handle(struct ctx *c, const json_t *req, int *quit)
 	} else {
 		r = one(c, req, quit);
 	}
-	if (wa_sigstore_commit(c->st, &why) < 0) {
+	if (!c->nocommit && wa_sigstore_commit(c->st, &why) < 0) {
 		json_decref(r);
 		return err2("internal", "commit failed: ", why.text);
 	}
@@ -436,9 +439,11 @@ main(int argc, char **argv)
 	ssize_t n;
 	int opt, quit = 0, rc;
 
-	while ((opt = getopt(argc, argv, "d:")) != -1) {
+	while ((opt = getopt(argc, argv, "d:n")) != -1) {
 		if (opt == 'd')
 			dir = optarg;
+		else if (opt == 'n')
+			c.nocommit = 1;
 		else
 			goto usage;
 	}

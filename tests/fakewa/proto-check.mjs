@@ -2,9 +2,10 @@
 //
 //   node proto-check.mjs PROTO_DIR
 //
-// Every message, field and enum value in our files of package wa must exist in WAProto
-// under the same name with the same number, type and label (our files are
-// proto2, WAProto is proto3 with `optional`: the wire format is the same).
+// Every message, field and enum value in our files of package wa must exist
+// in WAProto under the same name with the same number, type and label (our
+// files are proto2, WAProto is proto3 with `optional`: the wire format is
+// the same).  Files of another package are not WhatsApp's schema: skipped.
 // Prints TAP; exits 1 on any difference.
 
 import { readFileSync, readdirSync } from 'fs';

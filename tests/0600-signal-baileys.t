@@ -141,9 +141,9 @@ G=120363000000000888@g.us
 run "$T/a" "{\"op\":\"group_encrypt\",\"group\":\"$G\",\"pt\":\"Z3JvdXA=\"}" \
 	"{\"op\":\"group_encrypt\",\"group\":\"$G\",\"pt\":\"dHdv\"}"
 skdm=$(field 0 skdm < "$T/out"); g1=$(field 0 ct < "$T/out"); g2=$(field 1 ct < "$T/out")
-WA_TEST_OPLOG="$T/oplog2" run "$T/b" "{\"op\":\"batch\",\"requests\":[{\"op\":\"process_skdm\",\"group\":\"$G\",\"jid\":\"$meA\",\"skdm\":\"$skdm\"},{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g2\"},{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g1\"}]}"
-like "$(cat "$T/out")" '"responses":[{"ok":true},{"ok":true,"pt":"dHdv"},{"ok":true,"pt":"Z3JvdXA="}]' \
-	"a batch: SKDM, then group messages out of order"
+WA_TEST_OPLOG="$T/oplog2" run "$T/b" "{\"op\":\"batch\",\"requests\":[{\"op\":\"process_skdm\",\"group\":\"$G\",\"jid\":\"$meA\",\"skdm\":\"$skdm\"},{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g2\"},{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g1\"},{\"op\":\"group_decrypt\",\"group\":\"$G\",\"jid\":\"$meA\",\"ct\":\"$g2\"}]}"
+like "$(cat "$T/out")" '"responses":[{"ok":true},{"ok":true,"pt":"dHdv"},{"ok":true,"pt":"Z3JvdXA="},{"ok":false,"error":"duplicate"' \
+	"a batch: SKDM, then group messages out of order, then one again (duplicate, undone alone)"
 is "$(awk '$2 == "fsyncdir"' "$T/oplog2" | wc -l | tr -d ' ')" 1 "the batch is one group commit: one folder fsync"
 ls "$T/b" | grep -q '^sender-key-120363000000000888@g.us--' && pass "b keeps a's sender key under Baileys' name" ||
 	fail "b keeps a's sender key under Baileys' name" "$(ls "$T/b")"

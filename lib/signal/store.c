@@ -33,6 +33,16 @@ struct ent {
 	json_t *cur;       /* now (NULL: absent) */
 	int saved;
 	json_t *save;      /* cur at op_begin */
+	/* sender keys: the C record of what the file holds now; when stale,
+	 * cur is older and the content is pack(rec, cur) (made at commit or
+	 * when read), so a run of group messages converts once, not per
+	 * message */
+	uint8_t *rec;
+	size_t reclen;
+	int stale;
+	uint8_t *save_rec;
+	size_t save_reclen;
+	int save_stale;
 };
 
 struct wa_sigstore {
@@ -102,6 +112,8 @@ forget_all(struct wa_sigstore *st)
 			json_decref(e->disk);
 			json_decref(e->cur);
 			json_decref(e->save);
+			free(e->rec);
+			free(e->save_rec);
 			free(e->name);
 			free(e);
 		}
@@ -116,15 +128,62 @@ set_corrupt(struct wa_sigstore *st, const char *name, const char *why)
 	snprintf(st->corrupt_why, sizeof st->corrupt_why, "%s", why && *why ? why : "unreadable");
 }
 
-int
-wa_sigstore_get(struct wa_sigstore *st, const json_t **doc, const char *name, struct wa_why *why)
+/* Bring cur up to date with a stale sender-key record. */
+static int
+materialize(struct wa_sigstore *st, struct ent *e)
+{
+	struct wa_why why = { "" };
+	json_t *doc;
+	int rc;
+
+	if (!e->stale)
+		return 0;
+	if ((rc = wa_skjson_pack(&doc, e->rec, e->reclen, e->cur, &why)) < 0) {
+		set_corrupt(st, e->name, why.text);
+		return rc;
+	}
+	json_decref(e->cur);
+	e->cur = doc;
+	e->stale = 0;
+	return 0;
+}
+
+/* Remember e as it was at op_begin, once per op. */
+static int
+savepoint(struct ent *e)
+{
+	if (e->saved)
+		return 0;
+	if (e->rec && !(e->save_rec = malloc(e->reclen ? e->reclen : 1)))
+		return WA_ENOMEM;
+	if (e->rec)
+		memcpy(e->save_rec, e->rec, e->reclen);
+	e->save_reclen = e->reclen;
+	e->save_stale = e->stale;
+	e->save = json_incref(e->cur);
+	e->saved = 1;
+	return 0;
+}
+
+static void
+drop_rec(struct ent *e)
+{
+	free(e->rec);
+	e->rec = NULL;
+	e->reclen = 0;
+	e->stale = 0;
+}
+
+/* The entry for name, read from disk the first time (cur may be stale). */
+static int
+load_ent(struct wa_sigstore *st, struct ent **out, const char *name, struct wa_why *why)
 {
 	struct ent *e = find(st, name, 0);
 	struct wa_why w = { "" };
 	json_t *d;
 	int rc;
 
-	*doc = NULL;
+	*out = NULL;
 	if (!e) {
 		if (!wa_fname_safe(name))
 			return wa_why_set(why, WA_EINVAL, "unsafe file name");
@@ -143,6 +202,21 @@ wa_sigstore_get(struct wa_sigstore *st, const json_t **doc, const char *name, st
 		e->disk = d;
 		e->cur = json_incref(d);
 	}
+	*out = e;
+	return 0;
+}
+
+int
+wa_sigstore_get(struct wa_sigstore *st, const json_t **doc, const char *name, struct wa_why *why)
+{
+	struct ent *e;
+	int rc;
+
+	*doc = NULL;
+	if ((rc = load_ent(st, &e, name, why)) < 0)
+		return rc;
+	if ((rc = materialize(st, e)) < 0)
+		return wa_why_set(why, rc, "%s", st->corrupt_why);
 	if (!e->cur)
 		return WA_ENOTFOUND;
 	*doc = e->cur;
@@ -152,21 +226,19 @@ wa_sigstore_get(struct wa_sigstore *st, const json_t **doc, const char *name, st
 int
 wa_sigstore_put(struct wa_sigstore *st, const char *name, json_t *doc)
 {
-	const json_t *old;
 	struct ent *e;
 	int rc;
 
 	/* read first, so that disk is known and a corrupt file is not overwritten blind */
-	rc = wa_sigstore_get(st, &old, name, NULL);
-	if (rc < 0 && rc != WA_ENOTFOUND) {
+	if ((rc = load_ent(st, &e, name, NULL)) < 0) {
 		json_decref(doc);
 		return rc;
 	}
-	e = find(st, name, 0);
-	if (!e->saved) {
-		e->saved = 1;
-		e->save = json_incref(e->cur);
+	if ((rc = savepoint(e)) < 0) {
+		json_decref(doc);
+		return rc;
 	}
+	drop_rec(e);
 	json_decref(e->cur);
 	e->cur = doc;
 	return 0;
@@ -182,6 +254,8 @@ wa_sigstore_op_begin(struct wa_sigstore *st)
 		for (e = st->tab[i]; e; e = e->next) {
 			json_decref(e->save);
 			e->save = NULL;
+			free(e->save_rec);
+			e->save_rec = NULL;
 			e->saved = 0;
 		}
 	st->corrupt[0] = 0;
@@ -202,10 +276,16 @@ wa_sigstore_op_end(struct wa_sigstore *st, int ok)
 			if (e->saved && !ok) {
 				json_decref(e->cur);
 				e->cur = e->save;
+				free(e->rec);
+				e->rec = e->save_rec;
+				e->reclen = e->save_reclen;
+				e->stale = e->save_stale;
 			} else {
 				json_decref(e->save);
+				free(e->save_rec);
 			}
 			e->save = NULL;
+			e->save_rec = NULL;
 			e->saved = 0;
 		}
 	if (!ok)
@@ -260,7 +340,7 @@ wa_sigstore_dirty(struct wa_sigstore *st)
 
 	for (i = 0; i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next)
-			n += changed(e);
+			n += e->stale || changed(e);
 	return n;
 }
 
@@ -296,6 +376,12 @@ wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
 
 	if (wa_sigstore_dirty(st) == 0)
 		return 0;
+	for (i = 0; i < NBUCKET; i++)
+		for (e = st->tab[i]; e; e = e->next)
+			if ((rc = materialize(st, e)) < 0) {
+				wa_why_set(why, rc, "'%s/%s': %s", st->ad->path, e->name, st->corrupt_why);
+				return rc;
+			}
 	if ((rc = wa_durable_batch_begin(&b, st->ad->fd, st->ad->stagefd)) < 0)
 		return wa_why_set(why, rc, "%s", wa_strerror(rc));
 	for (i = 0; i < NBUCKET; i++)
@@ -829,16 +915,36 @@ store_sender_key(const signal_protocol_sender_key_name *skn, uint8_t *rec, size_
 	char name[512];
 	int rc;
 
+	struct ent *e;
+	uint8_t *copy;
+
 	if (sender_key_file(name, sizeof name, skn) < 0)
 		return SG_ERR_INVAL;
-	rc = wa_sigstore_get(st, &old, name, &why);
-	if (rc < 0 && rc != WA_ENOTFOUND)
+	if ((rc = load_ent(st, &e, name, &why)) < 0)
 		return SG_ERR_UNKNOWN;
-	if (wa_skjson_pack(&doc, rec, len, old, &why) < 0) {
-		set_corrupt(st, name, why.text);
-		return SG_ERR_UNKNOWN;
+	old = e->cur;
+	if (savepoint(e) < 0 || !(copy = malloc(len ? len : 1)))
+		return SG_ERR_NOMEM;
+	memcpy(copy, rec, len);
+	/* the record must convert; the JSON itself is made at commit */
+	if (!old) {
+		if (wa_skjson_pack(&doc, rec, len, NULL, &why) < 0) {
+			free(copy);
+			set_corrupt(st, name, why.text);
+			return SG_ERR_UNKNOWN;
+		}
+		json_decref(e->cur);
+		e->cur = doc;
+		drop_rec(e);
+		e->rec = copy;
+		e->reclen = len;
+		return 0;
 	}
-	return wa_sigstore_put(st, name, doc) < 0 ? SG_ERR_UNKNOWN : 0;
+	free(e->rec);
+	e->rec = copy;
+	e->reclen = len;
+	e->stale = 1;
+	return 0;
 }
 
 static int
@@ -853,8 +959,15 @@ load_sender_key(signal_buffer **record, signal_buffer **user,
 	size_t len;
 	int rc;
 
+	struct ent *e;
+
 	if (sender_key_file(name, sizeof name, skn) < 0)
 		return SG_ERR_INVAL;
+	if ((e = find(st, name, 0)) && e->rec && e->cur) {
+		/* the C record of what the file holds now */
+		*record = signal_buffer_create(e->rec, e->reclen);
+		return *record ? 1 : SG_ERR_NOMEM;
+	}
 	rc = wa_sigstore_get(st, &doc, name, &why);
 	if (rc == WA_ENOTFOUND)
 		return 0;
@@ -865,8 +978,14 @@ load_sender_key(signal_buffer **record, signal_buffer **user,
 		return SG_ERR_UNKNOWN;
 	}
 	*record = signal_buffer_create(rec, len);
-	OPENSSL_cleanse(rec, len);
-	free(rec);
+	if ((e = find(st, name, 0)) && !e->rec) {
+		e->rec = rec;       /* cache it: the next load skips the JSON */
+		e->reclen = len;
+		e->stale = 0;
+	} else {
+		OPENSSL_cleanse(rec, len);
+		free(rec);
+	}
 	return *record ? 1 : SG_ERR_NOMEM;
 }
 

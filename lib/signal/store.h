@@ -17,7 +17,9 @@
  * and what it is now.  The store callbacks (session, pre-key, signed
  * pre-key, identity, sender key) read and write the overlay only;
  * sessions and sender keys go through sessjson/skjson, so the files stay
- * in Baileys' format and unknown fields survive.  commit writes every
+ * in Baileys' format and unknown fields survive.  A sender key also keeps
+ * its libsignal-protocol-c record in the overlay, and its JSON is made
+ * once, at commit or when read, not per message.  commit writes every
  * file whose content changed with one wa_durable_batch: all temporary
  * files, one barrier, renames, one folder fsync, and only then the
  * removals: a consumed pre-key is unlinked (a one-time key must not

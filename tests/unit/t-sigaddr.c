@@ -45,7 +45,7 @@ main(void)
 	struct wa_sigaddr a;
 	char name[600];
 
-	/* protocol.md 5.3's table, checked against Baileys by tests/0301 and 0600 */
+	/* wa-protocol(7) 5.3's table; tests/0600 checks the same names against Baileys itself */
 	is_str(file_of("15550002222@s.whatsapp.net", 0), "session-15550002222.0.json", "PN, device 0");
 	is_str(file_of("15550002222:5@s.whatsapp.net", 0), "session-15550002222.5.json", "PN, device 5");
 	is_str(file_of("99990002222:5@lid", 0), "session-99990002222_1.5.json", "LID: domain 1");

@@ -1038,7 +1038,10 @@ wa_sessjson_pack(json_t **out, const uint8_t *rec, size_t len, const json_t *old
 	if (oldsess) {
 		json_object_foreach(oldsess, k, e) {
 			for (i = 0; i < n; i++) {
-				char *bk = wa_base64_encode(all[i]->alicebasekey.data, 33);
+				char *bk;
+				if (!all[i])
+					continue;   /* matched an earlier entry */
+				bk = wa_base64_encode(all[i]->alicebasekey.data, 33);
 				int same = bk && strcmp(bk, k) == 0;
 				free(bk);
 				if (same) {

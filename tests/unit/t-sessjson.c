@@ -51,10 +51,54 @@ slurp(const char *path, size_t *len)
 }
 
 static void
+session_roundtrip_text(char *text, size_t len, const char *name);
+
+/* The same record with its entries in the opposite order (the open one
+ * first when the file has it last). */
+static void
+session_reversed(const char *path, const char *name)
+{
+	size_t len;
+	char *text = slurp(path, &len), *rtext, label[300];
+	json_t *doc = json_loadb(text, len, 0, NULL), *sess = json_object_get(doc, "_sessions"), *rev;
+	const char *keys[64];
+	size_t n = 0, i;
+	const char *k;
+	json_t *v;
+
+	if (json_object_size(sess) < 2 || json_object_size(sess) > 64) {
+		json_decref(doc);
+		free(text);
+		return;
+	}
+	json_object_foreach(sess, k, v)
+		keys[n++] = k;
+	rev = json_object();
+	for (i = n; i-- > 0;)
+		json_object_set(rev, keys[i], json_object_get(sess, keys[i]));
+	json_object_set_new(doc, "_sessions", rev);
+	rtext = json_dumps(doc, JSON_COMPACT);
+	snprintf(label, sizeof label, "%s reversed", name);
+	session_roundtrip_text(rtext, strlen(rtext), label);
+	json_decref(doc);
+	free(text);
+}
+
+static void
 session_roundtrip(const char *path, const char *name)
 {
-	size_t len, rlen;
-	char *text = slurp(path, &len), *back;
+	size_t len;
+	char *text = slurp(path, &len);
+
+	session_roundtrip_text(text, len, name);
+	session_reversed(path, name);
+}
+
+static void
+session_roundtrip_text(char *text, size_t len, const char *name)
+{
+	size_t rlen;
+	char *back;
 	json_t *doc = json_loadb(text, len, 0, NULL), *out = NULL;
 	uint8_t *rec = NULL;
 	session_record *sr = NULL;
@@ -185,7 +229,7 @@ main(void)
 		}
 	}
 	closedir(d);
-	ok(n >= 4, "%d fixtures", n);
+	ok(n >= 5, "%d fixtures", n);
 	wa_signalctx_free(sc);
 	done_testing();
 	return exit_status();

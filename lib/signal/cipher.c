@@ -20,6 +20,11 @@
 #include <signal/group_cipher.h>
 #include <signal/group_session_builder.h>
 #include <signal/protocol.h>
+#include <signal/sender_key.h>
+#include <signal/sender_key_record.h>
+#include <signal/sender_key_state.h>
+
+#include "base/bufjson.h"
 
 #include "signal/cipher.h"
 
@@ -183,6 +188,53 @@ out_buf(uint8_t **out, size_t *len, signal_buffer *b)
 	return 0;
 }
 
+/*
+ * libsignal-node refuses a message more than 2000 keys ahead of its chain
+ * (fillMessageKeys: counter - chain counter > 2000, the chain counter
+ * being the last index derived, -1 for a new chain), and a ratchet step
+ * whose previous chain would need more than 2000 keys filled;
+ * libsignal-protocol-c allows one more (counter - next index > 2000).
+ * Refuse what libsignal-node refuses, before C changes anything.
+ */
+static int
+too_far(struct wa_sigstore *st, const struct wa_sigaddr *a, const struct wa_sessjson_hint *h, int pkmsg)
+{
+	char file[300], *rk;
+	const json_t *doc, *sessions, *e, *open = NULL;
+	const char *k;
+	long long lim = 2000;
+
+	if (!h->have)
+		return 0;
+	if (wa_sigaddr_file(file, sizeof file, WA_FT_SESSION, a) < 0 ||
+	    wa_sigstore_get(st, &doc, file, NULL) < 0 || !(sessions = json_object_get(doc, "_sessions")))
+		return pkmsg && (long long)h->counter + 1 > lim;   /* a msg: no session, C says so */
+	if (!(rk = wa_base64_encode(h->ratchet, 33)))
+		return 0;
+	json_object_foreach((json_t *)sessions, k, e) {
+		const json_t *c = json_object_get(json_object_get(e, "_chains"), rk);
+		if (json_integer_value(json_object_get(json_object_get(e, "indexInfo"), "closed")) == -1 && !open)
+			open = e;
+		if (c && json_integer_value(json_object_get(c, "chainType")) == 2) {
+			long long cnt = json_integer_value(json_object_get(json_object_get(c, "chainKey"), "counter"));
+			free(rk);
+			return (long long)h->counter - cnt > lim;
+		}
+	}
+	free(rk);
+	if ((long long)h->counter + 1 > lim)
+		return 1;
+	if (open) {
+		const json_t *lr = json_object_get(json_object_get(open, "currentRatchet"), "lastRemoteEphemeralKey");
+		const json_t *pc = json_is_string(lr) ? json_object_get(json_object_get(open, "_chains"), json_string_value(lr)) : NULL;
+		const json_t *ck = json_object_get(pc, "chainKey");
+		if (ck && json_object_get(ck, "key") &&
+		    (long long)h->previous_counter - json_integer_value(json_object_get(ck, "counter")) > lim)
+			return 1;
+	}
+	return 0;
+}
+
 int
 wa_sigcipher_decrypt(uint8_t **pt, size_t *ptlen, struct wa_sigstore *st, const char *jid,
     int type, const uint8_t *ct, size_t ctlen, struct wa_sigfail *f)
@@ -243,6 +295,10 @@ wa_sigcipher_decrypt(uint8_t **pt, size_t *ptlen, struct wa_sigstore *st, const 
 		message_hint(&h, signal_buffer_data(inner), signal_buffer_len(inner));
 		wa_sigstore_hint(st, &h, &bob);
 		OPENSSL_cleanse(&bob, sizeof bob);
+		if (too_far(st, &a, &h, 1)) {
+			fail(f, WA_SIGF_INVALID_MESSAGE, "pkmsg: over 2000 messages into the future");
+			goto out;
+		}
 		if ((sg = session_cipher_create(&c, wa_sigstore_ctx(st), &sa, sc)) < 0) {
 			sgfail(f, st, sg, 0, "pkmsg");
 			goto out;
@@ -259,6 +315,10 @@ wa_sigcipher_decrypt(uint8_t **pt, size_t *ptlen, struct wa_sigstore *st, const 
 		}
 		message_hint(&h, ct, ctlen);
 		wa_sigstore_hint(st, &h, NULL);
+		if (too_far(st, &a, &h, 0)) {
+			fail(f, WA_SIGF_INVALID_MESSAGE, "msg: over 2000 messages into the future");
+			goto out;
+		}
 		if ((sg = session_cipher_create(&c, wa_sigstore_ctx(st), &sa, sc)) < 0) {
 			sgfail(f, st, sg, 0, "msg");
 			goto out;
@@ -343,6 +403,9 @@ wa_sigcipher_process_bundle(struct wa_sigstore *st, const char *jid,
 		fail(f, WA_SIGF_BAD_REQUEST, "bundle: bad public key");
 		goto out;
 	}
+	/* libsignal-node's initOutgoing stores no identity (Baileys stores it
+	 * from the first pkmsg); libsignal-protocol-c would */
+	wa_sigstore_identity_save_off(st);
 	if (session_pre_key_bundle_create(&bundle, b->regid, (int)a.device, b->has_prekey ? b->prekey_id : 0,
 	    pk, b->spk_id, spk, b->spk_sig, 64, ik) < 0 ||
 	    (sg = session_builder_create(&sb, wa_sigstore_ctx(st), &sa, sc)) < 0) {
@@ -391,6 +454,42 @@ sk_name(signal_protocol_sender_key_name *n, struct wa_sigaddr *a, struct wa_sigs
 	return 0;
 }
 
+/*
+ * Baileys' GroupCipher.encrypt (lib/Signal/Group/group_cipher.js) sends
+ * at iteration 0, then at chain iteration + 1: every message after the
+ * first skips one iteration and keeps its key among the sender message
+ * keys.  Do the same, so that our sender-key file is what Baileys would
+ * have written (receivers cope with the gap either way).
+ */
+static int
+baileys_skip(struct wa_sigstore *st, const signal_protocol_sender_key_name *n)
+{
+	sender_key_record *r = NULL;
+	sender_key_state *s = NULL;
+	sender_chain_key *ck, *next = NULL;
+	sender_message_key *mk = NULL;
+	int rc;
+
+	if ((rc = signal_protocol_sender_key_load_key(wa_sigstore_ctx(st), &r, n)) < 0)
+		return rc;
+	if ((rc = sender_key_record_get_sender_key_state(r, &s)) < 0 || !s)
+		goto out;
+	ck = sender_key_state_get_chain_key(s);
+	if (sender_chain_key_get_iteration(ck) == 0)
+		goto out;
+	if ((rc = sender_chain_key_create_message_key(ck, &mk)) < 0 ||
+	    (rc = sender_key_state_add_sender_message_key(s, mk)) < 0 ||
+	    (rc = sender_chain_key_create_next(ck, &next)) < 0)
+		goto out;
+	sender_key_state_set_chain_key(s, next);
+	rc = signal_protocol_sender_key_store_key(wa_sigstore_ctx(st), n, r);
+out:
+	SIGNAL_UNREF(mk);
+	SIGNAL_UNREF(next);
+	SIGNAL_UNREF(r);
+	return rc < 0 ? rc : 0;
+}
+
 int
 wa_sigcipher_group_encrypt(uint8_t **skdm, size_t *skdmlen, uint8_t **ct, size_t *ctlen,
     struct wa_sigstore *st, const char *group, const uint8_t *pt, size_t ptlen, struct wa_sigfail *f)
@@ -412,6 +511,7 @@ wa_sigcipher_group_encrypt(uint8_t **skdm, size_t *skdmlen, uint8_t **ct, size_t
 		goto out;
 	if ((sg = group_session_builder_create(&gb, wa_sigstore_ctx(st), sc)) < 0 ||
 	    (sg = group_session_builder_create_session(gb, &dm, &n)) < 0 ||
+	    (sg = baileys_skip(st, &n)) < 0 ||
 	    (sg = group_cipher_create(&gc, wa_sigstore_ctx(st), &n, sc)) < 0 ||
 	    (sg = group_cipher_encrypt(gc, pt, ptlen, &m)) < 0) {
 		sgfail(f, st, sg, 1, "group_encrypt");
@@ -466,6 +566,27 @@ out:
 	return rc;
 }
 
+/* libsignal-protocol-c says SG_ERR_INVALID_MESSAGE both for a signature
+ * that does not verify and for an iteration more than 2000 ahead of the
+ * sender key's chain (the limit Baileys' GroupCipher has too): which? */
+static int
+sk_too_far(struct wa_sigstore *st, const signal_protocol_sender_key_name *n, sender_key_message *m)
+{
+	sender_key_record *r = NULL;
+	sender_key_state *s = NULL;
+	int far = 0;
+
+	if (signal_protocol_sender_key_load_key(wa_sigstore_ctx(st), &r, n) < 0 || !r)
+		return 0;
+	if (sender_key_record_get_sender_key_state_by_id(r, &s, sender_key_message_get_key_id(m)) == 0 && s) {
+		uint32_t have = sender_chain_key_get_iteration(sender_key_state_get_chain_key(s));
+		uint32_t want = sender_key_message_get_iteration(m);
+		far = want > have && want - have > 2000;
+	}
+	SIGNAL_UNREF(r);
+	return far;
+}
+
 int
 wa_sigcipher_group_decrypt(uint8_t **pt, size_t *ptlen, struct wa_sigstore *st,
     const char *group, const char *jid, const uint8_t *ct, size_t ctlen, struct wa_sigfail *f)
@@ -490,6 +611,10 @@ wa_sigcipher_group_decrypt(uint8_t **pt, size_t *ptlen, struct wa_sigstore *st,
 	}
 	if ((sg = group_cipher_create(&gc, wa_sigstore_ctx(st), &n, sc)) < 0 ||
 	    (sg = group_cipher_decrypt(gc, m, NULL, &plain)) < 0) {
+		if (sg == SG_ERR_INVALID_MESSAGE && sk_too_far(st, &n, m)) {
+			fail(f, WA_SIGF_INVALID_MESSAGE, "skmsg: over 2000 messages into the future");
+			goto out;
+		}
 		sgfail(f, st, sg, 1, "skmsg");
 		goto out;
 	}

@@ -920,6 +920,13 @@ entry_from_state(json_t **out, const SS *s, const json_t *old, int is_current,
 		if (jc)
 			continue;   /* in old, not loaded: cannot be in C */
 		/* a chain old has not got: the ratchet step's, or a new state's */
+		if (!old && s->pendingprekey && c->n_messagekeys == 0) {
+			/* an initiator's chain on the peer's signed pre-key, which
+			 * libsignal-node does not make: only its key is kept, as the
+			 * last remote ratchet key */
+			TRY(set_b64(cr, "lastRemoteEphemeralKey", c->senderratchetkey.data, 33));
+			continue;
+		}
 		if (c->n_messagekeys == 0 && (!old || !stepped)) {
 			json_t *nc = new_chain((long long)c->chainkey->index - 1, c->chainkey->key.data, 2);
 			if (!nc || json_object_set_new(chains, id, nc) < 0)

@@ -59,6 +59,7 @@ struct wa_sigstore {
 	char corrupt_why[WA_WHY_MAX];
 	char changed[WA_SIGNAL_ADDR_MAX + 8];
 	int qfd, runfd;
+	int no_identity_save;   /* this op only */
 };
 
 static long long
@@ -263,6 +264,13 @@ wa_sigstore_op_begin(struct wa_sigstore *st)
 	st->changed[0] = 0;
 	st->hint.have = 0;
 	st->have_bob = 0;
+	st->no_identity_save = 0;
+}
+
+void
+wa_sigstore_identity_save_off(struct wa_sigstore *st)
+{
+	st->no_identity_save = 1;
 }
 
 void
@@ -292,6 +300,7 @@ wa_sigstore_op_end(struct wa_sigstore *st, int ok)
 		st->changed[0] = 0;
 	st->hint.have = 0;
 	st->have_bob = 0;
+	st->no_identity_save = 0;
 	OPENSSL_cleanse(&st->bob, sizeof st->bob);
 }
 
@@ -732,7 +741,7 @@ save_identity(const signal_protocol_address *sa, uint8_t *key, size_t len, void 
 
 	if (addr_of(&a, sa) < 0 || wa_sigaddr_file(name, sizeof name, WA_FT_IDENTITY_KEY, &a) < 0)
 		return SG_ERR_INVAL;
-	if (!key)
+	if (!key || st->no_identity_save)
 		return 0;   /* Baileys never forgets an identity */
 	if (len != 33)
 		return SG_ERR_INVALID_KEY;

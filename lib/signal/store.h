@@ -91,6 +91,10 @@ int wa_sigstore_identity(struct wa_sigstore *st, uint8_t key[33], const struct w
 int wa_sigstore_save_identity(struct wa_sigstore *st, const struct wa_sigaddr *a,
     const uint8_t key[33], int *changed, struct wa_why *why);
 
+/* For this op, libsignal-protocol-c's save_identity stores nothing
+ * (process_bundle: libsignal-node's initOutgoing stores no identity). */
+void wa_sigstore_identity_save_off(struct wa_sigstore *st);
+
 /* The message being decrypted, for the session callback (sessjson.h). */
 void wa_sigstore_hint(struct wa_sigstore *st, const struct wa_sessjson_hint *h,
     const struct wa_sessjson_bob *bob);

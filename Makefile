@@ -4,7 +4,6 @@
 #   make check      ASan+UBSan build in build/san, every test, man page lint
 #   make demo       the offline tools on a Baileys-made folder
 #   make bench      wa against Baileys on fakewa (bench/README)
-#   make bench-signal  Signal decryption, lib/signal against libsignal-node
 #   make install    PREFIX=/usr/local DESTDIR=
 #
 # GNU make: the sanitizer variant is the same rules in another output
@@ -43,7 +42,7 @@ MAN := $(wildcard man/*.[1-8])
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build bench bench-signal
+.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build bench
 .SECONDARY:
 
 all: $(BINS)
@@ -108,10 +107,6 @@ demo: deps
 # online (bench/README).  A measurement, not a test.
 bench: all
 	sh bench/run
-
-# Signal decryption: lib/signal against libsignal-node (bench/README).
-bench-signal: all $(O)/tests/wa-signal
-	node bench/signal.mjs
 
 # libFuzzer harnesses (clang, ASan+UBSan): fuzz/fuzz-NAME.c runs on
 # fuzz/corpus/NAME/.  make check builds them and tests/0900-fuzz.t runs

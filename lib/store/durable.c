@@ -393,3 +393,217 @@ wa_durable_mkdir_path(const char *path)
 	}
 	return rc;
 }
+
+/* ---- group commit (see durable.h) ------------------------------------- */
+
+struct wa_batch_rm {
+	char *name;
+	int todirfd;     /* -1: unlink */
+	char *to;
+};
+
+struct wa_durable_batch {
+	int dirfd, stagefd;
+	struct wa_durable **w;
+	size_t nw, capw;
+	struct wa_batch_rm *rm;
+	size_t nrm, caprm;
+};
+
+int
+wa_durable_batch_begin(struct wa_durable_batch **out, int dirfd, int stagefd)
+{
+	struct wa_durable_batch *b = calloc(1, sizeof *b);
+
+	*out = NULL;
+	if (!b)
+		return WA_ENOMEM;
+	b->dirfd = dirfd;
+	b->stagefd = stagefd;
+	*out = b;
+	return 0;
+}
+
+int
+wa_durable_batch_put(struct wa_durable_batch *b, const char *name, const void *buf, size_t len)
+{
+	struct wa_durable *w;
+	int rc;
+
+	if (b->nw == b->capw) {
+		size_t cap = b->capw ? b->capw * 2 : 16;
+		struct wa_durable **nw = realloc(b->w, cap * sizeof *nw);
+		if (!nw)
+			return WA_ENOMEM;
+		b->w = nw;
+		b->capw = cap;
+	}
+	if ((rc = wa_durable_begin(&w, b->dirfd, name, b->stagefd)) < 0)
+		return rc;
+	if ((rc = wa_durable_write(w, buf, len)) < 0) {
+		wa_durable_abort(w);
+		return rc;
+	}
+	b->w[b->nw++] = w;
+	return 0;
+}
+
+static int
+batch_rm(struct wa_durable_batch *b, const char *name, int todirfd, const char *to)
+{
+	struct wa_batch_rm *r;
+
+	if (!name || !*name || strchr(name, '/') || (to && (!*to || strchr(to, '/'))))
+		return WA_EINVAL;
+	if (b->nrm == b->caprm) {
+		size_t cap = b->caprm ? b->caprm * 2 : 8;
+		struct wa_batch_rm *n = realloc(b->rm, cap * sizeof *n);
+		if (!n)
+			return WA_ENOMEM;
+		b->rm = n;
+		b->caprm = cap;
+	}
+	r = &b->rm[b->nrm];
+	r->todirfd = todirfd;
+	r->name = strdup(name);
+	r->to = to ? strdup(to) : NULL;
+	if (!r->name || (to && !r->to)) {
+		free(r->name);
+		free(r->to);
+		return WA_ENOMEM;
+	}
+	b->nrm++;
+	return 0;
+}
+
+int
+wa_durable_batch_unlink(struct wa_durable_batch *b, const char *name)
+{
+	return batch_rm(b, name, -1, NULL);
+}
+
+int
+wa_durable_batch_move(struct wa_durable_batch *b, const char *name, int todirfd, const char *to)
+{
+	return batch_rm(b, name, todirfd, to);
+}
+
+static void
+batch_free(struct wa_durable_batch *b)
+{
+	size_t i;
+
+	for (i = 0; i < b->nrm; i++) {
+		free(b->rm[i].name);
+		free(b->rm[i].to);
+	}
+	free(b->rm);
+	free(b->w);
+	free(b);
+}
+
+void
+wa_durable_batch_abort(struct wa_durable_batch *b)
+{
+	size_t i;
+
+	if (!b)
+		return;
+	for (i = 0; i < b->nw; i++)
+		if (b->w[i])
+			discard(b->w[i]);
+	batch_free(b);
+}
+
+int
+wa_durable_batch_commit(struct wa_durable_batch *b)
+{
+	size_t i, j;
+	int rc = 0;
+
+	/* the barrier: every new file's data on disk before any rename */
+	for (i = 0; i < b->nw; i++) {
+		struct wa_durable *w = b->w[i];
+		int crc;
+#ifndef WA_TEST_NO_FSYNC
+		COUNT(fsync_file);
+		oplog("fsync", w->tmp);
+		if (wa_compat_fsync(w->fd) < 0)
+			goto undo;
+#endif
+		oplog("close", w->tmp);
+		crc = close(w->fd);
+		w->fd = -1;
+		if (crc < 0)
+			goto undo;
+	}
+	for (i = 0; i < b->nw; i++) {
+		struct wa_durable *w = b->w[i];
+		COUNT(rename);
+		oplog("rename", w->name);
+		if (renameat(w->stagefd, w->tmp, w->dirfd, w->name) < 0) {
+			int saved = errno;
+			for (j = i; j < b->nw; j++) {
+				discard(b->w[j]);
+				b->w[j] = NULL;
+			}
+			for (j = 0; j < i; j++) {
+				free(b->w[j]->name);
+				free(b->w[j]);
+				b->w[j] = NULL;
+			}
+			batch_free(b);
+			errno = saved;
+			return WA_ESYS;
+		}
+	}
+	for (i = 0; i < b->nw; i++) {
+		free(b->w[i]->name);
+		free(b->w[i]);
+		b->w[i] = NULL;
+	}
+#ifndef WA_TEST_NO_DIRSYNC
+	if (b->nw && sync_dir(b->dirfd, "batch") < 0) {
+		/* the new files may not survive a power cut: remove nothing */
+		batch_free(b);
+		return WA_ESYNC;
+	}
+#endif
+	/* removals, only now that what replaces them is durable */
+	for (i = 0; i < b->nrm && rc == 0; i++) {
+		struct wa_batch_rm *r = &b->rm[i];
+		if (r->todirfd < 0) {
+			oplog("unlink", r->name);
+			if (unlinkat(b->dirfd, r->name, 0) < 0 && errno != ENOENT)
+				rc = WA_ESYS;
+		} else {
+			int mrc = wa_durable_move_nosync(b->dirfd, r->name, r->todirfd, r->to);
+			if (mrc < 0 && !(mrc == WA_ESYS && errno == ENOENT))
+				rc = mrc;
+		}
+	}
+	if (b->nrm) {
+		for (i = 0; i < b->nrm; i++) {
+			int fd = b->rm[i].todirfd;
+			for (j = 0; j < i; j++)
+				if (b->rm[j].todirfd == fd)
+					break;
+			if (fd >= 0 && j == i && sync_dir(fd, "batch-to") < 0 && rc == 0)
+				rc = WA_ESYNC;
+		}
+		if (sync_dir(b->dirfd, "batch-rm") < 0 && rc == 0)
+			rc = WA_ESYNC;
+	}
+	batch_free(b);
+	return rc;
+undo:
+	{
+		int saved = errno;
+		for (j = 0; j < b->nw; j++)
+			discard(b->w[j]);
+		b->nw = 0;
+		batch_free(b);
+		errno = saved;
+	}
+	return WA_ESYS;
+}

@@ -118,4 +118,38 @@ struct wa_durable_stats {
 extern struct wa_durable_stats wa_durable_stats;
 #endif
 
+/* ---- group commit (lib/signal's key store) ------------------------------
+ *
+ * Many files made durable together, with one barrier instead of a full
+ * durable write per file:
+ *
+ *	wa_durable_batch_begin(&b, dirfd, stagefd);
+ *	wa_durable_batch_put(b, "session-1.0.json", buf, len);   ... per file
+ *	wa_durable_batch_unlink(b, "pre-key-7.json");             ... after the puts
+ *	wa_durable_batch_move(b, "session-2.0.json", qfd, "session-2.0.json");
+ *	wa_durable_batch_commit(b);      or wa_durable_batch_abort(b)
+ *
+ * put writes a complete temporary file at once (exclusive, 0600, no link
+ * followed).  commit then: fsync every temporary file (the barrier), close
+ * them, rename each over its final name, fsync dirfd once; only then the
+ * removals (unlinks and moves, in the order given), then one fsync of
+ * dirfd and of every folder moved into.  So every new file is durable
+ * before anything is removed (a session before the pre-key it consumed).
+ *
+ * Errors: before the first rename (a write, fsync or close failed) every
+ * temporary file is unlinked and nothing visible changed: WA_ESYS.  A
+ * rename failing part way leaves some files new and the rest old, each
+ * whole: WA_ESYS.  WA_ESYNC when a folder fsync failed after the renames
+ * (see wa_durable_commit).  A removal that fails leaves that file in
+ * place: WA_ESYS.  commit and abort always consume b.
+ */
+struct wa_durable_batch;
+
+int wa_durable_batch_begin(struct wa_durable_batch **out, int dirfd, int stagefd);
+int wa_durable_batch_put(struct wa_durable_batch *b, const char *name, const void *buf, size_t len);
+int wa_durable_batch_unlink(struct wa_durable_batch *b, const char *name);
+int wa_durable_batch_move(struct wa_durable_batch *b, const char *name, int todirfd, const char *to);
+int wa_durable_batch_commit(struct wa_durable_batch *b);
+void wa_durable_batch_abort(struct wa_durable_batch *b);
+
 #endif

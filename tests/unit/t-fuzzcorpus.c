@@ -1,8 +1,9 @@
 /*
- * t-fuzzcorpus.c - replay the kept inputs of fuzz/fuzz-frame.c and
- * fuzz/fuzz-proto.c (fuzz/corpus/frame, fuzz/corpus/proto) through the
- * harnesses themselves, so every kept input and crasher is a regression
- * test in make check (with ASan and UBSan, without clang).
+ * t-fuzzcorpus.c - replay the kept inputs of fuzz/fuzz-frame.c,
+ * fuzz/fuzz-proto.c and fuzz/fuzz-sigjson.c (fuzz/corpus/frame, proto,
+ * sigjson) through the harnesses themselves, so every kept input and
+ * crasher is a regression test in make check (with ASan and UBSan,
+ * without clang).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -13,6 +14,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_proto_one
 #include "../../fuzz/fuzz-proto.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_sigjson_one
+#include "../../fuzz/fuzz-sigjson.c"
 #undef LLVMFuzzerTestOneInput
 
 #include "tap.h"
@@ -57,6 +61,8 @@ main(void)
 	ok(n > 50, "fuzz/corpus/frame replayed: %d inputs, properties hold", n);
 	n = replay("proto", fuzz_proto_one);
 	ok(n > 10, "fuzz/corpus/proto replayed: %d inputs, properties hold", n);
+	n = replay("sigjson", fuzz_sigjson_one);
+	ok(n >= 10, "fuzz/corpus/sigjson replayed: %d inputs, properties hold", n);
 	done_testing();
 	return exit_status();
 }

@@ -101,18 +101,18 @@ B2=$PB:2@s.whatsapp.net
 fakewa_call POST /messages/fault "{\"kind\":\"corrupt\",\"device\":\"$B2\"}" >/dev/null || fail "corrupt fault accepted"
 bl send "#$SA" "$B" retry me
 XID=${R#sent }
-ev=$(fakewa_wait "event=receipt&ev.type=retry&ev.id=$XID&since=$s&timeout_ms=10000")
+ev=$(fakewa_wait "event=receipt&ev.type=retry&ev.id=$XID&since=$s&timeout_ms=30000")
 like "$ev" '"retry":{"count":"1"' "B sends a retry receipt (count 1)"
 like "$ev" "\"relayedTo\":[\"$PA:2@s.whatsapp.net\"]" "... relayed to A's sending device"
-like "$(fakewa_wait "event=message-acked&ev.id=$XID&ev.kind=message&ev.device=$B2&since=$s&timeout_ms=10000")" '"via":"receipt:retry"' "the retry receipt acks the stanza"
-like "$(fakewa_wait "event=message-nack&ev.id=$XID&since=$s&timeout_ms=10000")" '"error":"500"' "... and B nacks it with 500"
-ev=$(fakewa_wait "event=message-routed&ev.id=$XID&ev.retry=true&since=$s&timeout_ms=10000")
+like "$(fakewa_wait "event=message-acked&ev.id=$XID&ev.kind=message&ev.device=$B2&since=$s&timeout_ms=30000")" '"via":"receipt:retry"' "the retry receipt acks the stanza"
+like "$(fakewa_wait "event=message-nack&ev.id=$XID&since=$s&timeout_ms=30000")" '"error":"500"' "... and B nacks it with 500"
+ev=$(fakewa_wait "event=message-routed&ev.id=$XID&ev.retry=true&since=$s&timeout_ms=30000")
 like "$ev" "\"to\":\"$B2\"" "A resends to B's device only"
 like "$ev" "\"devices\":[\"$B2\"]" "... routed to that device"
-ev=$(fakewa_wait "event=sent&tag=message&attr.id=$XID&child=enc&since=$(printf '%s' "$ev" | fakewa_field seq)&timeout_ms=5000")
+ev=$(fakewa_wait "event=sent&tag=message&attr.id=$XID&child=enc&since=$(printf '%s' "$ev" | fakewa_field seq)&timeout_ms=30000")
 like "$ev" '"count":"1"' "... with <enc count=1>"
 while :; do
-	bl next 10000 "#$SB" message
+	bl next 30000 "#$SB" message
 	case $R in *" stub "*) ;; *) break ;; esac
 done
 is "$R" "message $XID $PA@s.whatsapp.net extendedTextMessage retry me" "B decrypts the resend"

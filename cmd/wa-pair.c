@@ -655,8 +655,17 @@ pairing_hint(const struct wa_pairing_outcome *o, int phone)
 	}
 }
 
-int
-main(int argc, char **argv)
+/* ---- the steps of main ---------------------------------------------------------------- */
+
+struct opts {
+	const char *dir, *bdir;
+	char *phone;		/* --phone, digits only; NULL: QR codes */
+	long step;		/* -t, seconds */
+	int force, qr_first, qr_next;
+};
+
+static void
+parse_options(struct opts *o, struct ui *u, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "debug", no_argument, NULL, 'D' },
@@ -667,54 +676,34 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct ui u;
-	struct run r;
-	struct wa_authdir *ad = NULL;
-	struct wa_pairing_opts po;
-	struct wa_session_opts so;
-	struct wa_pairing *p = NULL;
-	struct wa_session *s = NULL;
-	const struct wa_pairing_outcome *out;
-	const struct wa_session_end *end;
-	struct wa_why why = { "" };
-	struct wa_creds_info info;
-	struct sigaction sa;
-	sigset_t block, orig;
-	struct stat st;
-	const char *dopt = NULL, *dir, *bdir = NULL;
-	char *phone = NULL;
-	json_t *creds, *paired;
-	long step = 20;
-	int c, rc, force = 0, created, qr_first = 0, qr_next = 0, saved_status, code;
+	const char *dopt = NULL;
+	int c;
 
-	tool_init("wa-pair");
-	memset(&u, 0, sizeof u);
-	memset(&r, 0, sizeof r);
-	r.u = &u;
-	u.lines = -1;
+	memset(o, 0, sizeof *o);
+	o->step = 20;
 	while ((c = getopt_long(argc, argv, "B:d:fht:v", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'B': bdir = optarg; break;
+		case 'B': o->bdir = optarg; break;
 		case 'd': dopt = optarg; break;
-		case 'f': force = 1; break;
+		case 'f': o->force = 1; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
 		case 'V': tool_version(WA_EXIT_IOERR);
-		case 'v': if (u.verbose < 1) u.verbose = 1; break;
-		case 'D': u.verbose = 2; break;
-		case 'P': free(phone); phone = phone_digits(optarg); break;
-		case 'T': u.text = 1; break;
+		case 'v': if (u->verbose < 1) u->verbose = 1; break;
+		case 'D': u->verbose = 2; break;
+		case 'P': free(o->phone); o->phone = phone_digits(optarg); break;
+		case 'T': u->text = 1; break;
 		case 't':
-			if ((step = tool_duration(optarg)) == TOOL_TOOBIG || step > 3600) {
+			if ((o->step = tool_duration(optarg)) == TOOL_TOOBIG || o->step > 3600) {
 				tool_err("-t: '%s' is too large (at most 1h)", optarg);
 				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 			}
-			if (step <= 0) {
+			if (o->step <= 0) {
 				tool_err("-t: '%s' is not a duration (seconds, or 30s, 2m)", optarg);
 				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 			}
 			break;
 		case 'Q':
-			if (qr_times(optarg, &qr_first, &qr_next) < 0) {
+			if (qr_times(optarg, &o->qr_first, &o->qr_next) < 0) {
 				tool_err("--qr-time: '%s' is not first[,next] in seconds (1 to 3600)", optarg);
 				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 			}
@@ -724,51 +713,75 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-	if (phone && u.text) {
+	if (o->phone && u->text) {
 		tool_err("--phone pairs with a code, --qr-text with QR codes: choose one");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
-	if (!(dir = tool_authdir(dopt))) {
+	if (!(o->dir = tool_authdir(dopt))) {
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
-	u.err_tty = isatty(2);
-	u.tty = isatty(1) && !u.text;
-	if (!phone && !u.text) {
+}
+
+/* Where the codes go; a QR code needs a terminal it fits on. */
+static void
+check_screen(struct ui *u, const struct opts *o)
+{
+	u->err_tty = isatty(2);
+	u->tty = isatty(1) && !u->text;
+	if (!o->phone && !u->text) {
 		if (!isatty(1))
 			tool_die(WA_EXIT_PAIR_TERMINAL, "standard output is not a terminal to draw the QR code on: "
 			    "use --qr-text to print the QR strings (they hold a secret: keep them out of logs), "
 			    "or --phone NUMBER to get a code to type on the phone");
 		check_terminal();
 	}
+}
 
-	/* the folder: refusals first, from a read-only look that changes
-	 * nothing; then the lock, and the same decision again under it */
-	created = lstat(dir, &st) < 0 && errno == ENOENT;
+/* The folder: refusals first, from a read-only look that changes nothing;
+ * then the lock, and the same decision again under it.  Sets r->ad and
+ * r->replace; returns the credentials to pair with. */
+static json_t *
+open_folder(struct run *r, const struct opts *o)
+{
+	struct wa_authdir *ad = NULL;
+	struct wa_why why = { "" };
+	struct stat st;
+	int rc, created;
+
+	created = lstat(o->dir, &st) < 0 && errno == ENOENT;
 	if (!created) {
-		rc = wa_authdir_open(&ad, dir, 0, tool_name, NULL, &why);
+		rc = wa_authdir_open(&ad, o->dir, 0, tool_name, NULL, &why);
 		if (rc < 0)
 			tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : tool_exit_for(rc), "%s", why.text);
 		/* a folder of other things (-d /etc): never made an auth folder */
-		if ((rc = wa_backup_authlike(ad->fd)) == 0 && !force)
+		if ((rc = wa_backup_authlike(ad->fd)) == 0 && !o->force)
 			tool_die(WA_EXIT_DATAERR, "'%s' does not look like an auth folder (no %s and no file named "
 			    "like a Baileys auth file, but other files); refusing to pair into it (use -f to pair "
 			    "anyway)", ad->path, WA_CREDS);
 		if (rc < 0)
 			tool_die(tool_exit_for(rc), "unable to read '%s': %s", ad->path, wa_strerror(rc));
-		starting_creds(ad, force, bdir, &r.replace, 1);
+		starting_creds(ad, o->force, o->bdir, &r->replace, 1);
 		wa_authdir_close(ad);
 		ad = NULL;
 	}
-	rc = wa_authdir_open(&ad, dir, WA_AUTHDIR_WRITE | WA_AUTHDIR_CREATE, tool_name, NULL, &why);
+	rc = wa_authdir_open(&ad, o->dir, WA_AUTHDIR_WRITE | WA_AUTHDIR_CREATE, tool_name, NULL, &why);
 	if (rc < 0)
 		tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : rc == WA_ESYS && created ? WA_EXIT_CANTCREAT :
 		    tool_exit_for(rc), "%s", why.text);
 	/* (a folder it created is already flushed into its parent) */
-	r.ad = ad;
-	creds = starting_creds(ad, force, bdir, &r.replace, 0);
+	r->ad = ad;
+	return starting_creds(ad, o->force, o->bdir, &r->replace, 0);
+}
 
-	/* signals: an orderly end (the lock released, the screen cleaned) */
+/* Signals: an orderly end (the lock released, the screen cleaned).  They
+ * stay blocked except while waiting; *orig is the mask to wait with. */
+static void
+catch_signals(sigset_t *orig)
+{
+	struct sigaction sa;
+	sigset_t block;
+
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -783,107 +796,114 @@ main(int argc, char **argv)
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGWINCH);
-	sigprocmask(SIG_BLOCK, &block, &orig);
+	sigprocmask(SIG_BLOCK, &block, orig);
+}
 
-	/* 1. the registration connection, up to the 515 */
-	memset(&po, 0, sizeof po);
-	po.conn.debug = u.verbose >= 2;
-	po.conn.log = logcb;
-	tool_server_opts(&po.conn);
-	po.conn.connect_timeout_ms = (int)step * 1000;
-	po.conn.handshake_timeout_ms = (int)step * 1000;
-	po.conn.iq_timeout_ms = (int)step * 1000;
-	po.phone = phone;
-	po.qr_first_ms = qr_first;
-	po.qr_next_ms = qr_next;
-	po.step_timeout_ms = (int)step * 1000;
-	po.on_qr = on_qr;
-	po.on_code = on_code;
-	po.on_scanned = on_scanned;
-	po.on_verified = on_verified;
-	po.on_saved = on_saved;
-	po.arg = &r;
-	rc = wa_pairing_open(&p, ad, creds, &po, &why);
+static void
+pairing_opts(struct wa_pairing_opts *po, struct run *r, const struct opts *o)
+{
+	memset(po, 0, sizeof *po);
+	po->conn.debug = r->u->verbose >= 2;
+	po->conn.log = logcb;
+	tool_server_opts(&po->conn);
+	po->conn.connect_timeout_ms = (int)o->step * 1000;
+	po->conn.handshake_timeout_ms = (int)o->step * 1000;
+	po->conn.iq_timeout_ms = (int)o->step * 1000;
+	po->phone = o->phone;
+	po->qr_first_ms = o->qr_first;
+	po->qr_next_ms = o->qr_next;
+	po->step_timeout_ms = (int)o->step * 1000;
+	po->on_qr = on_qr;
+	po->on_code = on_code;
+	po->on_scanned = on_scanned;
+	po->on_verified = on_verified;
+	po->on_saved = on_saved;
+	po->arg = r;
+}
+
+/* 1. The registration connection, up to the 515, by QR or by code.
+ * Takes creds.  Returns WA_EXIT_OK with the saved credentials in *paired
+ * (the caller's reference), or the exit code, the failure reported. */
+static int
+pair(json_t **paired, struct run *r, const struct opts *o, json_t *creds, const sigset_t *orig)
+{
+	struct wa_pairing_opts po;
+	struct wa_pairing *p = NULL;
+	const struct wa_pairing_outcome *out;
+	struct wa_why why = { "" };
+	int rc, code;
+
+	pairing_opts(&po, r, o);
+	rc = wa_pairing_open(&p, r->ad, creds, &po, &why);
 	if (rc < 0)
 		tool_die(rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE, "%s", why.text);
 	while (!(out = wa_pairing_outcome(p))) {
 		struct pollfd fds[WA_CONN_MAXFDS];
 		int t, n = wa_pairing_pollfds(p, fds, WA_CONN_MAXFDS, &t);
-		wait_once(&u, fds, n, t, &orig);
+		wait_once(r->u, fds, n, t, orig);
 		if (got_signal)
 			wa_pairing_abort(p, "interrupted");
 		wa_pairing_process(p);
 	}
-	ui_codes_done(&u);
+	ui_codes_done(r->u);
 	if (out->status != WA_PAIRING_PAIRED && out->status != WA_PAIRING_SAVED) {
 		code = pairing_exit(out, got_signal);
 		if (out->status == WA_PAIRING_ABORTED && got_signal)
 			tool_err("interrupted; nothing was written");
 		else
-			tool_err("%s%s", out->text, pairing_hint(out, phone != NULL));
+			tool_err("%s%s", out->text, pairing_hint(out, o->phone != NULL));
 		wa_pairing_free(p);
 		json_decref(creds);
-		wa_authdir_close(ad);
-		free(phone);
 		return code;
 	}
-	saved_status = out->status;
 	/* new credentials are saved: what the last wa-run reported (failed on
 	 * an unpaired folder, logged_out ...) no longer describes the folder */
-	if ((rc = wa_status_supersede(ad->wafd, ad->stagefd, tool_name, wa_clock_wall_ms())) < 0)
-		tool_err("warning: unable to mark '%s/%s/%s' superseded: %s", ad->path, WA_SUBDIR, WA_STATUS,
+	if ((rc = wa_status_supersede(r->ad->wafd, r->ad->stagefd, tool_name, wa_clock_wall_ms())) < 0)
+		tool_err("warning: unable to mark '%s/%s/%s' superseded: %s", r->ad->path, WA_SUBDIR, WA_STATUS,
 		    wa_strerror(rc));
-	if (saved_status == WA_PAIRING_SAVED)
+	if (out->status == WA_PAIRING_SAVED)
 		tool_err("warning: %s; trying to log in anyway", out->text);
-	paired = json_incref(out->creds);
+	*paired = json_incref(out->creds);
 	wa_pairing_free(p);
 	json_decref(creds);
+	return WA_EXIT_OK;
+}
 
-	/* 2. the first login: <success>, the initial pre-keys */
-	memset(&so, 0, sizeof so);
-	so.conn.debug = u.verbose >= 2;
-	so.conn.log = logcb;
-	tool_server_opts(&so.conn);
-	so.conn.connect_timeout_ms = (int)step * 1000;
-	so.conn.handshake_timeout_ms = (int)step * 1000;
-	so.login_timeout_ms = (int)step * 1000;
-	so.prekey_timeout_ms = (int)step * 1000;
-	so.passive = 1;		/* we take no messages: let wa-run ask for them */
-	so.on_prekeys = on_prekeys;
-	so.on_online = on_online;
-	so.arg = &r;
-	u.prekeys_rc = 0;
-	rc = wa_session_open(&s, ad, paired, &so, &why);
-	if (rc < 0) {
-		tool_err("credentials saved in '%s/%s', but the login cannot start: %s; wa-run will log in",
-		    ad->path, WA_CREDS, why.text);
-		json_decref(paired);
-		wa_authdir_close(ad);
-		free(phone);
-		return WA_EXIT_PAIR_UNFINISHED;
-	}
-	while (wa_session_state(s) != WA_SESSION_CLOSED) {
-		struct pollfd fds[WA_CONN_MAXFDS];
-		int t, n = wa_session_pollfds(s, fds, WA_CONN_MAXFDS, &t);
-		wait_once(&u, fds, n, t, &orig);
-		if (got_signal && wa_session_end(s)->kind == WA_SESSION_END_NONE) {
-			tool_err("interrupted during the first login");
-			wa_session_close(s);
-		}
-		wa_session_process(s);
-	}
-	end = wa_session_end(s);
+static void
+session_opts(struct wa_session_opts *so, struct run *r, const struct opts *o)
+{
+	memset(so, 0, sizeof *so);
+	so->conn.debug = r->u->verbose >= 2;
+	so->conn.log = logcb;
+	tool_server_opts(&so->conn);
+	so->conn.connect_timeout_ms = (int)o->step * 1000;
+	so->conn.handshake_timeout_ms = (int)o->step * 1000;
+	so->login_timeout_ms = (int)o->step * 1000;
+	so->prekey_timeout_ms = (int)o->step * 1000;
+	so->passive = 1;	/* we take no messages: let wa-run ask for them */
+	so->on_prekeys = on_prekeys;
+	so->on_online = on_online;
+	so->arg = r;
+}
+
+/* How the first login ended, on stdout (success) or stderr; the exit code. */
+static int
+report(struct run *r, const struct wa_session_end *end, const json_t *paired)
+{
+	struct wa_creds_info info;
+	struct ui *u = r->u;
+	int code = WA_EXIT_OK;
+
 	wa_creds_inspect(&info, paired);
-	code = WA_EXIT_OK;
-	if (u.online && u.prekeys_rc == 0) {
+	if (u->online && u->prekeys_rc == 0) {
 		printf("linked %s, platform %s, %u pre-keys\n", info.me,
-		    info.platform[0] ? info.platform : "unknown", u.prekeys_up);
-	} else if (u.online) {
+		    info.platform[0] ? info.platform : "unknown", u->prekeys_up);
+	} else if (u->online) {
 		tool_err("linked %s and saved in '%s/%s', but the pre-keys did not reach the server: "
-		    "wa-run uploads them when it logs in", info.me, ad->path, WA_CREDS);
+		    "wa-run uploads them when it logs in", info.me, r->ad->path, WA_CREDS);
 		code = WA_EXIT_PAIR_UNFINISHED;
 	} else if (end->kind == WA_SESSION_END_STORAGE) {
-		tool_err("%s; the credentials in '%s/%s' are saved", end->text, ad->path, WA_CREDS);
+		tool_err("%s; the credentials in '%s/%s' are saved", end->text, r->ad->path, WA_CREDS);
 		code = WA_EXIT_IOERR;
 	} else if (end->kind == WA_SESSION_END_FAILURE ||
 	    (end->kind == WA_SESSION_END_STREAM_ERROR && strcmp(end->type, "device_removed") == 0)) {
@@ -892,14 +912,69 @@ main(int argc, char **argv)
 		code = WA_EXIT_PAIR_LOGIN;
 	} else {
 		tool_err("linked %s and saved in '%s/%s', but the first login did not finish (%s): "
-		    "wa-run will log in and upload the pre-keys", info.me, ad->path, WA_CREDS, end->text);
+		    "wa-run will log in and upload the pre-keys", info.me, r->ad->path, WA_CREDS, end->text);
 		code = got_signal ? 128 + got_signal : WA_EXIT_PAIR_UNFINISHED;
 	}
 	if (fflush(stdout) != 0 && code == WA_EXIT_OK)
 		code = WA_EXIT_IOERR;
+	return code;
+}
+
+/* 2. The first login: <success>, the initial pre-keys.  Returns the exit
+ * code, the outcome reported. */
+static int
+first_login(struct run *r, const struct opts *o, json_t *paired, const sigset_t *orig)
+{
+	struct wa_session_opts so;
+	struct wa_session *s = NULL;
+	struct wa_why why = { "" };
+	int code;
+
+	session_opts(&so, r, o);
+	r->u->prekeys_rc = 0;
+	if (wa_session_open(&s, r->ad, paired, &so, &why) < 0) {
+		tool_err("credentials saved in '%s/%s', but the login cannot start: %s; wa-run will log in",
+		    r->ad->path, WA_CREDS, why.text);
+		return WA_EXIT_PAIR_UNFINISHED;
+	}
+	while (wa_session_state(s) != WA_SESSION_CLOSED) {
+		struct pollfd fds[WA_CONN_MAXFDS];
+		int t, n = wa_session_pollfds(s, fds, WA_CONN_MAXFDS, &t);
+		wait_once(r->u, fds, n, t, orig);
+		if (got_signal && wa_session_end(s)->kind == WA_SESSION_END_NONE) {
+			tool_err("interrupted during the first login");
+			wa_session_close(s);
+		}
+		wa_session_process(s);
+	}
+	code = report(r, wa_session_end(s), paired);
 	wa_session_free(s);
+	return code;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ui u;
+	struct run r;
+	struct opts o;
+	sigset_t orig;
+	json_t *creds, *paired = NULL;
+	int code;
+
+	tool_init("wa-pair");
+	memset(&u, 0, sizeof u);
+	memset(&r, 0, sizeof r);
+	r.u = &u;
+	u.lines = -1;
+	parse_options(&o, &u, argc, argv);
+	check_screen(&u, &o);
+	creds = open_folder(&r, &o);
+	catch_signals(&orig);
+	if ((code = pair(&paired, &r, &o, creds, &orig)) == WA_EXIT_OK)
+		code = first_login(&r, &o, paired, &orig);
 	json_decref(paired);
-	wa_authdir_close(ad);
-	free(phone);
+	wa_authdir_close(r.ad);
+	free(o.phone);
 	return code;
 }

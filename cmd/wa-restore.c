@@ -181,8 +181,29 @@ pick_latest(const char *bdir, const char *base)
 	return path;
 }
 
-int
-main(int argc, char **argv)
+/* ---- the steps of main ---------------------------------------------------------------- */
+
+struct restore {
+	/* the options */
+	const char *dir, *bdir, *file;
+	int force, dry, uselatest, verbose;
+	long keep;
+	/* the target: parent/base, the parent open, whether base exists */
+	char *parent, *base;
+	int pfd, exists;
+	struct wa_authdir *ad;	/* a read-only look at the target */
+	struct wa_authdir *lk;	/* the target's lock, held until the swap is done */
+	/* the archive */
+	char *latest, *show;	/* --latest's pick; the archive as named in messages */
+	struct wa_backup *b;
+	/* the new folder beside the target, the name the old one moves to */
+	char stage[300], replaced[300], shownrep[4400];
+	int used;		/* the target existed and is now under replaced */
+	struct wa_why why;
+};
+
+static void
+parse_options(struct restore *x, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "keep", required_argument, NULL, 'k' },
@@ -191,213 +212,275 @@ main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct wa_authdir *ad = NULL, *lk = NULL;
-	struct wa_backup *b;
-	struct wa_why why = { "" };
-	struct stat st;
-	const char *dir, *dopt = NULL, *bdir = NULL, *file = NULL;
-	char *parent = NULL, *base = NULL, *latest = NULL, *show = NULL;
-	char stage[300], replaced[300], stamp[20], shownrep[4400];
-	int c, rc, fd, pfd, exists, force = 0, dry = 0, uselatest = 0, exchanged, used, verbose = 0;
-	long keep = WA_BACKUP_KEEP_REPLACED;
+	const char *dopt = NULL;
+	int c, rc;
 
-	tool_init("wa-restore");
 	while ((c = getopt_long(argc, argv, "B:d:fhnv", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'B': bdir = optarg; break;
+		case 'B': x->bdir = optarg; break;
 		case 'd': dopt = optarg; break;
-		case 'f': force = 1; break;
+		case 'f': x->force = 1; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
 		case 'V': tool_version(WA_EXIT_IOERR);
-		case 'n': dry = 1; break;
-		case 'v': verbose = 1; break;
-		case 'L': uselatest = 1; break;
+		case 'n': x->dry = 1; break;
+		case 'v': x->verbose = 1; break;
+		case 'L': x->uselatest = 1; break;
 		case 'k':
-			if ((keep = tool_number(optarg)) < 0)
+			if ((x->keep = tool_number(optarg)) < 0)
 				tool_usage_err(USAGE, WA_EXIT_USAGE, "--keep: '%s' is not a number", optarg);
 			break;
 		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
 	}
-	if (argc - optind > 1 || (uselatest && argc - optind == 1))
+	if (argc - optind > 1 || (x->uselatest && argc - optind == 1))
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-	if (bdir && !uselatest) {
+	if (x->bdir && !x->uselatest) {
 		tool_err("-B only says where --latest looks");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
 	if (argc - optind == 1)
-		file = argv[optind];
-	if (!(dir = tool_authdir(dopt))) {
+		x->file = argv[optind];
+	if (!(x->dir = tool_authdir(dopt))) {
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
 	/* standard input only when asked for with -: from cron it is
 	 * /dev/null or a closed pipe, never an archive */
-	if (!file && !uselatest)
+	if (!x->file && !x->uselatest)
 		tool_usage_err(USAGE, WA_EXIT_USAGE, "no archive: name a file, or use - (standard input) or --latest");
-	if ((rc = wa_backup_path_split(&parent, &base, dir)) < 0)
-		tool_die(rc == WA_ESYS ? WA_EXIT_NOINPUT : WA_EXIT_USAGE, "'%s': %s", dir,
+	if ((rc = wa_backup_path_split(&x->parent, &x->base, x->dir)) < 0)
+		tool_die(rc == WA_ESYS ? WA_EXIT_NOINPUT : WA_EXIT_USAGE, "'%s': %s", x->dir,
 		    rc == WA_EINVAL ? "not a folder that can be replaced" : wa_strerror(rc));
+}
 
-	/* the archive */
-	if (uselatest) {
+/* The archive, read and verified in memory: the file named, standard
+ * input, or --latest's pick.  One that would not give a session is
+ * refused unless -f. */
+static void
+read_archive(struct restore *x)
+{
+	struct stat st;
+	const char *bad;
+	int fd, rc;
+
+	if (x->uselatest) {
 		char *def = NULL;
-		bdir = tool_backup_dir(bdir);
-		if (!bdir) {
-			if (asprintf(&def, "%s/%s%s", parent, base, WA_BACKUP_SUFFIX) < 0)
+		x->bdir = tool_backup_dir(x->bdir);
+		if (!x->bdir) {
+			if (asprintf(&def, "%s/%s%s", x->parent, x->base, WA_BACKUP_SUFFIX) < 0)
 				tool_die(WA_EXIT_SOFTWARE, "out of memory");
-			bdir = def;
+			x->bdir = def;
 		}
-		latest = pick_latest(bdir, base);
+		x->latest = pick_latest(x->bdir, x->base);
 		free(def);
-		file = latest;
+		x->file = x->latest;
 	}
-	if (strcmp(file, "-") == 0) {
+	if (strcmp(x->file, "-") == 0) {
 		if (isatty(0))
 			tool_die(WA_EXIT_USAGE, "refusing to read an archive from a terminal");
 		fd = 0;
-		show = strdup("standard input");
+		x->show = strdup("standard input");
 	} else {
-		if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		if ((fd = open(x->file, O_RDONLY | O_CLOEXEC)) < 0)
 			tool_die(errno == ENOENT ? WA_EXIT_NOINPUT : tool_exit_for(WA_ESYS),
-			    "unable to open '%s': %s", file, strerror(errno));
+			    "unable to open '%s': %s", x->file, strerror(errno));
 		if (fstat(fd, &st) == 0 && S_ISDIR(st.st_mode))
-			tool_die(WA_EXIT_NOINPUT, "'%s' is a folder, not an archive", file);
-		show = strdup(file);
+			tool_die(WA_EXIT_NOINPUT, "'%s' is a folder, not an archive", x->file);
+		x->show = strdup(x->file);
 	}
-	if (!show)
+	if (!x->show)
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
-	if ((rc = wa_backup_read(&b, fd, show, &why)) < 0)
-		tool_die(rc == WA_ETOOBIG ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s; nothing restored", why.text);
+	if ((rc = wa_backup_read(&x->b, fd, x->show, &x->why)) < 0)
+		tool_die(rc == WA_ETOOBIG ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s; nothing restored", x->why.text);
 	if (fd > 0)
 		close(fd);
-	{
-		const char *bad = unusable(b);
-		if (bad && !force)
-			tool_die(WA_EXIT_DATAERR, "'%s': %s, so restoring it would not give a working session; "
-			    "nothing restored (use -f to restore it anyway)", show, bad);
-		if (bad)
-			tool_err("warning: '%s': %s; restoring anyway (-f)", show, bad);
-	}
+	bad = unusable(x->b);
+	if (bad && !x->force)
+		tool_die(WA_EXIT_DATAERR, "'%s': %s, so restoring it would not give a working session; "
+		    "nothing restored (use -f to restore it anyway)", x->show, bad);
+	if (bad)
+		tool_err("warning: '%s': %s; restoring anyway (-f)", x->show, bad);
+}
 
-	/* the target */
-	if ((pfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+/* The target: a folder or nothing, in a parent we can open; a folder
+ * must hold the archive's account (or none) unless -f. */
+static void
+look_at_target(struct restore *x)
+{
+	struct stat st;
+	int rc;
+
+	if ((x->pfd = open(x->parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		tool_die(errno == ENOENT || errno == ENOTDIR ? WA_EXIT_NOINPUT : tool_exit_for(WA_ESYS),
-		    "unable to restore into '%s': '%s': %s", dir, parent, strerror(errno));
-	if (fstatat(pfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+		    "unable to restore into '%s': '%s': %s", x->dir, x->parent, strerror(errno));
+	if (fstatat(x->pfd, x->base, &st, AT_SYMLINK_NOFOLLOW) == 0) {
 		if (S_ISLNK(st.st_mode))
-			tool_die(WA_EXIT_NOPERM, "'%s' is a symbolic link; pass the real folder", dir);
+			tool_die(WA_EXIT_NOPERM, "'%s' is a symbolic link; pass the real folder", x->dir);
 		if (!S_ISDIR(st.st_mode))
-			tool_die(WA_EXIT_CANTCREAT, "'%s' exists and is not a folder; nothing restored", dir);
-		exists = 1;
+			tool_die(WA_EXIT_CANTCREAT, "'%s' exists and is not a folder; nothing restored", x->dir);
+		x->exists = 1;
 	} else if (errno == ENOENT) {
-		exists = 0;
+		x->exists = 0;
 	} else {
-		tool_die(tool_exit_for(WA_ESYS), "'%s': %s", dir, strerror(errno));
+		tool_die(tool_exit_for(WA_ESYS), "'%s': %s", x->dir, strerror(errno));
 	}
-	if (exists) {
-		if ((rc = wa_authdir_open(&ad, dir, 0, tool_name, NULL, &why)) < 0)
-			tool_die(rc == WA_EINVAL ? WA_EXIT_CANTCREAT : tool_exit_for(rc), "%s", why.text);
-		check_foreign(b, ad->fd, show, dir, force);
+	if (x->exists) {
+		if ((rc = wa_authdir_open(&x->ad, x->dir, 0, tool_name, NULL, &x->why)) < 0)
+			tool_die(rc == WA_EINVAL ? WA_EXIT_CANTCREAT : tool_exit_for(rc), "%s", x->why.text);
+		check_foreign(x->b, x->ad->fd, x->show, x->dir, x->force);
 	}
+}
 
-	if (dry) {
-		struct counts cnt = { 0, 0, 0, 0, verbose };
-		if ((rc = wa_backup_diff(b, ad ? ad->fd : -1, show_change, &cnt, &why)) < 0)
-			tool_die(tool_exit_for(rc), "'%s': %s", dir, why.text);
-		/* a count per kind (-v: the files too, above) */
-		printf("added %zu\nchanged %zu\nremoved %zu\nsame %zu\n", cnt.added, cnt.changed, cnt.removed,
-		    cnt.same);
-		if (fflush(stdout) != 0)
-			tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
-		tool_err("'%s' into '%s' would add %zu, change %zu, remove %zu, keep %zu files; nothing changed (-n)",
-		    show, dir, cnt.added, cnt.changed, cnt.removed, cnt.same);
-		wa_authdir_close(ad);
-		wa_backup_free(b);
-		free(parent);
-		free(base);
-		free(latest);
-		free(show);
-		close(pfd);
-		return 0;
-	}
+/* -n: what the restore would change, a count per kind on stdout (-v:
+ * the files too, above it). */
+static void
+dry_run(struct restore *x)
+{
+	struct counts cnt = { 0, 0, 0, 0, x->verbose };
+	int rc;
 
-	/* one writer: hold the target's lock until the swap is done */
-	if (exists) {
-		wa_authdir_close(ad);
-		ad = NULL;
-		if ((rc = wa_authdir_open(&lk, dir, WA_AUTHDIR_WRITE, tool_name, NULL, &why)) < 0)
-			tool_die(tool_exit_for(rc), "%s; nothing restored", why.text);
-		check_foreign(b, lk->fd, show, dir, force);
-	}
+	if ((rc = wa_backup_diff(x->b, x->ad ? x->ad->fd : -1, show_change, &cnt, &x->why)) < 0)
+		tool_die(tool_exit_for(rc), "'%s': %s", x->dir, x->why.text);
+	printf("added %zu\nchanged %zu\nremoved %zu\nsame %zu\n", cnt.added, cnt.changed, cnt.removed,
+	    cnt.same);
+	if (fflush(stdout) != 0)
+		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
+	tool_err("'%s' into '%s' would add %zu, change %zu, remove %zu, keep %zu files; nothing changed (-n)",
+	    x->show, x->dir, cnt.added, cnt.changed, cnt.removed, cnt.same);
+}
 
-	/* build beside the target, then swap */
-	{
-		unsigned char r[4];
-		if (wa_compat_random(r, sizeof r) < 0)
-			tool_die(WA_EXIT_IOERR, "no random bytes: %s", strerror(errno));
-		snprintf(stage, sizeof stage, ".%.200s.restore-%02x%02x%02x%02x", base, r[0], r[1], r[2], r[3]);
-	}
-	if ((rc = wa_backup_extract(b, pfd, stage, &why)) < 0)
+/* One writer: hold the target's lock until the swap is done, and look at
+ * its account again under it. */
+static void
+lock_target(struct restore *x)
+{
+	int rc;
+
+	if (!x->exists)
+		return;
+	wa_authdir_close(x->ad);
+	x->ad = NULL;
+	if ((rc = wa_authdir_open(&x->lk, x->dir, WA_AUTHDIR_WRITE, tool_name, NULL, &x->why)) < 0)
+		tool_die(tool_exit_for(rc), "%s; nothing restored", x->why.text);
+	check_foreign(x->b, x->lk->fd, x->show, x->dir, x->force);
+}
+
+/* The restored folder, built and flushed beside the target under a
+ * hidden name, wa-run's status in it marked superseded. */
+static void
+build_beside(struct restore *x)
+{
+	unsigned char r[4];
+	int rc, sfd, wfd = -1;
+
+	if (wa_compat_random(r, sizeof r) < 0)
+		tool_die(WA_EXIT_IOERR, "no random bytes: %s", strerror(errno));
+	snprintf(x->stage, sizeof x->stage, ".%.200s.restore-%02x%02x%02x%02x", x->base, r[0], r[1], r[2], r[3]);
+	if ((rc = wa_backup_extract(x->b, x->pfd, x->stage, &x->why)) < 0)
 		tool_die(rc == WA_EEXIST ? WA_EXIT_CANTCREAT : tool_exit_for(rc) == WA_EXIT_NOPERM ?
 		    WA_EXIT_CANTCREAT : tool_exit_for(rc),
-		    "unable to build the restored folder beside '%s': %s; '%s' is unchanged", dir, why.text, dir);
+		    "unable to build the restored folder beside '%s': %s; '%s' is unchanged", x->dir, x->why.text,
+		    x->dir);
 	/* wa-run's status in the archive describes the past (an online with a
 	 * pid long gone, a failure since repaired): mark it superseded in the
 	 * folder being built, before anyone can see it */
-	{
-		int sfd = openat(pfd, stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC), wfd = -1;
-		if (sfd >= 0)
-			wfd = openat(sfd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-		if (wfd >= 0 && (rc = wa_status_supersede(wfd, wfd, tool_name, wa_clock_wall_ms())) < 0) {
-			int saved = errno;
-			wa_backup_unstage(pfd, stage);
-			errno = saved;
-			tool_die(tool_exit_for(rc), "unable to mark '%s/%s/%s' superseded: %s; '%s' is unchanged",
-			    dir, WA_SUBDIR, WA_STATUS, wa_strerror(rc), dir);
-		}
-		if (wfd >= 0)
-			close(wfd);
-		if (sfd >= 0)
-			close(sfd);
+	sfd = openat(x->pfd, x->stage, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd >= 0)
+		wfd = openat(sfd, WA_SUBDIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (wfd >= 0 && (rc = wa_status_supersede(wfd, wfd, tool_name, wa_clock_wall_ms())) < 0) {
+		int saved = errno;
+		wa_backup_unstage(x->pfd, x->stage);
+		errno = saved;
+		tool_die(tool_exit_for(rc), "unable to mark '%s/%s/%s' superseded: %s; '%s' is unchanged",
+		    x->dir, WA_SUBDIR, WA_STATUS, wa_strerror(rc), x->dir);
 	}
+	if (wfd >= 0)
+		close(wfd);
+	if (sfd >= 0)
+		close(sfd);
+}
+
+/* The new folder in the target's place in one atomic exchange, the old
+ * one kept beside it under a new name; the lock released.  Returns the
+ * swap's result: 0, or WA_ESYNC (done, but not flushed). */
+static int
+swap_in(struct restore *x)
+{
+	struct stat st;
+	char stamp[20];
+	int rc, n, exchanged;
+
 	wa_backup_stamp(stamp, sizeof stamp, time(NULL));
-	snprintf(replaced, sizeof replaced, "%.200s.replaced-%s", base, stamp);
-	{
-		int n;
-		for (n = 1; fstatat(pfd, replaced, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
-			snprintf(replaced, sizeof replaced, "%.200s.replaced-%s-%d", base, stamp, n);
-	}
-	rc = wa_backup_swap(pfd, stage, base, replaced, &exchanged, &used, &why);
+	snprintf(x->replaced, sizeof x->replaced, "%.200s.replaced-%s", x->base, stamp);
+	for (n = 1; fstatat(x->pfd, x->replaced, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
+		snprintf(x->replaced, sizeof x->replaced, "%.200s.replaced-%s-%d", x->base, stamp, n);
+	rc = wa_backup_swap(x->pfd, x->stage, x->base, x->replaced, &exchanged, &x->used, &x->why);
 	if (rc < 0 && rc != WA_ESYNC) {
 		if (!exchanged)
-			wa_backup_unstage(pfd, stage);
+			wa_backup_unstage(x->pfd, x->stage);
 		tool_die(tool_exit_for(rc) == WA_EXIT_NOPERM ? WA_EXIT_CANTCREAT : tool_exit_for(rc),
-		    "unable to restore '%s': %s", dir, why.text);
+		    "unable to restore '%s': %s", x->dir, x->why.text);
 	}
-	wa_authdir_close(lk);
+	wa_authdir_close(x->lk);
+	x->lk = NULL;
+	return rc;
+}
+
+/* The replaced folder on stdout, the summary on stderr; then the folders
+ * earlier restores replaced: the newest --keep stay.  swap_rc: swap_in's. */
+static void
+report(struct restore *x, int swap_rc)
+{
+	const struct wa_backup *b = x->b;
+	const char *parent = x->parent;
+	int rc;
+
 	/* the replaced folder as a path the user can type: beside the target */
-	snprintf(shownrep, sizeof shownrep, "%s%s%s",
+	snprintf(x->shownrep, sizeof x->shownrep, "%s%s%s",
 	    strcmp(parent, ".") == 0 || strcmp(parent, "/") == 0 ? "" : parent,
-	    strcmp(parent, ".") == 0 ? "" : "/", replaced);
-	if (used)
-		printf("%s\n", shownrep);
+	    strcmp(parent, ".") == 0 ? "" : "/", x->replaced);
+	if (x->used)
+		printf("%s\n", x->shownrep);
 	if (fflush(stdout) != 0)
 		tool_die(WA_EXIT_IOERR, "standard output: %s", strerror(errno));
-	if (rc == WA_ESYNC)
-		tool_die(WA_EXIT_IOERR, "restored '%s', but %s: it may not survive a power cut", dir, why.text);
-	tool_err("restored %zu files from '%s' (%s%s, made %s) into '%s'%s%s%s", b->n, show,
-	    b->account[0] ? "account " : "not paired", b->account, b->created[0] ? b->created : "?", dir,
-	    used ? "; the previous folder is kept as '" : "", used ? shownrep : "", used ? "'" : "");
-	/* the folders earlier restores replaced: the newest --keep stay */
-	if (used && (rc = wa_backup_retain_replaced(pfd, base, (size_t)keep, replaced, removed_replaced,
-	    (void *)parent)) < 0)
-		tool_err("warning: unable to remove old replaced folders beside '%s': %s", dir, wa_strerror(rc));
-	wa_backup_free(b);
-	free(parent);
-	free(base);
-	free(latest);
-	free(show);
-	close(pfd);
+	if (swap_rc == WA_ESYNC)
+		tool_die(WA_EXIT_IOERR, "restored '%s', but %s: it may not survive a power cut", x->dir, x->why.text);
+	tool_err("restored %zu files from '%s' (%s%s, made %s) into '%s'%s%s%s", b->n, x->show,
+	    b->account[0] ? "account " : "not paired", b->account, b->created[0] ? b->created : "?", x->dir,
+	    x->used ? "; the previous folder is kept as '" : "", x->used ? x->shownrep : "", x->used ? "'" : "");
+	if (x->used && (rc = wa_backup_retain_replaced(x->pfd, x->base, (size_t)x->keep, x->replaced,
+	    removed_replaced, (void *)x->parent)) < 0)
+		tool_err("warning: unable to remove old replaced folders beside '%s': %s", x->dir, wa_strerror(rc));
+}
+
+static void
+cleanup(struct restore *x)
+{
+	wa_authdir_close(x->ad);
+	wa_backup_free(x->b);
+	free(x->parent);
+	free(x->base);
+	free(x->latest);
+	free(x->show);
+	close(x->pfd);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct restore x = { .keep = WA_BACKUP_KEEP_REPLACED };
+
+	tool_init("wa-restore");
+	parse_options(&x, argc, argv);
+	read_archive(&x);
+	look_at_target(&x);
+	if (x.dry) {
+		dry_run(&x);
+	} else {
+		lock_target(&x);
+		build_beside(&x);
+		report(&x, swap_in(&x));
+	}
+	cleanup(&x);
 	return 0;
 }

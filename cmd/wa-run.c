@@ -330,12 +330,12 @@ static void warning(struct run *r, int log, const char *fmt, ...) __attribute__(
 /* notify's lines: each on stderr; the ones that lose a notification
  * (given up, dropped, could not run) are also a warning event */
 static void
-notify_log(void *arg, const char *line)
+notify_log(void *arg, enum wa_notify_log kind, const char *line)
 {
 	struct run *r = arg;
 
 	logmsg(r, WA_LOG_WARN, "%s", line);
-	if (strstr(line, "gave up") || strstr(line, "dropped") || strstr(line, "cannot"))
+	if (kind == WA_NOTIFY_LOST)
 		warning(r, 0, "%s", line);
 }
 

@@ -40,6 +40,7 @@
 #include "ops/notify.h"
 #include "base/outq.h"
 #include "ops/sdnotify.h"
+#include "session/run.h"
 #include "session/session.h"
 #include "store/stage.h"
 #include "ops/status.h"
@@ -219,30 +220,19 @@ struct run {
 	struct wa_authdir *ad;
 	json_t *creds;
 	struct wa_loop *loop;
-	struct wa_session *s;
-	struct wa_session_opts so;
+	struct wa_run *run;		/* the state machine (lib/session/run.h) */
 	struct wa_statusw sw;
 	struct wa_eventlog *elog;
 	struct wa_outq *out;
 	struct wa_notify *notify;
 	struct wa_sdnotify sd;
-	struct wa_backoff bo;
 	int logfd;
 	struct wa_outq *logq;		/* standard error (no --log): written without blocking */
 	unsigned long log_dropped;	/* log lines dropped, reported so far */
 
 	unsigned long seq;		/* events */
-	enum wa_state state;
-	unsigned attempt;		/* of the current connection, since online (0: first) */
-	unsigned long connects;		/* connections opened */
-	int64_t online_at;		/* monotonic ms the connection went online, -1 */
-	int64_t offline_since;		/* monotonic ms the session was last online, -1 never */
-	int waited;			/* backoff or a ban since online: this is an outage */
-	int outage_edge;		/* WA_OUTAGE_*: for the next state event */
-	time_t inbound_seen;
-	int downgrade;			/* <ib><downgrade_webclient/> on this connection */
-	int in_session;			/* inside wa_session_process */
-	int retry_timer, stop_timer, wd_timer, tick_timer;
+	enum wa_state state;		/* as the events and the status file last said */
+	int wd_timer, tick_timer;
 	int stopping;			/* the signal */
 	int ready_sent;
 	int status_err;			/* errno of the last failed status write, 0 */
@@ -252,6 +242,9 @@ struct run {
 	int64_t out_warned_at;		/* monotonic ms of the last such warning, 0 never */
 	unsigned long out_suppressed;	/* drop warnings held back since then */
 	int done, exit_code;
+	sigset_t stopsigs;		/* SIGTERM, SIGINT, SIGHUP */
+	char **cmd;			/* --on-event's words */
+	char *absdir;			/* dir, allocated */
 };
 
 /* One line on stderr (or --log FILE): "wa-run: [warning: ]text", with
@@ -318,9 +311,9 @@ lograw(struct run *r, enum wa_log_level lv, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* the session's lines (already redacted: no key bytes) as they are */
+/* the run's and the session's lines (already redacted: no key bytes) as they are */
 static void
-session_log(void *arg, enum wa_log_level lv, const char *line)
+run_log(void *arg, enum wa_log_level lv, const char *line)
 {
 	lograw(arg, lv, "%s", line);
 }
@@ -330,12 +323,12 @@ static void warning(struct run *r, int log, const char *fmt, ...) __attribute__(
 /* notify's lines: each on stderr; the ones that lose a notification
  * (given up, dropped, could not run) are also a warning event */
 static void
-notify_log(void *arg, const char *line)
+notify_log(void *arg, enum wa_notify_log kind, const char *line)
 {
 	struct run *r = arg;
 
 	logmsg(r, WA_LOG_WARN, "%s", line);
-	if (strstr(line, "gave up") || strstr(line, "dropped") || strstr(line, "cannot"))
+	if (kind == WA_NOTIFY_LOST)
 		warning(r, 0, "%s", line);
 }
 
@@ -436,7 +429,8 @@ warning(struct run *r, int log, const char *fmt, ...)
 }
 
 static void finish(struct run *r, enum wa_state st, int code, const char *reason, const char *klass,
-    int dccode);
+    int dccode, int outage);
+static void fail(struct run *r, int err, const char *reason);
 
 /* A status write failed: ENOSPC and friends are warned about and retried
  * with the next write (R7); a rename whose directory fsync failed means
@@ -449,9 +443,8 @@ status_failed(struct run *r, int rc)
 	if (rc == WA_ESYNC) {
 		r->sync_failed = 1;
 		if (!r->done)
-			finish(r, WA_ST_FAILED, WA_EXIT_IOERR, "'.wa/status.json' was renamed but the folder "
-			    "could not be flushed to disk (fsync failed): exiting so that a restart finds a "
-			    "disk it can trust", "local", 0);
+			fail(r, WA_ESYNC, "'.wa/status.json' was renamed but the folder could not be flushed "
+			    "to disk (fsync failed): exiting so that a restart finds a disk it can trust");
 		return;
 	}
 	if (e && e == r->status_err)
@@ -493,7 +486,7 @@ unstutter(enum wa_state st, const char *reason)
 
 /* Move to st: status file, then the state event. */
 static void
-set_state(struct run *r, enum wa_state st, const char *reason, const char *klass, int code)
+set_state(struct run *r, enum wa_state st, const char *reason, const char *klass, int code, int outage)
 {
 	enum wa_state prev = r->state;
 	struct wa_event e;
@@ -508,7 +501,7 @@ set_state(struct run *r, enum wa_state st, const char *reason, const char *klass
 		e.reason = reason;
 		e.klass = klass;
 		e.code = code;
-		e.outage = r->outage_edge;
+		e.outage = outage;
 		emit(r, &e);
 		reason = unstutter(st, reason);
 		logmsg(r, WA_LOG_INFO, "state %s -> %s%s%s", wa_state_name(prev), wa_state_name(st),
@@ -516,7 +509,6 @@ set_state(struct run *r, enum wa_state st, const char *reason, const char *klass
 		snprintf(what, sizeof what, "%s%s%s", wa_state_name(st), reason ? ": " : "", reason ? reason : "");
 		sd_status(r, what);
 	}
-	r->outage_edge = WA_OUTAGE_NONE;
 	if (rc < 0)
 		status_failed(r, rc);
 	else
@@ -539,7 +531,7 @@ signame(int signo)
 static void
 cancel_timers(struct run *r)
 {
-	int *t[] = { &r->retry_timer, &r->stop_timer, &r->wd_timer, &r->tick_timer };
+	int *t[] = { &r->wd_timer, &r->tick_timer };
 	size_t i;
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -564,7 +556,8 @@ hint(enum wa_state st)
 /* Enter a final state and stop the loop; the caller's round ends, then
  * main drains the notifications and exits with code. */
 static void
-finish(struct run *r, enum wa_state st, int code, const char *reason, const char *klass, int dccode)
+finish(struct run *r, enum wa_state st, int code, const char *reason, const char *klass, int dccode,
+    int outage)
 {
 	struct wa_event e;
 
@@ -573,17 +566,12 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	r->done = 1;
 	r->exit_code = code;
 	cancel_timers(r);
-	if (r->s && !r->in_session) {
-		wa_session_free(r->s);
-		r->s = NULL;
-	}
 	wa_status_next(&r->sw, 0);
 	wa_status_exit(&r->sw, code);
 	if (klass)
 		wa_status_error(&r->sw, klass, dccode, reason);
 	/* an outage that was notified as down is notified as over */
-	r->outage_edge = r->waited ? WA_OUTAGE_END : WA_OUTAGE_NONE;
-	set_state(r, st, reason, klass, dccode);
+	set_state(r, st, reason, klass, dccode, outage);
 	/* the final state could not be made durable: not a clean exit (R6) */
 	if (code == WA_EXIT_OK && r->sync_failed)
 		r->exit_code = code = WA_EXIT_IOERR;
@@ -600,46 +588,73 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	wa_loop_stop(r->loop);
 }
 
-/* ---- connections --------------------------------------------------------- */
+/* ---- the run's hooks (lib/session/run.h) ------------------------------------ */
 
-static void attempt(struct run *r, const char *reason, const char *klass, int code);
-
-static void
-retry(void *arg)
+/* The exit status of a run's end. */
+static int
+end_code(const struct wa_run_end *e)
 {
-	struct run *r = arg;
+	if (e->retries_spent)
+		return WA_EXIT_RETRIES;
+	if (e->dc)
+		return tool_exit_for_dc(e->dc);
+	if (e->err)
+		return e->err == WA_EINVAL || e->err == WA_ESYNC ? tool_exit_for(e->err) : WA_EXIT_SOFTWARE;
+	return WA_EXIT_OK;	/* stopped */
+}
 
-	r->retry_timer = 0;
-	attempt(r, NULL, NULL, 0);
+/* A local failure: the run ends failed (or, before it exists, the process). */
+static void
+fail(struct run *r, int err, const char *reason)
+{
+	if (r->run && !wa_run_done(r->run))
+		wa_run_fail(r->run, err, reason);
+	else
+		finish(r, WA_ST_FAILED, err == WA_ESYNC ? tool_exit_for(err) : WA_EXIT_SOFTWARE, reason, "local",
+		    0, WA_OUTAGE_NONE);
 }
 
 static void
-on_success(void *arg, struct wa_session *s, const struct wa_node *n)
+on_state(void *arg, struct wa_run *run, const struct wa_run_change *c)
 {
 	struct run *r = arg;
-	int64_t mono = wa_clock_mono_ms(), wall = wa_clock_wall_ms();
+
+	(void)run;
+	if (c->state == WA_ST_CONNECTING && c->connects > 1)
+		wa_status_attempt(&r->sw);
+	if (c->state == WA_ST_ONLINE)
+		wa_status_online(&r->sw, wa_clock_wall_ms());
+	wa_status_next(&r->sw, c->next_at);
+	set_state(r, c->state, c->reason, c->klass, c->code, c->outage);
+}
+
+static void
+on_connecting(void *arg, struct wa_run *run, unsigned attempt)
+{
 	struct wa_event e;
 
-	(void)s;
-	(void)n;
-	r->online_at = mono;
-	wa_backoff_online(&r->bo, mono);
-	wa_status_online(&r->sw, wall);
-	set_state(r, WA_ST_ONLINE, "logged in", NULL, 0);
-	if (r->done)
-		return;
+	(void)run;
+	wa_event_init(&e, WA_EV_CONNECTING, WA_ST_CONNECTING);
+	e.attempt = attempt;
+	emit(arg, &e);
+}
+
+static void
+on_online(void *arg, struct wa_run *run, unsigned attempt, int64_t downtime_ms, int outage)
+{
+	struct run *r = arg;
+	struct wa_event e;
+
+	(void)run;
 	wa_event_init(&e, WA_EV_ONLINE, WA_ST_ONLINE);
-	e.attempt = r->attempt;
-	e.downtime_ms = r->offline_since >= 0 ? mono - r->offline_since : -1;
-	e.outage = r->waited;
+	e.attempt = attempt;
+	e.downtime_ms = downtime_ms;
+	e.outage = outage;
 	emit(r, &e);
 	if (e.outage && e.downtime_ms >= 0)
 		logmsg(r, WA_LOG_WARN, "online again after %lld ms offline", (long long)e.downtime_ms);
 	else if (e.outage)
-		logmsg(r, WA_LOG_WARN, "online after %u failed attempts", r->attempt);
-	r->attempt = 0;
-	r->waited = 0;
-	r->offline_since = -1;
+		logmsg(r, WA_LOG_WARN, "online after %u failed attempts", attempt);
 	if (!r->ready_sent) {
 		wa_sdnotify_send(&r->sd, "READY=1\nSTATUS=online");
 		r->ready_sent = 1;
@@ -647,12 +662,58 @@ on_success(void *arg, struct wa_session *s, const struct wa_node *n)
 }
 
 static void
-on_prekeys(void *arg, struct wa_session *s, const struct wa_session_prekeys *p)
+on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char *action, int64_t online_ms)
 {
 	struct run *r = arg;
 	struct wa_event e;
 
-	(void)s;
+	(void)run;
+	wa_event_init(&e, WA_EV_DISCONNECT, r->state);
+	e.klass = wa_dc_class_name(dc->klass);
+	e.code = dc->code;
+	e.reason = dc->reason;
+	e.action = action;
+	e.online_ms = online_ms;
+	emit(r, &e);
+	logmsg(r, dc->klass == WA_DC_STOPPED || dc->klass == WA_DC_RESTART ? WA_LOG_INFO : WA_LOG_WARN,
+	    "disconnected: %s (%s, %s)", dc->reason, wa_dc_class_name(dc->klass), action);
+	wa_status_error(&r->sw, wa_dc_class_name(dc->klass), dc->code, dc->reason);
+}
+
+static void
+on_banned(void *arg, struct wa_run *run, int ban_code, int64_t until_ms)
+{
+	struct wa_event e;
+
+	(void)run;
+	wa_event_init(&e, WA_EV_BANNED, WA_ST_BANNED);
+	e.ban_code = ban_code;
+	e.until = until_ms;
+	emit(arg, &e);
+}
+
+static void
+on_reconnect(void *arg, struct wa_run *run, long delay_ms, unsigned attempt, int64_t at_ms)
+{
+	struct run *r = arg;
+	struct wa_event e;
+
+	(void)run;
+	wa_event_init(&e, WA_EV_RECONNECT, r->state);
+	e.delay_ms = delay_ms;
+	e.attempt = attempt;
+	e.at = at_ms;
+	emit(r, &e);
+	logmsg(r, WA_LOG_INFO, "reconnecting in %ld ms (attempt %u)", delay_ms, attempt);
+}
+
+static void
+on_prekeys(void *arg, struct wa_run *run, const struct wa_session_prekeys *p)
+{
+	struct run *r = arg;
+	struct wa_event e;
+
+	(void)run;
 	if (p->rc < 0) {
 		warning(r, 0, "pre-keys: %s", p->why);	/* the session logged it */
 		return;
@@ -665,210 +726,23 @@ on_prekeys(void *arg, struct wa_session *s, const struct wa_session_prekeys *p)
 		logmsg(r, WA_LOG_INFO, "%u pre-keys uploaded (%u..%u)", p->uploaded, p->first, p->last);
 }
 
-static int
-on_node(void *arg, struct wa_session *s, const struct wa_node *n)
+static void
+on_inbound(void *arg, struct wa_run *run, time_t when)
 {
 	struct run *r = arg;
-
-	(void)s;
-	/* protocol.md §10.4: the server will not take this client as a
-	 * multi-device companion */
-	if (strcmp(n->tag, "ib") == 0 && wa_node_child(n, "downgrade_webclient")) {
-		r->downgrade = 1;
-		return WA_EPROTO;
-	}
-	return 0;
-}
-
-/* The connection ended: classify, tell, act. */
-static void
-session_ended(struct run *r)
-{
-	struct wa_session_end end = *wa_session_end(r->s);
-	int64_t mono = wa_clock_mono_ms(), wall = wa_clock_wall_ms(), now_s = wall / 1000;
-	struct wa_dc_input in;
-	struct wa_event e;
-	struct wa_dc dc;
-	const char *action;
-	char reason[400];
-	long delay = 0;
-	enum wa_state fin;
 	int rc;
 
-	wa_session_free(r->s);
-	r->s = NULL;
-	if (r->stop_timer)
-		wa_loop_timer_cancel(r->loop, r->stop_timer);
-	r->stop_timer = 0;
-
-	wa_session_end_dc(&in, &end);
-	in.now = now_s;
-	in.max_ban_wait = r->cfg.ban_max > 0 ? r->cfg.ban_max : -1;
-	in.min_ban_wait = r->cfg.ban_min > 0 ? r->cfg.ban_min : -1;
-	if (r->downgrade && end.kind == WA_SESSION_END_NETWORK) {
-		in.source = WA_DC_DOWNGRADE;
-		in.code = 411;
-	}
-	if (r->stopping && end.kind == WA_SESSION_END_LOCAL)
-		in.text = signame(r->stopping);
-	wa_dc_classify(&dc, &in);
-	snprintf(reason, sizeof reason, "%s", dc.reason);
-
-	action = wa_dc_action_name(dc.action);
-	if (dc.action != WA_DC_EXIT) {
-		rc = wa_backoff_failure(&r->bo, mono, dc.action == WA_DC_RECONNECT_NOW, &delay);
-		if (rc == WA_ETIMEDOUT) {
-			action = "exit";
-			snprintf(reason, sizeof reason, "reconnect budget spent (%u attempts without a stable "
-			    "connection, the first failure %lld s ago); last: %s", r->bo.attempt,
-			    (long long)((mono - r->bo.first_fail_ms) / 1000), dc.reason);
-		} else if (dc.action == WA_DC_WAIT_UNTIL) {
-			delay = (long)((dc.until - now_s) * 1000);
-			if (delay < 0)
-				delay = 0;
-		}
-	}
-	wa_event_init(&e, WA_EV_DISCONNECT, r->state);
-	e.klass = wa_dc_class_name(dc.klass);
-	e.code = dc.code;
-	e.reason = dc.reason;
-	e.action = action;
-	e.online_ms = r->online_at >= 0 ? mono - r->online_at : -1;
-	emit(r, &e);
-	logmsg(r, dc.klass == WA_DC_STOPPED || dc.klass == WA_DC_RESTART ? WA_LOG_INFO : WA_LOG_WARN, "disconnected: %s (%s, %s)",
-	    dc.reason, wa_dc_class_name(dc.klass), action);
-	if (r->online_at >= 0)
-		r->offline_since = mono;
-	r->online_at = -1;
-	wa_status_error(&r->sw, wa_dc_class_name(dc.klass), dc.code, dc.reason);
-
-	if (strcmp(action, "exit") == 0) {
-		switch (dc.klass) {
-		case WA_DC_REPLACED: fin = WA_ST_REPLACED; break;
-		case WA_DC_LOGGED_OUT: fin = WA_ST_LOGGED_OUT; break;
-		case WA_DC_OUTDATED: fin = WA_ST_OUTDATED; break;
-		case WA_DC_REFUSED: fin = WA_ST_REFUSED; break;
-		case WA_DC_BANNED: fin = WA_ST_BANNED; break;
-		case WA_DC_STOPPED: fin = WA_ST_STOPPED; break;
-		case WA_DC_LOCALFAIL: fin = WA_ST_FAILED; break;
-		default: fin = WA_ST_RETRIES_EXHAUSTED; break;
-		}
-		finish(r, fin, dc.action == WA_DC_EXIT ? tool_exit_for_dc(&dc) : WA_EXIT_RETRIES, reason,
-		    wa_dc_class_name(dc.klass), dc.code);
-		return;
-	}
-	if (r->stopping) {
-		finish(r, WA_ST_STOPPED, WA_EXIT_OK, "the signal came while the connection was ending", "stopped", 0);
-		return;
-	}
-	r->attempt++;
-	if (dc.action == WA_DC_WAIT_UNTIL) {
-		r->outage_edge = r->waited ? WA_OUTAGE_NONE : WA_OUTAGE_DOWN;
-		r->waited = 1;
-		wa_status_next(&r->sw, wall + delay);
-		set_state(r, WA_ST_BANNED, dc.reason, wa_dc_class_name(dc.klass), dc.code);
-		if (r->done)
-			return;
-		wa_event_init(&e, WA_EV_BANNED, WA_ST_BANNED);
-		e.ban_code = dc.ban_code;
-		e.until = wall + delay;
-		emit(r, &e);
-	} else if (dc.action == WA_DC_BACKOFF || delay > 0) {
-		/* a backoff, even one whose random delay came out 0, and a 515
-		 * past its immediate reconnects: an outage */
-		r->outage_edge = r->waited ? WA_OUTAGE_NONE : WA_OUTAGE_DOWN;
-		r->waited = 1;
-		wa_status_next(&r->sw, wall + delay);
-		set_state(r, WA_ST_BACKOFF, dc.reason, wa_dc_class_name(dc.klass), dc.code);
-		if (r->done)
-			return;
-	}
-	wa_event_init(&e, WA_EV_RECONNECT, r->state);
-	e.delay_ms = delay;
-	e.attempt = r->attempt;
-	e.at = wall + delay;
-	emit(r, &e);
-	logmsg(r, WA_LOG_INFO, "reconnecting in %ld ms (attempt %u)", delay, r->attempt);
-	if (r->state == WA_ST_CONNECTING || r->state == WA_ST_ONLINE) {
-		/* 515: at once, from here */
-		attempt(r, dc.reason, wa_dc_class_name(dc.klass), dc.code);
-		return;
-	}
-	if ((rc = wa_loop_timer(r->loop, delay, retry, r)) < 0) {
-		finish(r, WA_ST_FAILED, WA_EXIT_SOFTWARE, "out of memory", "local", 0);
-		return;
-	}
-	r->retry_timer = rc;
-}
-
-/* Open a connection (the session logs in by itself). */
-static void
-attempt(struct run *r, const char *reason, const char *klass, int code)
-{
-	struct wa_why why = { "" };
-	struct wa_event e;
-	int rc;
-
-	if (r->connects > 0)
-		wa_status_attempt(&r->sw);
-	r->connects++;
-	r->downgrade = 0;
-	r->inbound_seen = 0;
-	wa_status_next(&r->sw, 0);
-	set_state(r, WA_ST_CONNECTING, reason, klass, code);
-	if (r->done)
-		return;
-	wa_event_init(&e, WA_EV_CONNECTING, WA_ST_CONNECTING);
-	e.attempt = r->attempt;
-	emit(r, &e);
-	rc = wa_session_open(&r->s, r->ad, r->creds, &r->so, &why);
-	if (rc < 0) {
-		r->s = NULL;
-		finish(r, WA_ST_FAILED, rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE,
-		    why.text[0] ? why.text : wa_strerror(rc), "local", 0);
-	}
-}
-
-/* The session as a loop source: the session of the moment, if any. */
-static int
-src_pollfds(void *arg, struct pollfd *fds, int max, int *timeout_ms)
-{
-	struct run *r = arg;
-
-	*timeout_ms = -1;
-	if (!r->s)
-		return 0;
-	return wa_session_pollfds(r->s, fds, max, timeout_ms);
+	(void)run;
+	(void)when;
+	if ((rc = wa_status_inbound(&r->sw, wa_clock_wall_ms())) < 0)
+		status_failed(r, rc);
 }
 
 static void
-src_process(void *arg, const struct pollfd *fds, int n)
+on_end(void *arg, struct wa_run *run, const struct wa_run_end *e)
 {
-	struct run *r = arg;
-	time_t t;
-	int rc;
-
-	(void)fds;
-	(void)n;
-	if (!r->s)
-		return;
-	r->in_session = 1;
-	wa_session_process(r->s);
-	r->in_session = 0;
-	if (r->done) {
-		wa_session_free(r->s);
-		r->s = NULL;
-		return;
-	}
-	if ((t = wa_session_last_inbound(r->s)) && t != r->inbound_seen) {
-		r->inbound_seen = t;
-		if ((rc = wa_status_inbound(&r->sw, wa_clock_wall_ms())) < 0)
-			status_failed(r, rc);
-		if (r->done)
-			return;
-	}
-	if (wa_session_state(r->s) == WA_SESSION_CLOSED)
-		session_ended(r);
+	(void)run;
+	finish(arg, e->state, end_code(e), e->reason, e->klass, e->code, e->outage);
 }
 
 /* ---- timers and signals ---------------------------------------------------- */
@@ -903,38 +777,19 @@ tick(void *arg)
 }
 
 static void
-stop_overdue(void *arg)
-{
-	struct run *r = arg;
-
-	r->stop_timer = 0;
-	finish(r, WA_ST_STOPPED, WA_EXIT_OK, "stopped: the connection did not close in time", "stopped", 0);
-}
-
-static void
 on_stop(void *arg, int signo)
 {
 	struct run *r = arg;
-	char reason[64];
-	int rc;
 
 	if (r->done)
 		return;
-	snprintf(reason, sizeof reason, "stopped: %s%s", signame(signo), r->stopping ? " (again)" : "");
-	if (r->stopping || !r->s) {
-		/* a second signal, or nothing to close */
-		finish(r, WA_ST_STOPPED, WA_EXIT_OK, reason, "stopped", 0);
-		return;
-	}
 	r->stopping = signo;
-	logmsg(r, WA_LOG_INFO, "%s: closing the connection", signame(signo));
-	wa_sdnotify_send(&r->sd, "STOPPING=1");
-	if (r->retry_timer)
-		wa_loop_timer_cancel(r->loop, r->retry_timer);
-	r->retry_timer = 0;
-	wa_session_close(r->s);
-	if ((rc = wa_loop_timer(r->loop, STOP_MS, stop_overdue, r)) > 0)
-		r->stop_timer = rc;
+	if (!r->run) {
+		char reason[64];
+		snprintf(reason, sizeof reason, "stopped: %s", signame(signo));
+		finish(r, WA_ST_STOPPED, WA_EXIT_OK, reason, "stopped", 0, WA_OUTAGE_NONE);
+	} else if (wa_run_stop(r->run, signame(signo)) > 0)
+		wa_sdnotify_send(&r->sd, "STOPPING=1");
 }
 
 static void
@@ -1080,7 +935,7 @@ refuse(struct run *r, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
-	finish(r, WA_ST_FAILED, code, text, "local", 0);
+	finish(r, WA_ST_FAILED, code, text, "local", 0, WA_OUTAGE_NONE);
 	return code;
 }
 
@@ -1113,8 +968,10 @@ fix_modes(struct run *r)
 	wa_scan_free(s);
 }
 
-int
-main(int argc, char **argv)
+/* Options and environment into r->cfg, the folder into r->dir; --on-event
+ * checked, --log opened: every usage error before anything starts. */
+static void
+parse_args(struct run *r, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "backoff", required_argument, NULL, 'B' },
@@ -1137,52 +994,30 @@ main(int argc, char **argv)
 		['L'] = "--login-timeout", ['S'] = "--stable",
 	};
 	static const struct wa_backoff_policy defpol = WA_BACKOFF_POLICY_INIT;
-	struct run r;
-	struct wa_notify_opts no = WA_NOTIFY_OPTS_INIT;
-	struct wa_why why = { "" };
-	struct wa_creds_info info;
-	struct wa_event e;
-	struct sigaction sa;
-	sigset_t stopsigs;
 	const char *dopt = NULL;
-	char **cmd = NULL, *absdir = NULL;
-	int64_t deadline;
-	size_t swept = 0, out_max;
-	int c, rc, code;
+	int c;
 
-	/* SIGTERM, SIGINT and SIGHUP wait (blocked) until their handlers are
-	 * in place: a stop in the first milliseconds is an orderly stop too,
-	 * exit 0 with the status written, never a death by the signal */
-	sigemptyset(&stopsigs);
-	sigaddset(&stopsigs, SIGTERM);
-	sigaddset(&stopsigs, SIGINT);
-	sigaddset(&stopsigs, SIGHUP);
-	sigprocmask(SIG_BLOCK, &stopsigs, NULL);
-	tool_init("wa-run");
-	memset(&r, 0, sizeof r);
-	r.logfd = 2;
-	r.online_at = r.offline_since = -1;
-	r.cfg.bp = defpol;
-	r.cfg.ka_min = 20000;
-	r.cfg.ka_max = 30000;
-	r.cfg.ka_deadline = 10000;
-	r.cfg.login_timeout = 20000;
-	r.cfg.ban_min = WA_DC_BAN_MIN_WAIT;
-	r.cfg.ban_max = WA_DC_BAN_MAX_WAIT;
-	cfg_env(&r.cfg);
+	r->cfg.bp = defpol;
+	r->cfg.ka_min = 20000;
+	r->cfg.ka_max = 30000;
+	r->cfg.ka_deadline = 10000;
+	r->cfg.login_timeout = 20000;
+	r->cfg.ban_min = WA_DC_BAN_MIN_WAIT;
+	r->cfg.ban_max = WA_DC_BAN_MAX_WAIT;
+	cfg_env(&r->cfg);
 	while ((c = getopt_long(argc, argv, "d:hv", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'd': dopt = optarg; break;
 		case 'h': tool_usage(USAGE, stdout, 0);
 		case 'V': tool_version(WA_EXIT_IOERR);
-		case 'v': if (r.cfg.verbose < 1) r.cfg.verbose = 1; break;
-		case 'D': r.cfg.verbose = 2; break;
-		case 'G': r.cfg.log_path = optarg; break;
-		case 'E': r.cfg.on_event = optarg; break;
-		case 'H': r.cfg.webhook = optarg; break;
-		case 'P': r.cfg.passive = 1; break;
+		case 'v': if (r->cfg.verbose < 1) r->cfg.verbose = 1; break;
+		case 'D': r->cfg.verbose = 2; break;
+		case 'G': r->cfg.log_path = optarg; break;
+		case 'E': r->cfg.on_event = optarg; break;
+		case 'H': r->cfg.webhook = optarg; break;
+		case 'P': r->cfg.passive = 1; break;
 		case 'B': case 'W': case 'U': case 'K': case 'L': case 'S':
-			set_timer(&r.cfg, c, optarg, optnames[c]);
+			set_timer(&r->cfg, c, optarg, optnames[c]);
 			break;
 		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
@@ -1193,174 +1028,250 @@ main(int argc, char **argv)
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
-	r.dir = absdir = absolute_dir(tool_authdir(dopt));
-	if (r.cfg.on_event) {
-		cmd = split_words(r.cfg.on_event);
-		check_command(cmd[0]);
+	r->dir = r->absdir = absolute_dir(tool_authdir(dopt));
+	if (r->cfg.on_event) {
+		r->cmd = split_words(r->cfg.on_event);
+		check_command(r->cmd[0]);
 	}
-	if (r.cfg.log_path && open_log(&r) < 0)
-		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r.cfg.log_path, strerror(errno));
-	if (!r.cfg.log_path && wa_outq_new(&r.logq, 2, LOG_MAX) < 0)
+	if (r->cfg.log_path && open_log(r) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r->cfg.log_path, strerror(errno));
+	if (!r->cfg.log_path && wa_outq_new(&r->logq, 2, LOG_MAX) < 0)
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+}
 
-	/* signals first (a SIGTERM from now on is an orderly stop), and the
-	 * notify socket read and removed from the environment before any
-	 * command is spawned */
+/* Signals first (a SIGTERM from now on is an orderly stop), and the
+ * notify socket read and removed from the environment before any
+ * command is spawned. */
+static void
+setup_loop(struct run *r)
+{
+	struct sigaction sa;
+	int rc;
+
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = SIG_IGN;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGPIPE, &sa, NULL);
-	if ((rc = wa_sdnotify_open(&r.sd, 1)) < 0)
-		logmsg(&r, WA_LOG_WARN, "NOTIFY_SOCKET is not usable (%s): not telling the service manager",
+	if ((rc = wa_sdnotify_open(&r->sd, 1)) < 0)
+		logmsg(r, WA_LOG_WARN, "NOTIFY_SOCKET is not usable (%s): not telling the service manager",
 		    rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
-	if (wa_loop_new(&r.loop) < 0 || wa_loop_signal(r.loop, SIGTERM, on_stop, &r) < 0 ||
-	    wa_loop_signal(r.loop, SIGINT, on_stop, &r) < 0 || wa_loop_signal(r.loop, SIGHUP, on_hup, &r) < 0 ||
-	    (r.logq && wa_outq_attach(r.logq, r.loop) < 0))
+	if (wa_loop_new(&r->loop) < 0 || wa_loop_signal(r->loop, SIGTERM, on_stop, r) < 0 ||
+	    wa_loop_signal(r->loop, SIGINT, on_stop, r) < 0 || wa_loop_signal(r->loop, SIGHUP, on_hup, r) < 0 ||
+	    (r->logq && wa_outq_attach(r->logq, r->loop) < 0))
 		tool_die(WA_EXIT_SOFTWARE, "cannot set up the event loop: %s", strerror(errno));
 	/* a signal that came meanwhile (or was blocked by whoever started
 	 * us) is delivered now, to the self-pipe: the first loop round
 	 * stops in order */
-	sigprocmask(SIG_UNBLOCK, &stopsigs, NULL);
+	sigprocmask(SIG_UNBLOCK, &r->stopsigs, NULL);
+}
 
-	/* the folder, locked for the whole life of the process */
-	rc = wa_authdir_open(&r.ad, r.dir, WA_AUTHDIR_WRITE, tool_name, NULL, &why);
+/* The folder, locked for the whole life of the process; its status file,
+ * event history, standard output and the notifications. */
+static void
+open_folder(struct run *r)
+{
+	struct wa_notify_opts no = WA_NOTIFY_OPTS_INIT;
+	struct wa_why why = { "" };
+	size_t swept = 0, out_max = OUT_MAX;
+	int rc;
+
+	rc = wa_authdir_open(&r->ad, r->dir, WA_AUTHDIR_WRITE, tool_name, NULL, &why);
 	if (rc < 0)
 		tool_die(rc == WA_EINVAL ? WA_EXIT_NOINPUT : tool_exit_for(rc), "%s%s", why.text,
 		    rc == WA_ELOCKED ? "; only one writer at a time: stop it first" : "");
-	if (wa_stage_sweep(r.ad->stagefd, &swept) < 0)
-		logmsg(&r, WA_LOG_WARN, "cannot sweep '%s/%s/%s': %s", r.dir, WA_SUBDIR, WA_STAGE, strerror(errno));
+	if (wa_stage_sweep(r->ad->stagefd, &swept) < 0)
+		logmsg(r, WA_LOG_WARN, "cannot sweep '%s/%s/%s': %s", r->dir, WA_SUBDIR, WA_STAGE, strerror(errno));
 	else if (swept)
-		logmsg(&r, WA_LOG_INFO, "removed %zu leftover temporary files from '%s/%s/%s'", swept, r.dir,
+		logmsg(r, WA_LOG_INFO, "removed %zu leftover temporary files from '%s/%s/%s'", swept, r->dir,
 		    WA_SUBDIR, WA_STAGE);
-	wa_status_init(&r.sw, r.ad->wafd, r.ad->stagefd, NULL, wa_clock_wall_ms());
-	r.state = WA_ST_STARTING;
-	if ((rc = wa_eventlog_open(&r.elog, r.ad->wafd, NULL)) < 0) {
-		logmsg(&r, WA_LOG_WARN, "cannot open '%s/%s/%s': %s; no event history", r.dir, WA_SUBDIR,
+	wa_status_init(&r->sw, r->ad->wafd, r->ad->stagefd, NULL, wa_clock_wall_ms());
+	r->state = WA_ST_STARTING;
+	if ((rc = wa_eventlog_open(&r->elog, r->ad->wafd, NULL)) < 0) {
+		logmsg(r, WA_LOG_WARN, "cannot open '%s/%s/%s': %s; no event history", r->dir, WA_SUBDIR,
 		    WA_EVENTS, rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
-		r.elog = NULL;
+		r->elog = NULL;
 	}
-	out_max = OUT_MAX;
 #ifdef WA_TESTING
 	/* test builds: a small bound, so that a test sees lines dropped
 	 * after a few hundred events instead of a mebibyte of them */
 	if (getenv("WA_TEST_RUN_OUT_MAX"))
 		out_max = (size_t)strtoul(getenv("WA_TEST_RUN_OUT_MAX"), NULL, 10);
 #endif
-	if (wa_outq_new(&r.out, 1, out_max) < 0 || wa_outq_attach(r.out, r.loop) < 0)
+	if (wa_outq_new(&r->out, 1, out_max) < 0 || wa_outq_attach(r->out, r->loop) < 0)
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
-	if (r.cfg.on_event || r.cfg.webhook) {
-		no.argv = cmd;
-		no.url = r.cfg.webhook;
-		no.auth_dir = r.dir;
+	if (r->cfg.on_event || r->cfg.webhook) {
+		no.argv = r->cmd;
+		no.url = r->cfg.webhook;
+		no.auth_dir = r->dir;
 		no.log = notify_log;
-		no.log_arg = &r;
-		if ((rc = wa_notify_new(&r.notify, &no, &why)) < 0) {
-			wa_authdir_close(r.ad);
+		no.log_arg = r;
+		if ((rc = wa_notify_new(&r->notify, &no, &why)) < 0) {
+			wa_authdir_close(r->ad);
 			tool_die(rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE, "%s",
 			    why.text[0] ? why.text : wa_strerror(rc));
 		}
-		if (wa_notify_attach(r.notify, r.loop) < 0)
+		if (wa_notify_attach(r->notify, r->loop) < 0)
 			tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	}
-	if (wa_loop_source(r.loop, src_pollfds, src_process, &r) < 0)
-		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+}
+
+/* The start event and the first status file. */
+static void
+announce_start(struct run *r)
+{
+	struct wa_event e;
+	int rc;
 
 	wa_event_init(&e, WA_EV_START, WA_ST_STARTING);
 	e.pid = (long)getpid();
 	e.version = WA_VERSION;
-	emit(&r, &e);
-	if ((rc = wa_status_state(&r.sw, WA_ST_STARTING, wa_clock_wall_ms())) < 0)
-		status_failed(&r, rc);
+	emit(r, &e);
+	if ((rc = wa_status_state(&r->sw, WA_ST_STARTING, wa_clock_wall_ms())) < 0)
+		status_failed(r, rc);
+}
 
-	if (!r.done)
-		fix_modes(&r);
-	/* the credentials: read once, changed only by the session */
-	if (!r.done) {
-		rc = wa_session_creds_load(&r.creds, &info, r.ad, &why);
-		if (rc == WA_ENOTFOUND)
-			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' does not exist: pair the folder first with wa-pair",
-			    r.dir, WA_CREDS);
-		else if (rc == WA_ECORRUPT || rc == WA_ETOOBIG)
-			refuse(&r, WA_EXIT_DATAERR, "%s: wa-run never logs in with credentials it cannot read; "
-			    "see wa-check, and wa-restore for a backup", why.text);
-		else if (rc < 0)
-			refuse(&r, tool_exit_for(rc), "%s", why.text);
-		else if (!info.paired)
-			refuse(&r, WA_EXIT_NOINPUT, "'%s/%s' is not paired: %s; pair it with wa-pair", r.dir,
-			    WA_CREDS, strncmp(info.problem, "not paired: ", 12) == 0 ? info.problem + 12 :
-			    info.problem);
-	}
+/* The credentials: read once, changed only by the session. */
+static void
+load_creds(struct run *r)
+{
+	struct wa_why why = { "" };
+	struct wa_creds_info info;
+	int rc;
 
-	memset(&r.so, 0, sizeof r.so);
-	r.so.conn.log = session_log;
-	tool_server_opts(&r.so.conn);
-	r.so.conn.debug = r.cfg.verbose >= 2;
-	r.so.conn.connect_timeout_ms = (int)r.cfg.login_timeout;
-	r.so.conn.handshake_timeout_ms = (int)r.cfg.login_timeout;
-	r.so.conn.close_timeout_ms = CLOSE_MS;
-	r.so.login_timeout_ms = (int)r.cfg.login_timeout;
-	r.so.keepalive_min_ms = (int)r.cfg.ka_min;
-	r.so.keepalive_max_ms = (int)r.cfg.ka_max;
-	r.so.keepalive_deadline_ms = (int)r.cfg.ka_deadline;
-	r.so.passive = r.cfg.passive;
-	r.so.on_success = on_success;
-	r.so.on_prekeys = on_prekeys;
-	r.so.on_node = on_node;
-	r.so.arg = &r;
-	wa_backoff_init(&r.bo, &r.cfg.bp, 0);
+	rc = wa_session_creds_load(&r->creds, &info, r->ad, &why);
+	if (rc == WA_ENOTFOUND)
+		refuse(r, WA_EXIT_NOINPUT, "'%s/%s' does not exist: pair the folder first with wa-pair",
+		    r->dir, WA_CREDS);
+	else if (rc == WA_ECORRUPT || rc == WA_ETOOBIG)
+		refuse(r, WA_EXIT_DATAERR, "%s: wa-run never logs in with credentials it cannot read; "
+		    "see wa-check, and wa-restore for a backup", why.text);
+	else if (rc < 0)
+		refuse(r, tool_exit_for(rc), "%s", why.text);
+	else if (!info.paired)
+		refuse(r, WA_EXIT_NOINPUT, "'%s/%s' is not paired: %s; pair it with wa-pair", r->dir,
+		    WA_CREDS, strncmp(info.problem, "not paired: ", 12) == 0 ? info.problem + 12 :
+		    info.problem);
+}
 
-	if (!r.done) {
-		if (wa_sdnotify_watchdog_ms(&r.sd) > 0 &&
-		    (rc = wa_loop_timer(r.loop, wa_sdnotify_watchdog_ms(&r.sd), watchdog, &r)) > 0)
-			r.wd_timer = rc;
-		if ((rc = wa_loop_timer(r.loop, TICK_MS, tick, &r)) > 0)
-			r.tick_timer = rc;
-		attempt(&r, NULL, NULL, 0);
-	}
-	while (!r.done) {
-		if ((rc = wa_loop_once(r.loop, -1)) < 0) {
-			logmsg(&r, WA_LOG_ERROR, "poll: %s", strerror(errno));
-			finish(&r, WA_ST_FAILED, WA_EXIT_SOFTWARE, "poll failed", "local", 0);
+/* The state machine with this process's options and hooks, the
+ * watchdog and status timers, and the first connection. */
+static void
+start_run(struct run *r)
+{
+	struct wa_run_opts o = WA_RUN_OPTS_INIT;
+	int rc;
+
+	o.session.conn.log = run_log;
+	tool_server_opts(&o.session.conn);
+	o.session.conn.debug = r->cfg.verbose >= 2;
+	o.session.conn.connect_timeout_ms = (int)r->cfg.login_timeout;
+	o.session.conn.handshake_timeout_ms = (int)r->cfg.login_timeout;
+	o.session.conn.close_timeout_ms = CLOSE_MS;
+	o.session.login_timeout_ms = (int)r->cfg.login_timeout;
+	o.session.keepalive_min_ms = (int)r->cfg.ka_min;
+	o.session.keepalive_max_ms = (int)r->cfg.ka_max;
+	o.session.keepalive_deadline_ms = (int)r->cfg.ka_deadline;
+	o.session.passive = r->cfg.passive;
+	o.backoff = r->cfg.bp;
+	o.ban_min_s = r->cfg.ban_min;
+	o.ban_max_s = r->cfg.ban_max;
+	o.stop_ms = STOP_MS;
+	o.hooks = (struct wa_run_hooks){
+		.state = on_state, .connecting = on_connecting, .online = on_online,
+		.disconnect = on_disconnect, .banned = on_banned, .reconnect = on_reconnect,
+		.prekeys = on_prekeys, .inbound = on_inbound, .log = run_log, .end = on_end, .arg = r,
+	};
+	if (wa_run_new(&r->run, r->loop, r->ad, r->creds, &o) < 0)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	if (wa_sdnotify_watchdog_ms(&r->sd) > 0 &&
+	    (rc = wa_loop_timer(r->loop, wa_sdnotify_watchdog_ms(&r->sd), watchdog, r)) > 0)
+		r->wd_timer = rc;
+	if ((rc = wa_loop_timer(r->loop, TICK_MS, tick, r)) > 0)
+		r->tick_timer = rc;
+	wa_run_start(r->run);
+}
+
+static void
+run_loop(struct run *r)
+{
+	while (!r->done)
+		if (wa_loop_once(r->loop, -1) < 0) {
+			logmsg(r, WA_LOG_ERROR, "poll: %s", strerror(errno));
+			fail(r, WA_ESYS, "poll failed");
 		}
-	}
-	if (r.s) {
-		wa_session_free(r.s);
-		r.s = NULL;
-	}
+}
 
-	/* let the notifications and standard output finish, briefly */
-	deadline = wa_clock_mono_ms() + (r.stopping || r.state == WA_ST_STOPPED ? STOP_GRACE_MS : GRACE_MS);
-	while ((r.notify && wa_notify_pending(r.notify)) || wa_outq_pending(r.out) ||
-	    (r.logq && wa_outq_pending(r.logq))) {
+/* Let the notifications and standard output finish, briefly. */
+static void
+drain(struct run *r)
+{
+	int64_t deadline;
+
+	deadline = wa_clock_mono_ms() + (r->stopping || r->state == WA_ST_STOPPED ? STOP_GRACE_MS : GRACE_MS);
+	while ((r->notify && wa_notify_pending(r->notify)) || wa_outq_pending(r->out) ||
+	    (r->logq && wa_outq_pending(r->logq))) {
 		int64_t left = deadline - wa_clock_mono_ms();
 		if (left <= 0)
 			break;
-		if (wa_loop_once(r.loop, (int)left) < 0)
+		if (wa_loop_once(r->loop, (int)left) < 0)
 			break;
 	}
-	if (r.notify && wa_notify_pending(r.notify))
-		logmsg(&r, WA_LOG_WARN, "%zu notifications not delivered before exit", wa_notify_pending(r.notify));
+	if (r->notify && wa_notify_pending(r->notify))
+		logmsg(r, WA_LOG_WARN, "%zu notifications not delivered before exit", wa_notify_pending(r->notify));
+}
 
-	code = r.exit_code;
-	{
-		/* The exit code is settled: a late SIGTERM/SIGINT/SIGHUP must
-		 * not kill us with 128+N once wa_loop_free has put the default
-		 * dispositions back (seen as exit 143 on a second SIGTERM).
-		 * Blocked signals still pending are discarded at exit. */
-		sigprocmask(SIG_BLOCK, &stopsigs, NULL);
-	}
-	wa_notify_free(r.notify);
-	free_words(cmd);
-	wa_outq_free(r.out);
-	wa_outq_free(r.logq);
-	r.logq = NULL;
-	wa_eventlog_close(r.elog);
-	wa_sdnotify_close(&r.sd);
-	json_decref(r.creds);
-	wa_authdir_close(r.ad);
-	wa_loop_free(r.loop);
-	if (r.logfd > 2)
-		close(r.logfd);
-	free(absdir);
-	return code;
+static void
+cleanup(struct run *r)
+{
+	/* The exit code is settled: a late SIGTERM/SIGINT/SIGHUP must not
+	 * kill us with 128+N once wa_loop_free has put the default
+	 * dispositions back (seen as exit 143 on a second SIGTERM).
+	 * Blocked signals still pending are discarded at exit. */
+	sigprocmask(SIG_BLOCK, &r->stopsigs, NULL);
+	wa_notify_free(r->notify);
+	free_words(r->cmd);
+	wa_outq_free(r->out);
+	wa_outq_free(r->logq);
+	r->logq = NULL;
+	wa_eventlog_close(r->elog);
+	wa_sdnotify_close(&r->sd);
+	json_decref(r->creds);
+	wa_authdir_close(r->ad);
+	wa_loop_free(r->loop);
+	if (r->logfd > 2)
+		close(r->logfd);
+	free(r->absdir);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct run r;
+
+	/* SIGTERM, SIGINT and SIGHUP wait (blocked) until their handlers are
+	 * in place: a stop in the first milliseconds is an orderly stop too,
+	 * exit 0 with the status written, never a death by the signal */
+	sigemptyset(&r.stopsigs);
+	sigaddset(&r.stopsigs, SIGTERM);
+	sigaddset(&r.stopsigs, SIGINT);
+	sigaddset(&r.stopsigs, SIGHUP);
+	sigprocmask(SIG_BLOCK, &r.stopsigs, NULL);
+	tool_init("wa-run");
+	r.logfd = 2;
+	parse_args(&r, argc, argv);
+	setup_loop(&r);
+	open_folder(&r);
+	announce_start(&r);
+	if (!r.done)
+		fix_modes(&r);
+	if (!r.done)
+		load_creds(&r);
+	if (!r.done)
+		start_run(&r);
+	run_loop(&r);
+	wa_run_free(r.run);
+	r.run = NULL;
+	drain(&r);
+	cleanup(&r);
+	return r.exit_code;
 }

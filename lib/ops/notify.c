@@ -80,8 +80,8 @@ struct wa_notify {
 	char errbuf[CURL_ERROR_SIZE];
 };
 
-static void __attribute__((format(printf, 2, 3)))
-logf_(struct wa_notify *n, const char *fmt, ...)
+static void __attribute__((format(printf, 3, 4)))
+logf_(struct wa_notify *n, enum wa_notify_log kind, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -91,7 +91,7 @@ logf_(struct wa_notify *n, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof line, fmt, ap);
 	va_end(ap);
-	n->o.log(n->o.log_arg, line);
+	n->o.log(n->o.log_arg, kind, line);
 }
 
 /* ---- queues ------------------------------------------------------------- */
@@ -269,7 +269,7 @@ spawn(struct wa_notify *n, struct item *it, int64_t now)
 		ne++;
 	if (!(envp = calloc(ne + 12, sizeof *envp))) {
 		n->st.spawn_failed++;
-		logf_(n, "on-event: out of memory");
+		logf_(n, WA_NOTIFY_INFO, "on-event: out of memory");
 		return;
 	}
 	for (i = 0; i < ne; i++)
@@ -300,7 +300,7 @@ spawn(struct wa_notify *n, struct item *it, int64_t now)
 	free(envp);
 	if (rc != 0) {
 		n->st.spawn_failed++;
-		logf_(n, "on-event: cannot run '%s': %s", n->argv[0], strerror(rc));
+		logf_(n, WA_NOTIFY_LOST, "on-event: cannot run '%s': %s", n->argv[0], strerror(rc));
 		return;
 	}
 	n->kids[n->nkids].pid = pid;
@@ -328,9 +328,9 @@ reap(struct wa_notify *n, int64_t now)
 			} else {
 				n->st.exited_fail++;
 				if (r == c->pid && WIFEXITED(status))
-					logf_(n, "on-event: '%s' exited with status %d", n->argv[0], WEXITSTATUS(status));
+					logf_(n, WA_NOTIFY_INFO, "on-event: '%s' exited with status %d", n->argv[0], WEXITSTATUS(status));
 				else if (r == c->pid && WIFSIGNALED(status))
-					logf_(n, "on-event: '%s' killed by signal %d%s", n->argv[0], WTERMSIG(status),
+					logf_(n, WA_NOTIFY_INFO, "on-event: '%s' killed by signal %d%s", n->argv[0], WTERMSIG(status),
 					    c->killed ? " (timeout)" : "");
 			}
 			n->kids[i] = n->kids[--n->nkids];
@@ -454,7 +454,7 @@ fail:
 	n->st.post_errors++;
 	it->tries++;
 	it->next_try = wa_clock_mono_ms() + retry_delay(n, it->tries);
-	logf_(n, "webhook: cannot start a request");
+	logf_(n, WA_NOTIFY_LOST, "webhook: cannot start a request");
 }
 
 static void
@@ -476,14 +476,14 @@ finish_post(struct wa_notify *n, CURLcode res, int64_t now)
 	n->st.post_errors++;
 	it->tries++;
 	if (res != CURLE_OK)
-		logf_(n, "webhook: %s: %s (attempt %u of %u)", n->url,
+		logf_(n, WA_NOTIFY_INFO, "webhook: %s: %s (attempt %u of %u)", n->url,
 		    n->errbuf[0] ? n->errbuf : curl_easy_strerror(res), it->tries, n->o.http_tries);
 	else
-		logf_(n, "webhook: %s: HTTP status %ld (attempt %u of %u)", n->url, status, it->tries,
+		logf_(n, WA_NOTIFY_INFO, "webhook: %s: HTTP status %ld (attempt %u of %u)", n->url, status, it->tries,
 		    n->o.http_tries);
 	if (it->tries >= n->o.http_tries) {
 		n->st.post_failed++;
-		logf_(n, "webhook: gave up on event seq %lu after %u attempts", it->seq, it->tries);
+		logf_(n, WA_NOTIFY_LOST, "webhook: gave up on event seq %lu after %u attempts", it->seq, it->tries);
 		q_remove(&n->hq, 0);
 		return;
 	}
@@ -629,7 +629,7 @@ wa_notify_event(struct wa_notify *n, const struct wa_event *e)
 		}
 		if (rc > 0) {
 			n->st.dropped_cmd++;
-			logf_(n, "on-event: queue full, dropped the oldest event");
+			logf_(n, WA_NOTIFY_LOST, "on-event: queue full, dropped the oldest event");
 		}
 		n->st.queued++;
 		queued = 1;
@@ -646,7 +646,7 @@ wa_notify_event(struct wa_notify *n, const struct wa_event *e)
 			return WA_ENOMEM;
 		if (rc > 0) {
 			n->st.dropped_http++;
-			logf_(n, "webhook: queue full, dropped the oldest event");
+			logf_(n, WA_NOTIFY_LOST, "webhook: queue full, dropped the oldest event");
 		}
 		n->st.queued++;
 		queued = 1;

@@ -54,7 +54,11 @@
  * one (not the one being sent) when full (stats.dropped_http).
  *
  * log, when set, gets one line per failure (spawn failed, command exit
- * status, POST failure, drop).
+ * status, POST failure, drop), with its kind: WA_NOTIFY_LOST when an
+ * event will not be delivered on that channel (the command could not be
+ * started, the POST could not be started or was given up, the queue was
+ * full and dropped one), WA_NOTIFY_INFO otherwise (a command's exit
+ * status, a POST attempt that will be retried, out of memory).
  */
 #ifndef WA_NOTIFY_H
 #define WA_NOTIFY_H
@@ -66,6 +70,11 @@
 #include "ops/event.h"
 
 struct wa_loop;
+
+enum wa_notify_log {
+	WA_NOTIFY_INFO = 0,         /* a failure that loses nothing by itself */
+	WA_NOTIFY_LOST,             /* an event was not, and will not be, delivered */
+};
 
 struct wa_notify_opts {
 	char *const *argv;          /* --on-event command, NULL-terminated; NULL: none */
@@ -81,7 +90,7 @@ struct wa_notify_opts {
 	unsigned http_tries;        /* 0: 5 */
 	long retry_base_ms;         /* 0: 1000 */
 	long retry_cap_ms;          /* 0: 60000 */
-	void (*log)(void *arg, const char *line);
+	void (*log)(void *arg, enum wa_notify_log kind, const char *line);
 	void *log_arg;
 };
 #define WA_NOTIFY_OPTS_INIT { 0 }

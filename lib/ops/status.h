@@ -83,30 +83,7 @@
 #include <sys/types.h>
 #include <jansson.h>
 
-enum wa_state {
-	WA_ST_STARTING = 0,
-	WA_ST_CONNECTING,
-	WA_ST_ONLINE,
-	WA_ST_BACKOFF,
-	WA_ST_BANNED,
-	WA_ST_LOGGED_OUT,
-	WA_ST_REPLACED,
-	WA_ST_OUTDATED,
-	WA_ST_REFUSED,
-	WA_ST_RETRIES_EXHAUSTED,
-	WA_ST_FAILED,
-	WA_ST_STOPPED,
-	WA_ST_COUNT
-};
-
-/* "starting", "connecting", "online", "backoff", "banned", "logged_out",
- * "replaced", "outdated", "refused", "retries_exhausted", "failed",
- * "stopped"; "?" out of range. */
-const char *wa_state_name(enum wa_state s);
-/* The state for a name, or -1. */
-int wa_state_parse(const char *name);
-/* 1 for the states after which the process exits. */
-int wa_state_final(enum wa_state s);
+#include "session/state.h"
 
 /* The content of the status file.  Times are wall clock milliseconds since
  * the epoch, 0 for null. */

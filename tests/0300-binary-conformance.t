@@ -44,7 +44,7 @@ same_lines "Baileys decodes wa's bytes to the trees meant (all cases)" "$T/their
 wa-nodecodec decode < "$T/ours.hex" > "$T/ours.rt"
 same_lines "wa decodes its own bytes to the trees meant" "$T/ours.rt" "$T/nodes.want"
 
-# the worked examples of protocol.md 4.7 are the first cases
+# the worked examples of wa-protocol(7) §4.7 are the first cases
 is "$(sed -n 1p "$T/ours.hex")" f8071911fa0003041408ff82123f "<iq to=@s.whatsapp.net type=result id=123>"
 is "$(sed -n 2p "$T/ours.hex")" f8054c1aff05170000000076f70104ff82123f "<success t lid=123:4@lid>"
 is "$(sed -n 3p "$T/ours.hex")" f802adfc04000000b3 "<registration> with 4 bytes"

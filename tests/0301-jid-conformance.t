@@ -22,7 +22,7 @@ refused=$(grep -c '"addr":null' "$T/jids.want")
 diag "$refused of them have no Signal address in Baileys either"
 ok "some JIDs have no Signal address (device 99 off hosted, empty user)" test "$refused" -gt 10
 
-# the table of protocol.md 5.3
+# the table of wa-protocol(7) §5.3
 for pair in 15550002222@s.whatsapp.net=15550002222.0 15550002222:5@s.whatsapp.net=15550002222.5 \
 	99990002222:5@lid=99990002222_1.5 15550002222:99@hosted=15550002222_128.99 \
 	99990002222:99@hosted.lid=99990002222_129.99; do

@@ -9,7 +9,7 @@
 
 command -v zbarimg >/dev/null 2>&1 || skip_all "zbarimg not installed (zbar-tools)"
 
-# A pairing string as protocol.md §6.2 shapes it: a 2@ ref of 90 bytes,
+# A pairing string as wa-protocol(7) §6.2 shapes it: a 2@ ref of 90 bytes,
 # three base64 keys, the platform.
 b64() { head -c "$1" /dev/urandom | base64 | tr -d '\n'; }
 qr="https://wa.me/settings/linked_devices#2@$(b64 66),$(b64 32),$(b64 32),$(b64 32),1"

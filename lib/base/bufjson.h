@@ -1,7 +1,7 @@
 /*
  * bufjson.h - binary values in Baileys' JSON files.
  *
- * A binary value may be written in four forms (protocol.md 14.2):
+ * A binary value may be written in four forms (wa-protocol(7) §14.2):
  *   {"type":"Buffer","data":"<base64>"}   Baileys' BufferJSON (what we write)
  *   {"type":"Buffer","data":[1,2,3]}      Node's own Buffer JSON
  *   "<base64>"                            protobuf toJSON (creds.account)

@@ -15,7 +15,7 @@
  *   registrationId        random in 1..16383 (14 bits, never 0).  Baileys
  *                         rc14 means 14 bits but, through a Uint16Array
  *                         quirk, only ever draws 0..255; any 32-bit value
- *                         is valid on the wire (protocol.md §3.4)
+ *                         is valid on the wire (wa-protocol(7) §3.4)
  *   advSecretKey          base64 of 32 random bytes (a plain string)
  *   processedHistoryMessages [], nextPreKeyId 1, firstUnuploadedPreKeyId 1,
  *   accountSyncCounter 0, accountSettings {unarchiveChats: false},

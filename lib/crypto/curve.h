@@ -1,6 +1,6 @@
 /*
  * curve.h - Curve25519 keys and XEdDSA signatures, as Signal and WhatsApp
- * use them (protocol.md §14.3, pitfalls 1 and 13).
+ * use them (wa-protocol(7) §14.3, pitfalls 1 and 13).
  *
  * Keys are the raw 32-byte forms everywhere in this API: a private key is
  * a clamped X25519 scalar, a public key the 32-byte Montgomery u

@@ -3,7 +3,7 @@
  * the device signature, link-code key exchange (see pair.h for the
  * contract and the list of checks).
  *
- * How pair-success works (protocol.md §6.4): the primary phone signs our
+ * How pair-success works (wa-protocol(7) §6.4): the primary phone signs our
  * identity key with its account key (accountSignature over
  * 06 00 || details || ourIdentity, 06 05 for hosted devices), wraps that
  * ADVSignedDeviceIdentity in an HMAC keyed with the adv secret that only

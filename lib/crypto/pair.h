@@ -1,5 +1,5 @@
 /*
- * pair.h - the cryptography of linking a companion device (protocol.md §6,
+ * pair.h - the cryptography of linking a companion device (wa-protocol(7) §6,
  * §7): the QR string, pair-success verification and the device signature
  * reply, and the phone-number ("link code") key exchange.
  *
@@ -188,7 +188,7 @@ int wa_pair_code_finish(struct wa_pair_code_finish *out, const char *code,
 /* What Baileys records once companion_finish is sent: creds.pairingCode =
  * code, creds.advSecretKey = base64(adv_secret), creds.registered = true
  * (existing keys keep their place).  Unlike Baileys, no early creds.me
- * (protocol.md §7.2, pitfall 15).  WA_EINVAL (bad code), WA_ENOMEM (creds
+ * (wa-protocol(7) §7.2, pitfall 15).  WA_EINVAL (bad code), WA_ENOMEM (creds
  * then partly changed: discard it). */
 int wa_pair_code_apply(json_t *creds, const char *code, const unsigned char adv_secret[32]);
 

@@ -5,7 +5,7 @@
  * <stream:error>, a <failure> instead of <success>, a transport error, a
  * local timeout ...) into a class, and each class into one action.  It is
  * a pure function: no I/O, no clock (the caller passes the time), so every
- * case is a unit test (tests/unit/t-disconnect.c).  Facts: protocol.md
+ * case is a unit test (tests/unit/t-disconnect.c).  Facts: wa-protocol(7)
  * §9 and §10; Baileys' DisconnectReason codes are reused as the "code" so
  * that logs read like a Baileys bot's.
  *

@@ -1,5 +1,5 @@
 /*
- * pairing.h - link a new companion device (protocol.md §6, §7): one
+ * pairing.h - link a new companion device (wa-protocol(7) §6, §7): one
  * registration connection, from the server's QR refs (or the phone-number
  * code) to the 515 that follows a good pair-success.
  *

@@ -165,7 +165,7 @@ on_node(void *arg, struct wa_session *s, const struct wa_node *n)
 	struct wa_run *r = arg;
 
 	(void)s;
-	/* protocol.md §10.4: the server will not take this client as a
+	/* wa-protocol(7) §10.4: the server will not take this client as a
 	 * multi-device companion */
 	if (strcmp(n->tag, "ib") == 0 && wa_node_child(n, "downgrade_webclient")) {
 		r->downgrade = 1;

@@ -1,6 +1,6 @@
 /*
  * session.h - one logged-in connection of a paired auth folder
- * (protocol.md §3.3, §8, §9, §10): what wa-pair does after the 515 and
+ * (wa-protocol(7) §3.3, §8, §9, §10): what wa-pair does after the 515 and
  * what wa-run does on every connect.
  *
  *	struct wa_session_opts o = { .on_online = ..., .on_close = ..., .arg = me };
@@ -104,7 +104,7 @@ enum wa_session_state {
 	WA_SESSION_CLOSED,
 };
 
-/* Why a session ended.  wa-run maps these to its actions (protocol.md §10). */
+/* Why a session ended.  wa-run maps these to its actions (wa-protocol(7) §10). */
 enum wa_session_end_kind {
 	WA_SESSION_END_NONE = 0,	/* not ended yet */
 	WA_SESSION_END_LOCAL,		/* wa_session_close */
@@ -222,7 +222,7 @@ time_t wa_session_last_inbound(const struct wa_session *s);
 /* Free everything.  NULL-safe. */
 void wa_session_free(struct wa_session *s);
 
-/* <ib><unified_session id=ID/></ib> id for now (protocol.md §8.5):
+/* <ib><unified_session id=ID/></ib> id for now (wa-protocol(7) §8.5):
  * ((now_ms + offset_ms) + 3 days) mod 7 days, in decimal. */
 void wa_session_unified_id(char out[24], long long offset_ms);
 

@@ -1,6 +1,6 @@
 /*
  * certchain.h - the server's certificate chain in the Noise handshake
- * (protocol.md §2.7).
+ * (wa-protocol(7) §2.7).
  *
  * The ServerHello's encrypted payload is a CertChain: the root key signs
  * the intermediate certificate's details, the intermediate's key signs the

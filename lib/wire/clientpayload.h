@@ -1,6 +1,6 @@
 /*
  * clientpayload.h - the ClientPayload sent in the handshake's ClientFinish
- * (protocol.md §3): login for a paired device, registration for a new one.
+ * (wa-protocol(7) §3): login for a paired device, registration for a new one.
  *
  * The bytes are what Baileys 7 rc14 sends for the same inputs
  * (generateLoginNode / generateRegistrationNode in validate-connection.js),

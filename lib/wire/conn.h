@@ -12,7 +12,7 @@
  *	}
  *	wa_conn_free(c);
  *
- * The handshake (protocol.md §2) runs by itself once the websocket is up:
+ * The handshake (wa-protocol(7) §2) runs by itself once the websocket is up:
  * ClientHello, the ServerHello with the certificate chain checked against
  * the root key (certchain.h; any failure closes the connection), then the
  * ClientFinish carrying the caller's ClientPayload bytes

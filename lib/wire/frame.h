@@ -1,5 +1,5 @@
 /*
- * frame.h - the frame layer under Noise (protocol.md §1.2, §1.4).
+ * frame.h - the frame layer under Noise (wa-protocol(7) §1.2, §1.4).
  *
  * Every frame is a 3-byte big-endian length and that many bytes.  The
  * client's first websocket message starts with the 4-byte connection

@@ -1,6 +1,6 @@
 /*
  * noise.c - the Noise XX handshake and transport of WhatsApp Web
- * (protocol.md §2).
+ * (wa-protocol(7) §2).
  *
  * The client's steps, with MixHash(x): h = SHA256(h || x) and MixKey(ikm):
  * (ck, k) = HKDF-SHA256(salt ck, ikm, 64 bytes), n = 0:

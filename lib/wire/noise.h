@@ -1,6 +1,6 @@
 /*
  * noise.h - Noise_XX_25519_AESGCM_SHA256 as WhatsApp uses it
- * (protocol.md §2), on OpenSSL's X25519, AES-256-GCM and HKDF-SHA256.
+ * (wa-protocol(7) §2), on OpenSSL's X25519, AES-256-GCM and HKDF-SHA256.
  *
  * Three layers, each usable alone:
  *
@@ -103,7 +103,7 @@ int wa_noise_open(struct wa_noise_cipher *c, unsigned char *out, const void *ct,
 
 void wa_noise_transport_wipe(struct wa_noise_transport *t);
 
-/* --- the client's handshake (protocol.md §2.4) ------------------------ */
+/* --- the client's handshake (wa-protocol(7) §2.4) ------------------------ */
 
 enum wa_noise_step {
 	WA_NOISE_START = 0,

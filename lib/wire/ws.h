@@ -1,5 +1,5 @@
 /*
- * ws.h - a websocket client on libcurl (protocol.md §1.1), non-blocking and
+ * ws.h - a websocket client on libcurl (wa-protocol(7) §1.1), non-blocking and
  * driven by the caller's poll() loop.
  *
  *	struct wa_ws *ws;

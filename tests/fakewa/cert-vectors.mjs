@@ -1,5 +1,5 @@
 // cert-vectors.mjs: certificate chains for wa's t-certchain, one per
-// check of whatsmeow's verifyServerCert (protocol.md §2.7), each broken in
+// check of whatsmeow's verifyServerCert (wa-protocol(7) §2.7), each broken in
 // exactly one way and otherwise valid, signed with Baileys' Curve.sign.
 //
 //   node cert-vectors.mjs > ../unit/cert-vectors.h

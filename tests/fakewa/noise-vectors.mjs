@@ -4,7 +4,7 @@
 //   node noise-vectors.mjs > ../unit/noise-vectors.h
 //
 // Baileys' makeNoiseHandler plays the client with fixed keys; the server
-// side is the responder of protocol.md §2.5 written here from Baileys'
+// side is the responder of wa-protocol(7) §2.5 written here from Baileys'
 // primitives (sha256, hkdf, aes-gcm, Curve.sharedKey), also with fixed
 // keys.  Since every key is fixed and AES-GCM is deterministic, the bytes
 // of every message are fixed too: the C client given the same keys and the
@@ -50,7 +50,7 @@ const serverEphemeral = fixedKeyPair('server ephemeral');
 
 // A valid chain under a test root (t-certchain tests the checks one by
 // one).  Baileys' client only trusts WhatsApp's root key, so its bytes are
-// replaced by the test root's, as protocol.md §2.7 describes.  Curve.sign
+// replaced by the test root's, as wa-protocol(7) §2.7 describes.  Curve.sign
 // without a random argument is deterministic.
 const root = fixedKeyPair('root');
 const intermediate = fixedKeyPair('intermediate');
@@ -73,7 +73,7 @@ const clientHello = Buffer.from(proto.HandshakeMessage.encode(
 	proto.HandshakeMessage.fromObject({ clientHello: { ephemeral: clientEphemeral.public } })).finish());
 const firstMessage = client.encodeFrame(clientHello); // intro + frame
 
-// --- the server: protocol.md §2.5 on Baileys' primitives ---
+// --- the server: wa-protocol(7) §2.5 on Baileys' primitives ---
 let h = Buffer.from(NOISE_MODE);
 let ck = h, k = h, n = 0;
 const mixHash = d => { h = sha256(Buffer.concat([h, d])); };

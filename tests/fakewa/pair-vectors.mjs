@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // pair-vectors.mjs: pairing vectors for wa's t-pair and t-curve, made with
-// Baileys' own functions (protocol.md §6, §7).
+// Baileys' own functions (wa-protocol(7) §6, §7).
 //
 //   node pair-vectors.mjs > ../unit/pair-vectors.h
 //   node pair-vectors.mjs --check FILE

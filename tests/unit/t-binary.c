@@ -132,7 +132,7 @@ test_examples(void)
 {
 	struct wa_node *n;
 
-	/* protocol.md 4.7 worked examples */
+	/* wa-protocol(7) §4.7 worked examples */
 	n = mk("iq", "to", "@s.whatsapp.net");
 	wa_node_attr_set(n, "type", "result");
 	wa_node_attr_set(n, "id", "123");

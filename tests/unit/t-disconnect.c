@@ -89,7 +89,7 @@ main(void)
 	is_str(wa_dc_action_name(WA_DC_BACKOFF), "backoff", "action name backoff");
 	is_str(wa_dc_action_name(WA_DC_WAIT_UNTIL), "wait", "action name wait");
 
-	/* stream errors (protocol.md §10.2) */
+	/* stream errors (wa-protocol(7) §10.2) */
 	stream("515", 515, NULL, NULL, WA_DC_RESTART, WA_DC_RECONNECT_NOW, WA_EXIT_RETRIES, 515,
 	    "stream:error 515 (restart required)");
 	stream("401 + device_removed", 401, "conflict", "device_removed", WA_DC_LOGGED_OUT, WA_DC_EXIT,

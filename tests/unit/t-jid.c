@@ -39,7 +39,7 @@ main(void)
 {
 	static const struct {
 		const char *jid, *addr, *file;
-	} table[] = { /* protocol.md 5.3 */
+	} table[] = { /* wa-protocol(7) §5.3 */
 		{ "15550002222@s.whatsapp.net", "15550002222.0", "session-15550002222.0.json" },
 		{ "15550002222:5@s.whatsapp.net", "15550002222.5", "session-15550002222.5.json" },
 		{ "99990002222:5@lid", "99990002222_1.5", "session-99990002222_1.5.json" },
@@ -124,7 +124,7 @@ main(void)
 	wa_jid_parse(&j, "99990002222:5@lid");
 	is_int(wa_jid_to_signal_addr(buf, 15, &j), WA_ETOOBIG, "small buffer");
 
-	/* sender keys (protocol.md 14.1) */
+	/* sender keys (wa-protocol(7) §14.1) */
 	wa_jid_parse(&g, "120363000000000000@g.us");
 	wa_jid_parse(&j, "99990001111:3@lid");
 	ok(wa_jid_to_sender_key_id(id, sizeof id, &g, &j) == 0, "sender-key id");

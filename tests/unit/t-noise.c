@@ -244,7 +244,7 @@ test_tamper(void)
 	is_int(wa_noise_seal(&a, f0, "x", 1), WA_EPROTO, "sealing past 2^32 frames refused");
 }
 
-/* A responder (protocol.md §2.5) from the primitives, for random runs. */
+/* A responder (wa-protocol(7) §2.5) from the primitives, for random runs. */
 static int
 respond(const unsigned char *hello, size_t hlen, const struct wa_keypair *ss,
     const unsigned char *cert, size_t certlen, unsigned char **out, size_t *outlen,

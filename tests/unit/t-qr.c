@@ -1,7 +1,7 @@
 /*
  * t-qr.c - the terminal QR: render a pairing string, read the half blocks
  * back into modules and compare them with libqrencode's own matrix; sizes
- * for the pairing strings of protocol.md §6.2 fit an 80-column terminal.
+ * for the pairing strings of wa-protocol(7) §6.2 fit an 80-column terminal.
  */
 #include <stdio.h>
 #include <stdlib.h>

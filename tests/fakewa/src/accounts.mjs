@@ -3,7 +3,7 @@
 //
 // An account is a phone number with its LID user and the primary phone's
 // identity key pair (the "account signature key" that signs ADV device
-// identities, protocol.md §6.4).  Its devices are companions paired here
+// identities, wa-protocol(7) §6.4).  Its devices are companions paired here
 // (via "qr" or "code"), imported from a Baileys folder ("import"), or
 // adopted on first login when acceptAnyLogin is on ("adopted").  Per device
 // we keep what a login is checked against (the Noise static key the device

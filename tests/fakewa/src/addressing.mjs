@@ -1,5 +1,5 @@
 // Addressing for the router: which registered device a JID names, and how
-// a device is written in the PN or the LID form (protocol.md §5).
+// a device is written in the PN or the LID form (wa-protocol(7) §5).
 //
 //   resolve(accounts, "15550001111:3@s.whatsapp.net") -> { account, device, no, form: "pn" }
 //   resolve(accounts, "100000000000001:3@lid")       -> { account, device, no, form: "lid" }

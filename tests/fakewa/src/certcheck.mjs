@@ -1,6 +1,6 @@
 // A strict verifier for the server certificate chain that performs the same
 // checks as whatsmeow's verifyServerCert (handshake.go at the commit named in
-// protocol.md), in the same order.  fakewa does not need it to serve; tests
+// wa-protocol(7)), in the same order.  fakewa does not need it to serve; tests
 // use it to prove that each CERT_FAULTS variant trips exactly its own check
 // and that the normal chain passes them all.
 //

@@ -1,4 +1,4 @@
-// The server certificate chain (protocol.md §2.7).
+// The server certificate chain (wa-protocol(7) §2.7).
 //
 // A per-run (or --state-dir persisted) root key signs an intermediate
 // certificate; the intermediate key signs a leaf whose key is the server's

@@ -2,7 +2,7 @@
 // changed at run time through GET/POST /config.  Each setting has a type and
 // a check; POST /config takes a subset and answers the whole config.
 //
-//   qrRefs        refs in <pair-device> (6, protocol.md §6.1)
+//   qrRefs        refs in <pair-device> (6, wa-protocol(7) §6.1)
 //   qrFirstMs     how long the first ref is valid (60000, §6.3)
 //   qrNextMs      how long each further ref is valid (20000, §6.3)
 //   qrGraceMs     extra time after the last ref's window before the server

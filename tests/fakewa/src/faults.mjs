@@ -1,4 +1,4 @@
-// Faults injected through POST /fault (protocol.md §10, RELIABILITY.md
+// Faults injected through POST /fault (wa-protocol(7) §10, RELIABILITY.md
 // "network faults").  Connection faults act at once on one open
 // connection; certificate faults (certs.mjs CERT_FAULTS) are queued and
 // apply to the next handshake(s).

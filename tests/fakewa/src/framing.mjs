@@ -1,4 +1,4 @@
-// Wire framing (protocol.md §1.2-§1.4).
+// Wire framing (wa-protocol(7) §1.2-§1.4).
 //
 // The first bytes a client sends are the connection header "WA 06 03"
 // (NOISE_WA_HEADER), optionally preceded by Baileys' edge-routing block

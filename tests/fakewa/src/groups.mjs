@@ -1,4 +1,4 @@
-// Minimal groups (protocol.md §13.4): created through the control API,
+// Minimal groups (README.md, "Message router"): created through the control API,
 // answered to Baileys' metadata query, fanned out by messaging.mjs.
 //
 //   POST /groups {subject, participants: [JIDs], owner, addressingMode?}

@@ -1,4 +1,4 @@
-// Login (protocol.md §3.3, §8.1, §10): which login payloads get <success>,
+// Login (wa-protocol(7) §3.3, §8.1, §10): which login payloads get <success>,
 // which get <failure>, the automatic "replaced" of an older connection of
 // the same device, queued login faults, and the small housekeeping iqs a
 // client sends after <success> (§8.2, §8.5), answered minimally so Baileys

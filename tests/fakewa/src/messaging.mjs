@@ -1,4 +1,4 @@
-// The message router (protocol.md §11, §13): <message> fan-out to the
+// The message router (README.md, "Message router"): <message> fan-out to the
 // addressed devices, per-device queues that hold every stanza until the
 // receiving device acknowledges it, redelivery on reconnect, receipts
 // relayed to the sender's devices.  See "Message router" in ../README.md.
@@ -262,7 +262,7 @@ export class Messaging {
 		const sa = conn.data.login.account;
 		const { id, to } = node.attrs;
 		const t = String(now());
-		// The server's ack to the sender (protocol.md §13.7).
+		// The server's ack to the sender.
 		conn.sendNode({ tag: 'ack', attrs: { class: 'message', id, from: to, t, ...(node.attrs.phash ? { phash: node.attrs.phash } : {}) } });
 
 		const group = isGroupJid(to) ? this.groups.get(to) ?? null : null;

@@ -1,4 +1,4 @@
-// Binary nodes (protocol.md §4) as Baileys represents them, their JSON form
+// Binary nodes (wa-protocol(7) §4) as Baileys represents them, their JSON form
 // for the control API, and the transport plaintext (flags byte + node).
 //
 // JSON form: { "tag": "iq", "attrs": { "k": "v" }, "content": C } where C is

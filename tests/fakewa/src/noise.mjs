@@ -1,4 +1,4 @@
-// Noise_XX_25519_AESGCM_SHA256 responder (protocol.md §2, server view §2.5).
+// Noise_XX_25519_AESGCM_SHA256 responder (wa-protocol(7) §2, server view §2.5).
 //
 //   client                          server (this file)
 //   -> e                            MixHash(prologue "WA 06 03"), MixHash(e)

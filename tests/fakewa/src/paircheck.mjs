@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// A strict verifier for pair-success (protocol.md §6.4) as a companion must
+// A strict verifier for pair-success (wa-protocol(7) §6.4) as a companion must
 // run it: whatsmeow's checks in whatsmeow's order (pair.go handlePair at the
-// commit protocol.md names), plus the key-index check fakewa's
+// commit wa-protocol(7) names), plus the key-index check fakewa's
 // wrong-key-index forgery targets.  Tests use it to prove that each
 // PAIR_FORGERIES variant trips exactly its own check and that a genuine
 // pair-success passes; wa-pair's C code should reject at the same checks.

@@ -1,4 +1,4 @@
-// Linking a companion (protocol.md §6, §7): the registration connection's
+// Linking a companion (wa-protocol(7) §6, §7): the registration connection's
 // QR refs and their expiry, the simulated phone's scan and link-code entry
 // (driven through the control API), pair-success, the check of the
 // companion's reply, and the 515 that ends a successful pairing.

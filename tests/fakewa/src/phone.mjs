@@ -2,7 +2,7 @@
 // on its behalf) does when a companion is linked.  Pure functions over
 // Buffers; pairing.mjs drives them from stanzas and the control API.
 //
-//   parseQR            the QR string a companion shows (protocol.md §6.2)
+//   parseQR            the QR string a companion shows (wa-protocol(7) §6.2)
 //   buildPairSuccess   ADVDeviceIdentity signed by the account key, HMAC'd
 //                      with the companion's adv secret (§6.4), genuine or
 //                      forged on demand (PAIR_FORGERIES)
@@ -33,7 +33,7 @@ const NOT_PROTOBUF = Buffer.from([0x0f, 0xff, 0xff, 0xff]);
  * Forged pair-success variants.  Each breaks one thing a companion must
  * check and keeps the rest valid, so a client that skips exactly that check
  * accepts it.  `check` names the check of paircheck.mjs (whatsmeow's order,
- * protocol.md §6.4) that rejects it.
+ * wa-protocol(7) §6.4) that rejects it.
  */
 export const PAIR_FORGERIES = {
 	'bad-hmac': { check: 'hmac', desc: 'HMAC over the details with one byte flipped' },
@@ -206,7 +206,7 @@ export function checkPairReply(iq, sent, identity) {
 	return { ok: problems.length === 0, checks, problems };
 }
 
-// ---- phone-number code pairing (protocol.md §7), the primary's half -------
+// ---- phone-number code pairing (wa-protocol(7) §7), the primary's half -------
 
 export const CODE_ALPHABET = '123456789ABCDEFGHJKLMNPQRSTVWXYZ';
 

@@ -1,4 +1,4 @@
-// Pre-keys (protocol.md §8.2, §8.4): <iq xmlns=encrypt> count, upload,
+// Pre-keys (wa-protocol(7) §8.2, §8.4): <iq xmlns=encrypt> count, upload,
 // digest and signed pre-key rotation, for the device a connection logged in
 // as (login.mjs puts it in conn.data.login).  Uploads are stored in the
 // account registry and recorded as "prekeys" events:

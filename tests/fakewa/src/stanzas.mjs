@@ -88,7 +88,7 @@ export function iqResult(req, content) {
 
 // ---- core handlers --------------------------------------------------------
 
-/** Keepalive (protocol.md §9): <iq type=get xmlns=w:p> with or without <ping/>. */
+/** Keepalive (wa-protocol(7) §9): <iq type=get xmlns=w:p> with or without <ping/>. */
 export const pingHandler = {
 	name: 'ping',
 	match: n => n.tag === 'iq' && n.attrs.type === 'get' && n.attrs.xmlns === 'w:p',

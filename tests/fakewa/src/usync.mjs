@@ -1,4 +1,4 @@
-// Device discovery and pre-key bundles (protocol.md §13.1, §13.2), answered
+// Device discovery and pre-key bundles (README.md, "Message router"), answered
 // from the account registry (accounts.mjs):
 //
 //   <iq type=get xmlns=usync><usync sid mode context last index>

@@ -1138,7 +1138,7 @@ load_creds(struct run *r)
 	struct wa_creds_info info;
 	int rc;
 
-	rc = wa_session_creds_load(&r->creds, &info, r->ad, &why);
+	rc = wa_creds_read(&r->creds, &info, r->ad, &why);
 	if (rc == WA_ENOTFOUND)
 		refuse(r, WA_EXIT_NOINPUT, "'%s/%s' does not exist: pair the folder first with wa-pair",
 		    r->dir, WA_CREDS);

@@ -572,7 +572,7 @@ handle_pair_success(struct wa_pairing *p, const struct wa_node *iq, const struct
 		finish(p, WA_PAIRING_STORAGE, rc, "%s", why.text[0] ? why.text : wa_strerror(rc));
 		return;
 	}
-	if ((rc = wa_session_creds_save(p->ad, res.creds, &why)) < 0) {
+	if ((rc = wa_creds_write(p->ad, res.creds, &why)) < 0) {
 		reply_error(p, id, "500", "internal-error");
 		wa_pair_result_free(&res);
 		finish(p, WA_PAIRING_STORAGE, rc, "%s", why.text);

@@ -124,7 +124,7 @@ struct wa_run_opts {
 #define WA_RUN_OPTS_INIT { .backoff = WA_BACKOFF_POLICY_INIT }
 
 /* A run of the folder ad (opened WA_AUTHDIR_WRITE) with creds (loaded by
- * wa_session_creds_load; both stay the caller's and must outlive the
+ * wa_creds_read; both stay the caller's and must outlive the
  * run) on loop.  It joins the loop as a source; nothing connects before
  * wa_run_start.  0, or WA_ENOMEM. */
 int wa_run_new(struct wa_run **out, struct wa_loop *loop, struct wa_authdir *ad, json_t *creds,

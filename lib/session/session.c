@@ -7,7 +7,7 @@
  * on_close and sets its timers and iqs, so there is no state outside the
  * struct and nothing runs between two wa_session_process calls.  Every
  * change to creds.json is made in the caller's json_t and written back
- * whole (wa_session_creds_save) before anything that depends on it is
+ * whole (wa_creds_write) before anything that depends on it is
  * sent.
  */
 #include <ctype.h>
@@ -228,46 +228,6 @@ end_with(struct wa_session *s, enum wa_session_end_kind kind, int rc, const char
 
 /* ---- creds.json ----------------------------------------------------------- */
 
-int
-wa_session_creds_load(json_t **out, struct wa_creds_info *info, struct wa_authdir *ad,
-    struct wa_why *why)
-{
-	json_t *c = NULL;
-	int rc;
-
-	*out = NULL;
-	memset(info, 0, sizeof *info);
-	if ((rc = wa_json_read(&c, ad->fd, WA_CREDS, ad->path, why)) < 0)
-		return rc;
-	wa_creds_inspect(info, c);
-	if (!info->complete) {
-		json_decref(c);
-		return wa_why_set(why, WA_ECORRUPT, "'%s/%s': incomplete: %s", ad->path, WA_CREDS,
-		    info->problem);
-	}
-	*out = c;
-	return 0;
-}
-
-int
-wa_session_creds_save(struct wa_authdir *ad, const json_t *creds, struct wa_why *why)
-{
-	char *text;
-	size_t len;
-	int rc;
-
-	if (!(text = json_dumps(creds, JSON_COMPACT)))
-		return wa_why_set(why, WA_ENOMEM, "'%s/%s': out of memory", ad->path, WA_CREDS);
-	len = strlen(text);
-	rc = wa_authdir_put(ad, WA_CREDS, text, len);
-	OPENSSL_cleanse(text, len);
-	free(text);
-	if (rc < 0)
-		return wa_why_set(why, rc, "unable to write '%s/%s': %s", ad->path, WA_CREDS,
-		    rc == WA_ESYNC ? "renamed, but the folder could not be flushed to disk" : wa_strerror(rc));
-	return 0;
-}
-
 /* Set an integer field of creds (keeping its place) and save. */
 static int
 save_number(struct wa_session *s, const char *key, uint32_t v)
@@ -281,7 +241,7 @@ save_number(struct wa_session *s, const char *key, uint32_t v)
 		end_with(s, WA_SESSION_END_STORAGE, WA_ENOMEM, "creds: out of memory");
 		return WA_ENOMEM;
 	}
-	if ((rc = wa_session_creds_save(s->ad, s->creds, &why)) < 0) {
+	if ((rc = wa_creds_write(s->ad, s->creds, &why)) < 0) {
 		/* the file still holds the old value: so does the object */
 		if (keep)
 			json_object_set(s->creds, key, keep);
@@ -804,7 +764,7 @@ handle_success(struct wa_session *s, const struct wa_node *n)
 		int rc = WA_ENOMEM;
 		snprintf(why.text, sizeof why.text, "creds: out of memory");
 		if (json_object_set_new(me, "lid", json_string(lid)) < 0 ||
-		    (rc = wa_session_creds_save(s->ad, s->creds, &why)) < 0) {
+		    (rc = wa_creds_write(s->ad, s->creds, &why)) < 0) {
 			if (keep)
 				json_object_set(me, "lid", keep);
 			else

@@ -4,7 +4,7 @@
  * what wa-run does on every connect.
  *
  *	struct wa_session_opts o = { .on_online = ..., .on_close = ..., .arg = me };
- *	wa_session_creds_load(&creds, &info, ad, &why);     (ad: WA_AUTHDIR_WRITE)
+ *	wa_creds_read(&creds, &info, ad, &why);     (ad: WA_AUTHDIR_WRITE)
  *	wa_session_open(&s, ad, creds, &o, &why);
  *	while (wa_session_state(s) != WA_SESSION_CLOSED) {
  *		n = wa_session_pollfds(s, fds, WA_CONN_MAXFDS, &timeout);
@@ -60,7 +60,7 @@
  * creds.json is only ever changed field by field in the caller's parsed
  * object: every other field, known or not, and the key order stay as
  * they were, and the file is written as compact JSON, as Baileys writes
- * it (wa_session_creds_save).
+ * it (wa_creds_write, store/creds.h).
  *
  * Keepalive (§9, whatsmeow's rule): a ping <iq xmlns=w:p type=get><ping/>
  * after a random interval in [keepalive_min_ms, keepalive_max_ms) (20 to
@@ -166,18 +166,6 @@ struct wa_session_opts {
 	void (*on_close)(void *arg, struct wa_session *s, const struct wa_session_end *end);
 	void *arg;
 };
-
-/* Read DIR/creds.json and inspect it (creds.h).  WA_ENOTFOUND no file;
- * WA_ECORRUPT not JSON, or JSON but not complete (why says what is
- * missing); WA_EUNSAFE, WA_ESYS, WA_ETOOBIG as file.h.  On 0 *out is the
- * caller's (json_decref) and info says whether it is paired. */
-int wa_session_creds_load(json_t **out, struct wa_creds_info *info, struct wa_authdir *ad,
-    struct wa_why *why);
-
-/* Write creds durably to DIR/creds.json as compact JSON in the object's
- * key order (wa_authdir_put: needs WA_AUTHDIR_WRITE).  WA_ESYS (errno),
- * WA_ESYNC, WA_ENOMEM; why names the file. */
-int wa_session_creds_save(struct wa_authdir *ad, const json_t *creds, struct wa_why *why);
 
 /* Start a session for the paired creds of ad (open with
  * WA_AUTHDIR_WRITE; it must stay open until wa_session_free).  The

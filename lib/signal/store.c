@@ -16,6 +16,7 @@
 #include "base/bufjson.h"
 #include "base/file.h"
 #include "crypto/signalctx.h"
+#include "store/creds.h"
 #include "store/durable.h"
 #include "store/fname.h"
 #include "store/names.h"
@@ -1004,6 +1005,7 @@ int
 wa_sigstore_open(struct wa_sigstore **out, struct wa_authdir *ad, struct wa_why *why)
 {
 	struct wa_sigstore *st;
+	struct wa_creds_info info;
 	json_t *creds = NULL;
 	int rc;
 
@@ -1014,7 +1016,7 @@ wa_sigstore_open(struct wa_sigstore **out, struct wa_authdir *ad, struct wa_why 
 		return WA_ENOMEM;
 	st->ad = ad;
 	st->qfd = st->runfd = -1;
-	if ((rc = wa_json_read(&creds, ad->fd, WA_CREDS, ad->path, why)) < 0)
+	if ((rc = wa_creds_read(&creds, &info, ad, why)) < 0)
 		goto fail;
 	if ((rc = wa_keyjson_creds(&st->creds, creds, why)) < 0) {
 		char t[WA_WHY_MAX];

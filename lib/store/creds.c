@@ -8,8 +8,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "base/bufjson.h"
+#include "base/file.h"
+#include "store/authdir.h"
 #include "store/creds.h"
+#include "store/names.h"
 
 static int
 keypair_ok(const json_t *kp)
@@ -113,4 +118,45 @@ wa_creds_account(char *out, size_t n, const json_t *c)
 		k = n - 1;
 	memcpy(out, s, k);
 	out[k] = 0;
+}
+
+/* ---- the one reader and the one writer of creds.json ---------------- */
+
+int
+wa_creds_read(json_t **out, struct wa_creds_info *info, struct wa_authdir *ad, struct wa_why *why)
+{
+	json_t *c = NULL;
+	int rc;
+
+	*out = NULL;
+	memset(info, 0, sizeof *info);
+	if ((rc = wa_json_read(&c, ad->fd, WA_CREDS, ad->path, why)) < 0)
+		return rc;
+	wa_creds_inspect(info, c);
+	if (!info->complete) {
+		json_decref(c);
+		return wa_why_set(why, WA_ECORRUPT, "'%s/%s': incomplete: %s", ad->path, WA_CREDS,
+		    info->problem);
+	}
+	*out = c;
+	return 0;
+}
+
+int
+wa_creds_write(struct wa_authdir *ad, const json_t *creds, struct wa_why *why)
+{
+	char *text;
+	size_t len;
+	int rc;
+
+	if (!(text = json_dumps(creds, JSON_COMPACT)))
+		return wa_why_set(why, WA_ENOMEM, "'%s/%s': out of memory", ad->path, WA_CREDS);
+	len = strlen(text);
+	rc = wa_authdir_put(ad, WA_CREDS, text, len);
+	OPENSSL_cleanse(text, len);
+	free(text);
+	if (rc < 0)
+		return wa_why_set(why, rc, "unable to write '%s/%s': %s", ad->path, WA_CREDS,
+		    rc == WA_ESYNC ? "renamed, but the folder could not be flushed to disk" : wa_strerror(rc));
+	return 0;
 }

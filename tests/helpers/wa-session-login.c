@@ -142,7 +142,7 @@ main(int argc, char **argv)
 	if (i != argc - 1)
 		return usage();
 	if (wa_authdir_open(&ad, argv[i], WA_AUTHDIR_WRITE, "wa-session-login", NULL, &why) < 0 ||
-	    wa_session_creds_load(&creds, &info, ad, &why) < 0) {
+	    wa_creds_read(&creds, &info, ad, &why) < 0) {
 		fprintf(stderr, "wa-session-login: %s\n", why.text);
 		wa_authdir_close(ad);
 		return 1;

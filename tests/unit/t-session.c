@@ -102,35 +102,35 @@ main(void)
 	is_int(rc, 0, "open a folder for writing");
 	if (rc < 0)
 		return exit_status();
-	rc = wa_session_creds_load(&back, &info, ad, &why);
+	rc = wa_creds_read(&back, &info, ad, &why);
 	is_int(rc, WA_ENOTFOUND, "load: no creds.json is 'not found'");
 
 	fd = openat(ad->fd, "creds.json", O_WRONLY | O_CREAT | O_EXCL, 0600);
 	ok(fd >= 0 && write(fd, "{\"noiseKey\":{\"priv", 18) == 18, "a torn creds.json");
 	close(fd);
-	rc = wa_session_creds_load(&back, &info, ad, &why);
+	rc = wa_creds_read(&back, &info, ad, &why);
 	is_int(rc, WA_ECORRUPT, "load: a torn creds.json is corrupt, not missing");
 	ok(strstr(why.text, "creds.json") != NULL, "... why names the file: %s", why.text);
 
 	c = json_pack("{s:i}", "registrationId", 1);
-	rc = wa_session_creds_save(ad, c, &why);
+	rc = wa_creds_write(ad, c, &why);
 	is_int(rc, 0, "save");
 	json_decref(c);
-	rc = wa_session_creds_load(&back, &info, ad, &why);
+	rc = wa_creds_read(&back, &info, ad, &why);
 	is_int(rc, WA_ECORRUPT, "load: JSON without the keys is corrupt (incomplete)");
 	ok(strstr(why.text, "incomplete") != NULL, "... why says incomplete: %s", why.text);
 
 	is_int(wa_creds_generate(&c), 0, "fresh creds");
 	json_object_set_new(c, "zzUnknown", json_pack("{s:[i,i]}", "kept", 1, 2));
 	json_object_set_new(c, "additionalData", json_string("café ü"));
-	is_int(wa_session_creds_save(ad, c, &why), 0, "save creds with fields wa does not know");
+	is_int(wa_creds_write(ad, c, &why), 0, "save creds with fields wa does not know");
 	snprintf(path, sizeof path, "%s/creds.json", tmpl);
 	text = slurp(path);
 	ok(text && !strstr(text, ": ") && !strstr(text, ", ") && !strchr(text, '\n'),
 	    "written compact, as Baileys' JSON.stringify");
 	ok(text && strstr(text, "\"café ü\""), "UTF-8 kept as it is");
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "mode 0600");
-	rc = wa_session_creds_load(&back, &info, ad, &why);
+	rc = wa_creds_read(&back, &info, ad, &why);
 	is_int(rc, 0, "load it back");
 	ok(info.complete && !info.paired, "complete, not paired");
 	keys(k1, sizeof k1, c);
@@ -139,10 +139,10 @@ main(void)
 
 	/* a field changed in place keeps its place */
 	json_object_set_new(back, "nextPreKeyId", json_integer(813));
-	is_int(wa_session_creds_save(ad, back, &why), 0, "save with nextPreKeyId changed");
+	is_int(wa_creds_write(ad, back, &why), 0, "save with nextPreKeyId changed");
 	json_decref(back);
 	back = NULL;
-	is_int(wa_session_creds_load(&back, &info, ad, &why), 0, "load again");
+	is_int(wa_creds_read(&back, &info, ad, &why), 0, "load again");
 	keys(k2, sizeof k2, back);
 	is_str(k2, k1, "the changed field kept its place");
 	is_int(json_integer_value(json_object_get(back, "nextPreKeyId")), 813, "and has the new value");

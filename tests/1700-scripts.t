@@ -189,8 +189,14 @@ else
 fi
 ok "wa-recover is valid sh" sh -n "$rec"
 expect_exit 0 "wa-recover -h" "$rec" -h
-is "$(cat "$T/out")" "usage: wa-recover [-hnpy] [-B dir] [-d dir]" "  prints the usage line"
-like "$(sed -n '1,5p' "$rec")" "usage: wa-recover [-hnpy] [-B dir] [-d dir]" "  which is the one in its header"
+is "$(cat "$T/out")" "usage: wa-recover [-hnpy] [--version] [-B dir] [-d dir]" "  prints the usage line"
+like "$(sed -n '1,5p' "$rec")" "usage: wa-recover [-hnpy] [--version] [-B dir] [-d dir]" "  which is the one in its header"
+if [ -x "$WA_BIN/wa-check" ]; then
+	expect_exit 0 "wa-recover --version" "$rec" --version
+	is "$(cat "$T/out")" "wa-recover $("$WA_BIN/wa-check" --version | sed 's/^wa-check //')" "  prints its name and the tools' version"
+else
+	pass "# SKIP wa-check not built"
+fi
 expect_exit 64 "wa-recover -x: usage" "$rec" -x
 expect_exit 64 "wa-recover without a folder: usage" "$rec"
 

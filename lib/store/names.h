@@ -17,5 +17,6 @@
 #define WA_EVENTS       "events.jsonl"  /* in WA_SUBDIR: event history */
 #define WA_MANIFEST     "wa-manifest.json" /* first member of a backup archive */
 #define WA_BACKUP_SUFFIX ".backups"     /* default backups folder: <auth folder>.backups */
+#define WA_INBOX_SUFFIX ".inbox"        /* default inbox spool: <auth folder>.inbox (wa-message(5)) */
 
 #endif

@@ -10,6 +10,7 @@
  * bring the old file back.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,6 +53,18 @@ oplog(const char *op, const char *name)
 	errno = saved;
 }
 #define COUNT(f) (wa_durable_stats.f++)
+
+void
+wa_durable_mark(const char *fmt, ...)
+{
+	char text[400];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof text, fmt, ap);
+	va_end(ap);
+	oplog("mark", text);
+}
 #else
 #define oplog(op, name) ((void)0)
 #define COUNT(f) ((void)0)

@@ -116,6 +116,12 @@ struct wa_durable_stats {
 	unsigned long rename;
 };
 extern struct wa_durable_stats wa_durable_stats;
+/* A marker in the operation log: something left for the network (the
+ * receive path: "receipt ID" just before a receipt or ack is sent), so a
+ * replay knows which storage operations came before it. */
+void wa_durable_mark(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+#else
+#define wa_durable_mark(...) ((void)0)
 #endif
 
 /* ---- group commit (lib/signal's key store) ------------------------------

@@ -44,13 +44,16 @@
 #include "session/session.h"
 #include "store/stage.h"
 #include "ops/status.h"
+#include "session/recv.h"
+#include "signal/store.h"
+#include "spool/spool.h"
 #include "tool.h"
 #include "base/version.h"
 
 #define USAGE "wa-run [-hv] [--version] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
 	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
-	"[--login-timeout duration] [--on-event command] [--passive] [--stable duration] " \
-	"[--webhook url]"
+	"[--inbox dir] [--login-timeout duration] [--on-event command] [--on-message command] " \
+	"[--passive] [--stable duration] [--webhook url]"
 
 #define STOP_MS 1000		/* SIGTERM: the orderly close may take this long */
 #define CLOSE_MS 500		/* ... of which sending what is queued and the close frame */
@@ -60,6 +63,7 @@
 #define OUT_MAX (1u << 20)	/* event lines waiting for a slow standard output */
 #define LOG_MAX (256u << 10)	/* log lines waiting for a slow standard error */
 #define OUT_WARN_MS 60000	/* "standard output is not being read": at most this often */
+#define RECV_BATCH 100		/* messages per group commit, at most */
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -68,6 +72,8 @@ struct cfg {
 	const char *log_path;		/* --log */
 	const char *on_event;		/* --on-event */
 	const char *webhook;		/* --webhook */
+	const char *inbox;		/* --inbox */
+	const char *on_message;		/* --on-message */
 	int passive;
 	long ka_min, ka_max, ka_deadline;	/* ms */
 	long login_timeout;		/* ms */
@@ -245,6 +251,13 @@ struct run {
 	sigset_t stopsigs;		/* SIGTERM, SIGINT, SIGHUP */
 	char **cmd;			/* --on-event's words */
 	char *absdir;			/* dir, allocated */
+	/* receiving (recv.h): the inbox, the key store, the pipeline */
+	char *inbox;			/* the inbox folder, absolute */
+	struct wa_spool *spool;
+	struct wa_sigstore *store;
+	struct wa_recv *recv;
+	char **msgcmd;			/* --on-message's words */
+	struct wa_notify *msgnotify;
 };
 
 /* One line on stderr (or --log FILE): "wa-run: [warning: ]text", with
@@ -366,6 +379,13 @@ emit(struct run *r, struct wa_event *e)
 	}
 	if (r->out)
 		wa_outq_push(r->out, line, len);
+	if (e->type == WA_EV_MESSAGE || e->type == WA_EV_RECEIPT) {
+		/* message content never reaches the history or --on-event */
+		if (r->msgnotify && e->type == WA_EV_MESSAGE && wa_notify_event(r->msgnotify, e) < 0)
+			logmsg(r, WA_LOG_WARN, "out of memory queueing --on-message");
+		free(line);
+		return;
+	}
 	if (r->elog) {
 		rc = wa_eventlog_append(r->elog, line, len);
 		if (rc < 0 && !r->elog_err) {
@@ -813,7 +833,7 @@ on_hup(void *arg, int signo)
 
 /* --on-event "CMD ARG...": words split at blanks, no shell. */
 static char **
-split_words(const char *s)
+split_words(const char *s, const char *opt)
 {
 	char **v, *copy, *p, *save = NULL;
 	size_t n = 0, cap = 8;
@@ -833,7 +853,7 @@ split_words(const char *s)
 	v[n] = NULL;
 	free(copy);
 	if (!n)
-		tool_die(WA_EXIT_USAGE, "--on-event: empty command");
+		tool_die(WA_EXIT_USAGE, "%s: empty command", opt);
 	return v;
 }
 
@@ -884,7 +904,7 @@ absolute_dir(const char *d)
  * find it (a name without a slash is looked up in PATH): a typo is
  * refused at start, not found out at the first outage. */
 static void
-check_command(const char *prog)
+check_command(const char *prog, const char *opt)
 {
 	const char *path, *p, *colon;
 	char buf[4096];
@@ -894,11 +914,11 @@ check_command(const char *prog)
 
 	if (strchr(prog, '/')) {
 		if (stat(prog, &st) < 0) {
-			tool_err("--on-event: unable to run '%s': %s", prog, strerror(errno));
+			tool_err("%s: unable to run '%s': %s", opt, prog, strerror(errno));
 			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
 		if (!S_ISREG(st.st_mode) || access(prog, X_OK) < 0) {
-			tool_err("--on-event: unable to run '%s': %s", prog,
+			tool_err("%s: unable to run '%s': %s", opt, prog,
 			    S_ISDIR(st.st_mode) ? "it is a directory" : "not an executable file");
 			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
@@ -917,7 +937,7 @@ check_command(const char *prog)
 				return;
 		}
 	}
-	tool_err("--on-event: unable to run '%s': %s", prog, seen ? "not an executable file" :
+	tool_err("%s: unable to run '%s': %s", opt, prog, seen ? "not an executable file" :
 	    "no such command in PATH");
 	tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 }
@@ -981,7 +1001,9 @@ parse_args(struct run *r, int argc, char **argv)
 		{ "keepalive", required_argument, NULL, 'K' },
 		{ "log", required_argument, NULL, 'G' },
 		{ "login-timeout", required_argument, NULL, 'L' },
+		{ "inbox", required_argument, NULL, 'I' },
 		{ "on-event", required_argument, NULL, 'E' },
+		{ "on-message", required_argument, NULL, 'M' },
 		{ "passive", no_argument, NULL, 'P' },
 		{ "stable", required_argument, NULL, 'S' },
 		{ "webhook", required_argument, NULL, 'H' },
@@ -1014,6 +1036,8 @@ parse_args(struct run *r, int argc, char **argv)
 		case 'D': r->cfg.verbose = 2; break;
 		case 'G': r->cfg.log_path = optarg; break;
 		case 'E': r->cfg.on_event = optarg; break;
+		case 'I': r->cfg.inbox = optarg; break;
+		case 'M': r->cfg.on_message = optarg; break;
 		case 'H': r->cfg.webhook = optarg; break;
 		case 'P': r->cfg.passive = 1; break;
 		case 'B': case 'W': case 'U': case 'K': case 'L': case 'S':
@@ -1030,8 +1054,24 @@ parse_args(struct run *r, int argc, char **argv)
 	}
 	r->dir = r->absdir = absolute_dir(tool_authdir(dopt));
 	if (r->cfg.on_event) {
-		r->cmd = split_words(r->cfg.on_event);
-		check_command(r->cmd[0]);
+		r->cmd = split_words(r->cfg.on_event, "--on-event");
+		check_command(r->cmd[0], "--on-event");
+	}
+	if (r->cfg.on_message) {
+		r->msgcmd = split_words(r->cfg.on_message, "--on-message");
+		check_command(r->msgcmd[0], "--on-message");
+	}
+	if (r->cfg.inbox && !*r->cfg.inbox) {
+		tool_err("--inbox: empty folder name");
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	if (r->cfg.inbox) {
+		r->inbox = absolute_dir(r->cfg.inbox);
+	} else {
+		size_t n = strlen(r->absdir) + sizeof WA_INBOX_SUFFIX;
+		if (!(r->inbox = malloc(n)))
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+		snprintf(r->inbox, n, "%s%s", r->absdir, WA_INBOX_SUFFIX);
 	}
 	if (r->cfg.log_path && open_log(r) < 0)
 		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r->cfg.log_path, strerror(errno));
@@ -1113,6 +1153,17 @@ open_folder(struct run *r)
 		if (wa_notify_attach(r->notify, r->loop) < 0)
 			tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	}
+	if (r->msgcmd) {
+		struct wa_notify_opts mo = WA_NOTIFY_OPTS_INIT;
+		mo.argv = r->msgcmd;
+		mo.auth_dir = r->dir;
+		mo.only = WA_EV_MESSAGE;
+		mo.queue_max = 10000;
+		mo.log = notify_log;
+		mo.log_arg = r;
+		if ((rc = wa_notify_new(&r->msgnotify, &mo, &why)) < 0 || wa_notify_attach(r->msgnotify, r->loop) < 0)
+			tool_die(WA_EXIT_SOFTWARE, "--on-message: %s", why.text[0] ? why.text : wa_strerror(rc));
+	}
 }
 
 /* The start event and the first status file. */
@@ -1153,6 +1204,176 @@ load_creds(struct run *r)
 		    info.problem);
 }
 
+/* ---- receiving (recv.h, wa-message(5)) --------------------------------------- */
+
+#define INBOX_KEEP_DAYS 14	/* the server keeps offline messages this long */
+
+static int
+recv_send(void *arg, const struct wa_node *n)
+{
+	struct run *r = arg;
+	struct wa_session *s = r->run ? wa_run_session(r->run) : NULL;
+	struct wa_why why = WA_WHY_INIT;
+
+	if (!s || wa_session_state(s) == WA_SESSION_CLOSED)
+		return WA_ECLOSED;
+	return wa_conn_send(wa_session_conn(s), n, &why);
+}
+
+static void
+recv_message(void *arg, const struct wa_recv_msg *m)
+{
+	struct run *r = arg;
+	struct wa_event e;
+	json_t *f = json_deep_copy(m->rec);
+
+	if (!f || json_object_set_new(f, "path", json_string(m->path)) < 0) {
+		json_decref(f);
+		logmsg(r, WA_LOG_WARN, "out of memory reporting message %s",
+		    json_string_value(json_object_get(m->rec, "id")));
+		return;
+	}
+	wa_event_init(&e, WA_EV_MESSAGE, r->state);
+	e.fields = f;
+	emit(r, &e);
+	json_decref(f);
+}
+
+static void
+recv_receipt(void *arg, const struct wa_node *n)
+{
+	struct run *r = arg;
+	struct wa_event e;
+	json_t *f = json_object();
+	const char *k[] = { "id", "from", "participant", "recipient", "type" };
+	size_t i;
+
+	if (!f)
+		return;
+	for (i = 0; i < sizeof k / sizeof k[0]; i++) {
+		const char *v = wa_node_attr(n, k[i]);
+		json_object_set_new(f, k[i], v ? wa_json_text(v) : json_null());
+	}
+	wa_event_init(&e, WA_EV_RECEIPT, r->state);
+	e.fields = f;
+	emit(r, &e);
+	json_decref(f);
+}
+
+static void
+recv_offline(void *arg, unsigned long count, int64_t ms)
+{
+	struct run *r = arg;
+	struct wa_event e;
+	json_t *f = json_pack("{s:I, s:I}", "count", (json_int_t)count, "ms", (json_int_t)ms);
+
+	logmsg(r, WA_LOG_INFO, "offline backlog: %lu stanzas in %lld ms", count, (long long)ms);
+	wa_event_init(&e, WA_EV_OFFLINE, r->state);
+	e.fields = f;
+	emit(r, &e);
+	json_decref(f);
+}
+
+static void
+recv_event(void *arg, const char *kind, const json_t *ev)
+{
+	struct run *r = arg;
+	struct wa_event e;
+
+	if (strcmp(kind, "identity") == 0) {
+		wa_event_init(&e, WA_EV_IDENTITY, r->state);
+		logmsg(r, WA_LOG_WARN, "the identity of %s changed: its sessions went to quarantine",
+		    json_string_value(json_object_get(ev, "jid")));
+	} else if (strcmp(kind, "undecryptable") == 0) {
+		wa_event_init(&e, WA_EV_UNDECRYPTABLE, r->state);
+	} else {
+		logmsg(r, WA_LOG_INFO, "%s: %lld", kind, (long long)json_integer_value(json_object_get(ev, "count")));
+		return;
+	}
+	e.fields = ev;
+	emit(r, &e);
+}
+
+static int
+flush_inbox(struct run *r, char why_out[WA_WHY_MAX])
+{
+	struct wa_why why = WA_WHY_INIT;
+	int rc = wa_recv_flush(r->recv, &why);
+
+	if (rc < 0) {
+		logmsg(r, WA_LOG_ERROR, "%s: nothing acknowledged; the server keeps the messages",
+		    wa_why_text(&why, rc));
+		if (why_out)
+			snprintf(why_out, WA_WHY_MAX, "%s", wa_why_text(&why, rc));
+	}
+	return rc;
+}
+
+static int
+on_node(void *arg, struct wa_run *run, const struct wa_node *n)
+{
+	struct run *r = arg;
+	int rc;
+
+	(void)run;
+	if (!r->recv)
+		return 0;
+	if ((rc = wa_recv_node(r->recv, n)) < 0)
+		return rc;
+	/* a long read turn (the offline backlog) commits in batches */
+	if (wa_recv_pending(r->recv) >= RECV_BATCH) {
+		char why[WA_WHY_MAX] = "";
+		if ((rc = flush_inbox(r, why)) < 0 && wa_run_session(run))
+			wa_session_fail_storage(wa_run_session(run), rc, why);
+	}
+	return 0;
+}
+
+static int
+on_turn(void *arg, struct wa_run *run, char why[WA_WHY_MAX])
+{
+	struct run *r = arg;
+
+	(void)run;
+	if (!r->recv)
+		return 0;
+	return flush_inbox(r, why);
+}
+
+/* The inbox, the key store and the pipeline between them. */
+static void
+open_inbox(struct run *r)
+{
+	struct wa_recv_opts o = { 0 };
+	struct wa_why why = WA_WHY_INIT;
+	json_t *me = json_object_get(r->creds, "me");
+	int rc;
+
+	if ((rc = wa_spool_open(&r->spool, r->inbox, INBOX_KEEP_DAYS, &why)) < 0) {
+		refuse(r, tool_exit_for(rc), "inbox: %s", wa_why_text(&why, rc));
+		return;
+	}
+	if ((rc = wa_sigstore_open(&r->store, r->ad, &why)) < 0) {
+		refuse(r, rc == WA_ECORRUPT ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s", wa_why_text(&why, rc));
+		return;
+	}
+	o.spool = r->spool;
+	o.store = r->store;
+	o.me = json_string_value(json_object_get(me, "id"));
+	o.me_lid = json_string_value(json_object_get(me, "lid"));
+	o.batch = RECV_BATCH;
+	o.send = recv_send;
+	o.on_message = recv_message;
+	o.on_receipt = recv_receipt;
+	o.on_offline = recv_offline;
+	o.on_event = recv_event;
+	o.arg = r;
+	if ((rc = wa_recv_new(&r->recv, &o)) < 0)
+		refuse(r, rc == WA_ENOMEM ? WA_EXIT_SOFTWARE : WA_EXIT_DATAERR,
+		    "'%s/%s': me.id is not a JID wa can receive for", r->dir, WA_CREDS);
+	logmsg(r, WA_LOG_INFO, "inbox '%s'", r->inbox);
+}
+
 /* The state machine with this process's options and hooks, the
  * watchdog and status timers, and the first connection. */
 static void
@@ -1179,7 +1400,8 @@ start_run(struct run *r)
 	o.hooks = (struct wa_run_hooks){
 		.state = on_state, .connecting = on_connecting, .online = on_online,
 		.disconnect = on_disconnect, .banned = on_banned, .reconnect = on_reconnect,
-		.prekeys = on_prekeys, .inbound = on_inbound, .log = run_log, .end = on_end, .arg = r,
+		.prekeys = on_prekeys, .inbound = on_inbound, .node = on_node, .turn = on_turn,
+		.log = run_log, .end = on_end, .arg = r,
 	};
 	if (wa_run_new(&r->run, r->loop, r->ad, r->creds, &o) < 0)
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
@@ -1208,7 +1430,8 @@ drain(struct run *r)
 	int64_t deadline;
 
 	deadline = wa_clock_mono_ms() + (r->stopping || r->state == WA_ST_STOPPED ? STOP_GRACE_MS : GRACE_MS);
-	while ((r->notify && wa_notify_pending(r->notify)) || wa_outq_pending(r->out) ||
+	while ((r->notify && wa_notify_pending(r->notify)) || (r->msgnotify && wa_notify_pending(r->msgnotify)) ||
+	    wa_outq_pending(r->out) ||
 	    (r->logq && wa_outq_pending(r->logq))) {
 		int64_t left = deadline - wa_clock_mono_ms();
 		if (left <= 0)
@@ -1229,7 +1452,13 @@ cleanup(struct run *r)
 	 * Blocked signals still pending are discarded at exit. */
 	sigprocmask(SIG_BLOCK, &r->stopsigs, NULL);
 	wa_notify_free(r->notify);
+	wa_notify_free(r->msgnotify);
 	free_words(r->cmd);
+	free_words(r->msgcmd);
+	wa_recv_free(r->recv);
+	wa_sigstore_free(r->store);
+	wa_spool_free(r->spool);
+	free(r->inbox);
 	wa_outq_free(r->out);
 	wa_outq_free(r->logq);
 	r->logq = NULL;
@@ -1266,6 +1495,8 @@ main(int argc, char **argv)
 		fix_modes(&r);
 	if (!r.done)
 		load_creds(&r);
+	if (!r.done)
+		open_inbox(&r);
 	if (!r.done)
 		start_run(&r);
 	run_loop(&r);

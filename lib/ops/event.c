@@ -21,6 +21,11 @@ static const char *const names[] = {
 	[WA_EV_PREKEYS] = "prekeys",
 	[WA_EV_WARNING] = "warning",
 	[WA_EV_EXIT] = "exit",
+	[WA_EV_MESSAGE] = "message",
+	[WA_EV_OFFLINE] = "offline",
+	[WA_EV_IDENTITY] = "identity",
+	[WA_EV_UNDECRYPTABLE] = "undecryptable",
+	[WA_EV_RECEIPT] = "receipt",
 };
 
 const char *
@@ -136,6 +141,16 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 	case WA_EV_EXIT:
 		bad |= json_object_set_new(o, "exit_code", json_integer(e->exit_code));
 		break;
+	case WA_EV_MESSAGE: case WA_EV_OFFLINE: case WA_EV_IDENTITY: case WA_EV_UNDECRYPTABLE:
+	case WA_EV_RECEIPT:
+		break;
+	}
+	if (e->fields) {
+		const char *k;
+		json_t *v;
+		json_object_foreach((json_t *)e->fields, k, v)
+			if (!json_object_get(o, k))
+				bad |= json_object_set(o, k, v);
 	}
 	if (bad) {
 		json_decref(o);
@@ -162,6 +177,8 @@ wa_event_notable(const struct wa_event *e)
 {
 	if (e->type == WA_EV_ONLINE)
 		return e->outage != 0;
+	if (e->type == WA_EV_IDENTITY)
+		return 1;
 	if (e->type != WA_EV_STATE)
 		return 0;
 	if (e->outage)

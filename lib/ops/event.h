@@ -35,11 +35,22 @@
  *	            end the session (a status write,
  *	            a webhook dropped)
  *	exit        wa-run is about to exit           exit_code
+ *	message     a message is in the inbox         the record (wa-message(5)) and
+ *	                                              path (its file in new/)
+ *	offline     the offline backlog is drained    count, ms
+ *	identity    a peer's identity key changed     jid, sessions (moved to quarantine)
+ *	undecryptable  a message was stored as such   class, chat, sender, id, detail
+ *	receipt     a peer's receipt for our message  id, from, participant, type
+ *
+ * message and receipt lines go to standard output (and message to
+ * --on-message) only: the event history and --on-event / --webhook
+ * never see message content.
  *
  * Notable events (wa_event_notable), the ones --on-event and --webhook
  * deliver: a state event into logged_out, replaced, retries_exhausted,
  * banned, outdated, refused or failed; a state event with an outage
- * ("down", "end"); an online event with outage true.  So every outage
+ * ("down", "end"); an online event with outage true; an identity
+ * event.  So every outage
  * that is notified as down is notified again when it is over: online
  * (outage true) or the final state it ended in (outage "end").
  */
@@ -65,6 +76,11 @@ enum wa_event_type {
 	WA_EV_PREKEYS,
 	WA_EV_WARNING,
 	WA_EV_EXIT,
+	WA_EV_MESSAGE,		/* a message is in the inbox (not in the history) */
+	WA_EV_OFFLINE,		/* the offline backlog is drained */
+	WA_EV_IDENTITY,		/* a peer's identity changed */
+	WA_EV_UNDECRYPTABLE,	/* a message was stored undecryptable */
+	WA_EV_RECEIPT,		/* a peer's receipt for one of ours (not in the history) */
 };
 
 /* struct wa_event.outage of a state event */
@@ -95,6 +111,9 @@ struct wa_event {
 	int exit_code;            /* exit */
 	long pid;                 /* start */
 	const char *version;      /* start */
+	const json_t *fields;     /* message, offline, identity, undecryptable,
+				     receipt: an object whose members follow the
+				     common ones, in order (borrowed) */
 };
 
 /* A zeroed event of type t with the "null" sentinels set. */

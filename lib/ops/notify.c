@@ -198,7 +198,8 @@ kv(const char *k, const char *v)
 
 static const char *const our_vars[] = {
 	"WA_EVENT", "WA_EVENT_JSON", "WA_STATE", "WA_PREV_STATE", "WA_CLASS", "WA_CODE",
-	"WA_REASON", "WA_TS", "WA_SEQ", "WA_AUTH_DIR", "WA_RUN_PID", NULL
+	"WA_REASON", "WA_TS", "WA_SEQ", "WA_AUTH_DIR", "WA_RUN_PID", "WA_MSG_PATH", "WA_MSG_ID",
+	"WA_MSG_CHAT", "WA_MSG_SENDER", "WA_MSG_TYPE", "WA_MSG_FROM_ME", "WA_MSG_STATUS", NULL
 };
 
 static int
@@ -219,7 +220,7 @@ ours(const char *entry)
 static char **
 event_env(struct wa_notify *n, const struct wa_event *e, const char *line, size_t len)
 {
-	char **env = calloc(12, sizeof *env);
+	char **env = calloc(20, sizeof *env);
 	char code[16], seq[24], pid[24], ts[40], reason[512];
 	size_t i, k = 0;
 
@@ -234,7 +235,12 @@ event_env(struct wa_notify *n, const struct wa_event *e, const char *line, size_
 		if ((unsigned char)reason[i] < 0x20)
 			reason[i] = ' ';
 	env[k++] = kv("WA_EVENT", wa_event_name(e->type));
-	env[k++] = kvn("WA_EVENT_JSON", line, len && line[len - 1] == '\n' ? len - 1 : len);
+	/* a message's line can be larger than one environment string may
+	 * be (128 KiB): the command reads the file */
+	if (e->type == WA_EV_MESSAGE)
+		env[k++] = kv("WA_EVENT_JSON", "");
+	else
+		env[k++] = kvn("WA_EVENT_JSON", line, len && line[len - 1] == '\n' ? len - 1 : len);
 	env[k++] = kv("WA_STATE", wa_state_name(e->state));
 	env[k++] = kv("WA_PREV_STATE", e->type == WA_EV_STATE ? wa_state_name(e->prev) : "");
 	env[k++] = kv("WA_CLASS", e->klass ? e->klass : "");
@@ -244,6 +250,18 @@ event_env(struct wa_notify *n, const struct wa_event *e, const char *line, size_
 	env[k++] = kv("WA_SEQ", seq);
 	env[k++] = kv("WA_AUTH_DIR", n->auth_dir ? n->auth_dir : "");
 	env[k++] = kv("WA_RUN_PID", pid);
+	if (e->type == WA_EV_MESSAGE && e->fields) {
+		static const char *const msgvars[][2] = {
+			{ "WA_MSG_PATH", "path" }, { "WA_MSG_ID", "id" }, { "WA_MSG_CHAT", "chat" },
+			{ "WA_MSG_SENDER", "sender" }, { "WA_MSG_TYPE", "type" }, { "WA_MSG_STATUS", "status" },
+		};
+		json_t *fm = json_object_get(e->fields, "from_me");
+		for (i = 0; i < sizeof msgvars / sizeof msgvars[0]; i++) {
+			const char *v = json_string_value(json_object_get(e->fields, msgvars[i][1]));
+			env[k++] = kv(msgvars[i][0], v ? v : "");
+		}
+		env[k++] = kv("WA_MSG_FROM_ME", json_is_true(fm) ? "1" : "0");
+	}
 	for (i = 0; i < k; i++)
 		if (!env[i]) {
 			for (i = 0; i < k; i++)
@@ -607,7 +625,7 @@ wa_notify_event(struct wa_notify *n, const struct wa_event *e)
 	int rc, queued = 0;
 	int64_t now = wa_clock_mono_ms();
 
-	if (!n->o.all_events && !wa_event_notable(e))
+	if (n->o.only ? e->type != n->o.only : (!n->o.all_events && !wa_event_notable(e)))
 		return 0;
 	if (!n->argv && !n->url)
 		return 0;

@@ -32,6 +32,14 @@
  *	WA_AUTH_DIR    the auth folder (opts.auth_dir), or empty
  *	WA_RUN_PID     wa-run's pid
  *
+ * and for a message event (WA_EVENT_JSON is empty then: the record may be
+ * larger than an environment string; the file holds it):
+ *
+ *	WA_MSG_PATH    the message's file in the inbox's new/
+ *	WA_MSG_ID, WA_MSG_CHAT, WA_MSG_SENDER, WA_MSG_TYPE, WA_MSG_STATUS
+ *	               its id, chat, sender, type and status (wa-message(5))
+ *	WA_MSG_FROM_ME 1 when one of our own devices sent it, else 0
+ *
  * At most max_procs commands run at once (default 4); further events wait
  * in a queue of queue_max (default 64), and when it is full the oldest
  * waiting one is dropped and counted (stats.dropped_cmd).  Finished
@@ -82,6 +90,8 @@ struct wa_notify_opts {
 	const char *auth_dir;       /* WA_AUTH_DIR for the command; may be NULL */
 	const char *ca_file;        /* CA bundle for https; NULL: the system's */
 	int all_events;             /* deliver every event, not only notable ones */
+	enum wa_event_type only;    /* deliver only events of this type (wa-run
+				       --on-message: WA_EV_MESSAGE); 0: as above */
 	unsigned max_procs;         /* 0: 4 */
 	unsigned queue_max;         /* 0: 64 per channel */
 	long cmd_timeout_ms;        /* 0: 60000 */

@@ -171,6 +171,8 @@ on_node(void *arg, struct wa_session *s, const struct wa_node *n)
 		r->downgrade = 1;
 		return WA_EPROTO;
 	}
+	if (r->o.hooks.node)
+		return r->o.hooks.node(r->o.hooks.arg, r, n);
 	return 0;
 }
 
@@ -352,6 +354,13 @@ src_process(void *arg, const struct pollfd *fds, int n)
 		return;
 	r->in_session = 1;
 	wa_session_process(r->s);
+	if (r->o.hooks.turn && !r->done) {
+		char why[WA_WHY_MAX] = "";
+		int rc = r->o.hooks.turn(r->o.hooks.arg, r, why);
+		if (rc < 0 && wa_session_state(r->s) != WA_SESSION_CLOSED) {
+			wa_session_fail_storage(r->s, rc, why);
+		}
+	}
 	r->in_session = 0;
 	if (r->done) {
 		wa_session_free(r->s);

@@ -31,6 +31,11 @@
  *  pre-keys:   prekeys(report), as session.h says.
  *  inbound:    inbound(time) each time the session's last inbound data
  *              time changes (after wa_session_process).
+ *  nodes:      node(n) for every node the session does not handle, from
+ *              inside wa_session_process; then turn() once after it (also
+ *              when the connection just closed, so a batch taken before
+ *              the close is still committed, though its replies cannot
+ *              leave).
  *  the end:    end(final state, ...) once; no other hook after it.  The
  *              final state is reported by end only, not by state.
  *
@@ -106,6 +111,15 @@ struct wa_run_hooks {
 	void (*reconnect)(void *arg, struct wa_run *run, long delay_ms, unsigned attempt, int64_t at_ms);
 	void (*prekeys)(void *arg, struct wa_run *run, const struct wa_session_prekeys *p);
 	void (*inbound)(void *arg, struct wa_run *run, time_t when);
+	/* A node the session does not handle itself (messages, receipts,
+	 * notifications, calls, ib): 0, or negative to close the connection
+	 * (END_NETWORK with that code). */
+	int (*node)(void *arg, struct wa_run *run, const struct wa_node *n);
+	/* After each read turn of an open session (every node of the turn
+	 * went to node): the place to commit a batch and answer it.
+	 * Negative: writing failed; the connection ends with END_STORAGE
+	 * (why: the reason). */
+	int (*turn)(void *arg, struct wa_run *run, char why[WA_WHY_MAX]);
 	void (*log)(void *arg, enum wa_log_level level, const char *line);
 	void (*end)(void *arg, struct wa_run *run, const struct wa_run_end *e);
 	void *arg;

@@ -868,6 +868,12 @@ handle_prekey_count(struct wa_session *s, const struct wa_node *n)
 		report_prekeys(s, rc, 0, 0, 0, why.text);
 }
 
+void
+wa_session_fail_storage(struct wa_session *s, int rc, const char *why)
+{
+	end_with(s, WA_SESSION_END_STORAGE, rc, "%s", why && *why ? why : wa_strerror(rc));
+}
+
 static int
 on_node(void *arg, struct wa_conn *c, const struct wa_node *n)
 {

@@ -194,6 +194,10 @@ void wa_session_close(struct wa_session *s);
  * session. */
 int wa_session_upload_prekeys(struct wa_session *s, unsigned count, struct wa_why *why);
 
+/* Writing the folder (or what depends on it, the inbox) failed: end the
+ * connection now with END_STORAGE, telling the server nothing more. */
+void wa_session_fail_storage(struct wa_session *s, int rc, const char *why);
+
 /* The connection, to send nodes on (wa_conn_send, wa_conn_iq). */
 struct wa_conn *wa_session_conn(struct wa_session *s);
 

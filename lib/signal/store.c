@@ -354,6 +354,40 @@ wa_sigstore_dirty(struct wa_sigstore *st)
 	return n;
 }
 
+void
+wa_sigstore_rollback(struct wa_sigstore *st)
+{
+	forget_all(st);
+}
+
+size_t
+wa_sigstore_trim(struct wa_sigstore *st, size_t keep)
+{
+	struct ent *e, **pp;
+	size_t i, n = 0, left = 0;
+
+	for (i = 0; i < NBUCKET; i++)
+		for (e = st->tab[i]; e; e = e->next)
+			n++;
+	for (i = 0; i < NBUCKET; i++)
+		for (pp = &st->tab[i]; (e = *pp);) {
+			if (e->stale || e->saved || changed(e) || (e->cur && n <= keep)) {
+				pp = &e->next;
+				left++;
+				continue;
+			}
+			*pp = e->next;
+			json_decref(e->disk);
+			json_decref(e->cur);
+			json_decref(e->save);
+			free(e->rec);
+			free(e->save_rec);
+			free(e->name);
+			free(e);
+		}
+	return left;
+}
+
 /* The quarantine sub-folder of this process, made at first use. */
 static int
 quarantine_dir(struct wa_sigstore *st)

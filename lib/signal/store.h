@@ -99,6 +99,16 @@ void wa_sigstore_identity_save_off(struct wa_sigstore *st);
 void wa_sigstore_hint(struct wa_sigstore *st, const struct wa_sessjson_hint *h,
     const struct wa_sessjson_bob *bob);
 
+/* Drop every change not committed yet (the next read is from disk). */
+void wa_sigstore_rollback(struct wa_sigstore *st);
+
+/* Forget what the overlay holds that is on disk as it is: every file
+ * found absent (a pre-key written since by someone else must be read
+ * again), and every clean file when more than keep are held (a long run
+ * must not keep every session it ever touched).  Changed files stay.
+ * Returns how many entries are left. */
+size_t wa_sigstore_trim(struct wa_sigstore *st, size_t keep);
+
 /* Ids of the pre-key files present now, ascending.  Caller frees. */
 int wa_sigstore_prekey_ids(struct wa_sigstore *st, uint32_t **ids, size_t *n);
 

@@ -29,6 +29,7 @@
 #include "base/err.h"
 #include "msg/msg.h"
 #include "session/recv.h"
+#include "signal/addr.h"
 #include "signal/cipher.h"
 #include "store/durable.h"
 #include "store/fname.h"
@@ -277,6 +278,40 @@ parse_who(struct wa_recv *r, const struct wa_node *n, struct who *w)
 	return 0;
 }
 
+/* The mapping is new: a session kept under the phone-number address of
+ * the sending device moves to its LID address, where every lookup now
+ * goes (Baileys' migrateSession, for the device that sent this). */
+static void
+migrate_session(struct wa_recv *r, const struct who *w)
+{
+	struct wa_jid dev, l;
+	struct wa_sigaddr pa, la;
+	char pname[256], lname[256];
+	const json_t *doc, *ldoc;
+	json_t *copy;
+
+	if (wa_jid_parse(&dev, w->author) < 0 || dev.type != WA_JID_PN || wa_jid_parse(&l, w->lid) < 0)
+		return;
+	if (wa_sigaddr_from_jid(&pa, w->author) < 0)
+		return;
+	l.device = dev.device;
+	{
+		char lj[WA_JID_STR_MAX];
+		if (wa_jid_format(lj, sizeof lj, &l) < 0 || wa_sigaddr_from_jid(&la, lj) < 0)
+			return;
+	}
+	if (wa_sigaddr_file(pname, sizeof pname, WA_FT_SESSION, &pa) < 0 ||
+	    wa_sigaddr_file(lname, sizeof lname, WA_FT_SESSION, &la) < 0)
+		return;
+	if (wa_sigstore_get(r->o.store, &doc, pname, NULL) < 0 ||
+	    wa_sigstore_get(r->o.store, &ldoc, lname, NULL) != WA_ENOTFOUND)
+		return;
+	if (!(copy = json_deep_copy(doc)))
+		return;
+	if (wa_sigstore_put(r->o.store, lname, copy) == 0)
+		(void)wa_sigstore_put(r->o.store, pname, NULL);
+}
+
 /* Baileys' lid-mapping-<pn>.json ("<lid>") and lid-mapping-<lid>_reverse.json
  * ("<pn>"), stored when a stanza names both forms and none is known yet,
  * so the folder maps addresses as Baileys' would (wa-signal(7)). */
@@ -309,6 +344,7 @@ learn_mapping(struct wa_recv *r, const struct who *w)
 	}
 	json_decref(a);
 	json_decref(b);
+	migrate_session(r, w);
 }
 
 /* ---- decryption ---------------------------------------------------------- */

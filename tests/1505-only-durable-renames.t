@@ -23,6 +23,10 @@
 #                               folder, and archives beyond --keep
 #       lib/ops/status.c        drops the oldest rotated event log
 #                               (history, not auth data)
+#       lib/spool/spool.c       drops the temps of a commit that never
+#                               reached the record (never acknowledged:
+#                               the server redelivers) and record files
+#                               past keep_days (an index, not messages)
 #     (auth files themselves are never unlinked: they go to quarantine);
 #   - O_TRUNC, truncate, ftruncate, and fopen/freopen for writing ("w",
 #     "a", "r+"): nowhere (Baileys' bug: truncate-and-write onto the final
@@ -39,7 +43,7 @@ SYNC='(^|[^A-Za-z0-9_])(rename|renameat|renameat2|fsync|fdatasync|syncfs|sync_fi
 TRUNC='O_TRUNC|(^|[^A-Za-z0-9_])f?truncate[[:space:]]*\('
 MKDIR='(^|[^A-Za-z0-9_])mkdir(at)?[[:space:]]*\('
 UNLINK='(^|[^A-Za-z0-9_])(unlink|unlinkat|rmdir|remove)[[:space:]]*\('
-UNLINK_OK='^lib/store/(durable|stage|quarantine)\.c:|^lib/ops/(backup|status)\.c:'
+UNLINK_OK='^lib/store/(durable|stage|quarantine)\.c:|^lib/ops/(backup|status)\.c:|^lib/spool/spool\.c:'
 
 # prep FILE...: every line of code as "FILE:LINE: text", comments removed
 # (the compiler's own -fpreprocessed pass; line markers give file and line)

@@ -31,6 +31,28 @@ wa_compat_fsync(int fd)
 	return fsync(fd);
 }
 
+int
+wa_compat_fdatasync(int fd)
+{
+#if defined(__linux__)
+	return fdatasync(fd);
+#else
+	return wa_compat_fsync(fd);
+#endif
+}
+
+int
+wa_compat_syncfs(int fd)
+{
+#if defined(__linux__)
+	return syncfs(fd);
+#else
+	(void)fd;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
 #ifdef __linux__
 /* renameat2(2): glibc's wrapper where it has one (2.28 on), else the
  * system call. */

@@ -11,6 +11,15 @@
  * fsync there does not reach the platter), fsync elsewhere.  -1/errno. */
 int wa_compat_fsync(int fd);
 
+/* fsync without the metadata a later read does not need (the file size
+ * is kept): fdatasync on Linux, wa_compat_fsync elsewhere.  -1/errno. */
+int wa_compat_fdatasync(int fd);
+
+/* Flush the whole filesystem holding fd (syncfs(2)) and report a
+ * writeback error on it since fd was opened.  -1 with errno ENOSYS where
+ * the system has no such call: fsync each file instead. */
+int wa_compat_syncfs(int fd);
+
 /* Atomically exchange two directory entries (renameat2 RENAME_EXCHANGE).
  * -1 with errno ENOSYS or EINVAL where the system or filesystem cannot. */
 int wa_compat_exchange(int olddirfd, const char *oldname, int newdirfd, const char *newname);

@@ -15,13 +15,18 @@
  * bytes without space (other bytes are refused: WA_EINVAL).
  *
  * File names sort in delivery order: "<unix seconds, 10 digits>.<6-digit
- * counter>_<pid>.<host>", the counter strictly increasing across
- * commits of one process and across restarts (it continues from the
- * newest name recorded), so a consumer that lists new/ and sorts by name
- * sees each chat's messages in the order they were committed.
+ * counter>_<pid>.<host>", the pair (seconds, counter) strictly increasing
+ * across commits of one process and across restarts (it continues from
+ * the newest name recorded): the counter counts within a second, and the
+ * seconds never go back (a clock set back keeps the newest second used).
+ * So a consumer that lists new/ and sorts by name sees each chat's
+ * messages in the order they were committed.  (host: its bytes outside
+ * [A-Za-z0-9._-] as '_'.)
  *
  * commit, in this order (RELIABILITY.md R1-R4):
- *   1. every added file was written complete into tmp/ by add; fsync each;
+ *   1. every added file was written complete into tmp/ by add; fsync each
+ *      (or, for a batch of at least syncfs_min files, one syncfs: one
+ *      barrier for all of them, measured faster: bench/spool-rate.c);
  *   2. append their record lines to today's record, fsync it;
  *   3. rename each tmp/NAME to new/NAME (never replacing), fsync new/.
  * When commit returns 0 every file is in new/ and recorded, on stable
@@ -37,17 +42,28 @@
  * (and today); record files older than that are removed at open: they
  * are an index, not messages (the server keeps no message longer).
  *
- * A record file whose last line is torn (a crash mid-append) is read up
- * to its last complete line; the next append starts on a fresh line.
+ * A record file whose last line is torn (a crash mid-append: no newline
+ * at the end) is read up to its last complete line; when it is today's
+ * file, open first replaces it durably by its complete lines, so the
+ * next append starts on a fresh line and no torn fragment ever sits
+ * between two lines.
  *
- * Errors: WA_ESYS (errno kept), WA_ESYNC (renamed but new/ not known
- * durable: tell the network nothing), WA_ENOMEM, WA_EINVAL (bad key),
- * WA_EEXIST (add: key already added or seen), WA_EUNSAFE (a folder is a
- * symlink or not 0700-able), WA_ECORRUPT (a record line that is not
- * "<name> <key>": why names file and line).
+ * One process at a time: open takes a lock (DIR/.wa/lock, as for an auth
+ * folder, lock.h); DIR/.wa/tmp is the staging folder of that replace.
+ *
+ * Errors: WA_ESYS (errno kept), WA_ESYNC (the state on disk is not
+ * known: the record's fdatasync, a rename or new/'s fsync failed; tell
+ * the network nothing, and reopen: exit and let the supervisor restart),
+ * WA_ENOMEM, WA_EINVAL (bad key), WA_EEXIST (add: key already added or
+ * seen), WA_EUNSAFE (a folder is a symlink or not 0700-able, a record
+ * file is not a regular file), WA_ECORRUPT (a record line that is not
+ * "<name> <key>": why names file and line), WA_ELOCKED (open: another
+ * process has the spool open).
  * On a failed commit nothing is visible in new/ that was not before
  * (failure before 3) or the WA_ESYNC case; the added files are dropped
- * either way, and the caller sends no receipt.
+ * either way, and the caller sends no receipt.  After WA_ESYNC the
+ * handle refuses add and commit (WA_ESYNC) and leaves the temps in tmp/:
+ * the next open moves the recorded ones on and removes the others.
  */
 #ifndef WA_SPOOL_H
 #define WA_SPOOL_H
@@ -82,8 +98,13 @@ int wa_spool_commit(struct wa_spool *sp, struct wa_why *why);
 /* Drop what was added since the last commit (temps unlinked). */
 void wa_spool_abort(struct wa_spool *sp);
 
-/* The spool's folder, and "DIR/new/NAME" for a name. */
+/* The spool's folder (a file's path is "DIR/new/NAME"). */
 const char *wa_spool_dir(const struct wa_spool *sp);
+
+/* From how many files in one commit on the temps are made durable by one
+ * syncfs instead of an fsync each (default 8; 0: never).  For the bench
+ * and the tests. */
+void wa_spool_set_syncfs_min(struct wa_spool *sp, size_t n);
 
 /* What waits in DIR/new: count and the oldest file's mtime (0 when
  * none).  Reads only; for status and wa-check (no spool open needed). */

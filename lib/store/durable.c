@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -33,12 +34,35 @@ struct wa_durable {
 #ifdef WA_TESTING
 struct wa_durable_stats wa_durable_stats;
 
+/* WA_TEST_CRASH_AT=N: 1 at the N-th logged operation (see durable.h) */
+static int
+crash_due(void)
+{
+	static long at = -2, ops;
+
+	if (at == -2) {
+		const char *p = getenv("WA_TEST_CRASH_AT");
+		at = p && *p ? strtol(p, NULL, 10) : -1;
+	}
+	return at > 0 && ++ops == at;
+}
+
+static void
+crash(void)
+{
+	raise(SIGKILL);
+	_exit(137);
+}
+
 static void
 oplog(const char *op, const char *name)
 {
 	static int fd = -2;
 	char line[600];
 	int n, saved = errno;
+
+	if (crash_due())
+		crash();
 
 	if (fd == -2) {
 		const char *p = getenv("WA_TEST_OPLOG");
@@ -68,6 +92,8 @@ wa_durable_mark(const char *fmt, ...)
 #else
 #define oplog(op, name) ((void)0)
 #define COUNT(f) ((void)0)
+#define crash_due() 0
+#define crash() ((void)0)
 #endif
 
 /*
@@ -264,6 +290,114 @@ fail:
 		errno = saved;
 	}
 	return WA_ESYS;
+}
+
+/* ---- files made durable by the caller (durable.h) --------------------- */
+
+static int
+write_all(int fd, const void *buf, size_t len, size_t *done)
+{
+	const char *p = buf;
+
+	*done = 0;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return WA_ESYS;
+		}
+		if (n == 0) {
+			errno = EIO;
+			return WA_ESYS;
+		}
+		p += n;
+		len -= (size_t)n;
+		*done += (size_t)n;
+	}
+	return 0;
+}
+
+int
+wa_durable_create_nosync(int *fdout, int dirfd, const char *name, const void *buf, size_t len)
+{
+	size_t done;
+	int fd, saved;
+
+	if (fdout)
+		*fdout = -1;
+	if (!name || !*name || strchr(name, '/'))
+		return WA_EINVAL;
+	fd = openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return errno == EEXIST ? WA_EEXIST : WA_ESYS;
+	oplog("create", name);
+	if (write_all(fd, buf, len, &done) < 0)
+		goto fail;
+	oplog("write", name);
+	if (fdout) {
+		*fdout = fd;
+		return 0;
+	}
+	oplog("close", name);
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	saved = errno;
+	if (fd >= 0)
+		close(fd);
+	unlinkat(dirfd, name, 0);
+	oplog("unlink", name);
+	errno = saved;
+	return WA_ESYS;
+}
+
+int
+wa_durable_sync_close(int fd)
+{
+	int saved;
+
+	COUNT(fsync_file);
+	oplog("fsync", "-");
+	if (wa_compat_fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return WA_ESYS;
+	}
+	oplog("close", "-");
+	return close(fd) < 0 ? WA_ESYS : 0;
+}
+
+int
+wa_durable_syncfs(int fd)
+{
+	COUNT(fsync_dir);
+	oplog("syncfs", "-");
+	return wa_compat_syncfs(fd) < 0 ? WA_ESYS : 0;
+}
+
+int
+wa_durable_append(int fd, const void *buf, size_t len)
+{
+	size_t done;
+
+	if (crash_due()) {
+		/* the test seam: a torn append, then the crash */
+		if (write_all(fd, buf, len / 2, &done) < 0) {
+			/* crash anyway */
+		}
+		crash();
+	}
+	if (write_all(fd, buf, len, &done) < 0)
+		return done ? WA_ESYNC : WA_ESYS;
+	oplog("append", "-");
+	COUNT(fsync_file);
+	oplog("fdatasync", "-");
+	return wa_compat_fdatasync(fd) < 0 ? WA_ESYNC : 0;
 }
 
 /*

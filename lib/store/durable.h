@@ -99,13 +99,49 @@ int wa_durable_mkdir_path(const char *path);
 /* fsync a directory (or any descriptor) with the platform's strongest call. */
 int wa_durable_syncfd(int fd);
 
+/* ---- files made durable by the caller (lib/spool) ----------------------
+ *
+ * wa_durable_create_nosync: exclusive create of name in dirfd (0600, no
+ * link followed), write all of buf, no fsync.  With fdout the file stays
+ * open for wa_durable_sync_close; without, it is closed (checked).  On
+ * any failure the partial file is unlinked: WA_EEXIST, WA_ESYS.  Such a
+ * file is not durable until wa_durable_sync_close (one file) or
+ * wa_durable_syncfs (the whole filesystem, one barrier for many files)
+ * returned 0.
+ *
+ * wa_durable_sync_close: fsync fd, then close it (checked); always
+ * consumes fd.  WA_ESYS (errno kept).
+ *
+ * wa_durable_syncfs: flush the filesystem that holds fd (syncfs(2)).  It
+ * reports writeback errors since fd was opened (Linux 5.8 and later), so
+ * pass a descriptor opened before the files were written.  WA_ESYS; errno
+ * ENOSYS where the system has no such call (fsync each file instead).
+ *
+ * wa_durable_append: write all of buf at the end of fd (opened
+ * O_APPEND), then fdatasync it.  WA_ESYS when nothing reached the file
+ * (the file is as it was); WA_ESYNC when a write stopped part way or the
+ * fdatasync failed: the file may end in any prefix of buf, durable or
+ * not.  After WA_ESYNC never fsync that descriptor again and trust it
+ * (its dirty pages may already be gone: "fsyncgate"): close it, and let a
+ * fresh open decide from what the file holds.
+ */
+int wa_durable_create_nosync(int *fdout, int dirfd, const char *name, const void *buf, size_t len);
+int wa_durable_sync_close(int fd);
+int wa_durable_syncfs(int fd);
+int wa_durable_append(int fd, const void *buf, size_t len);
+
 #ifdef WA_TESTING
 /*
  * Test builds only (absent from release binaries): counters that tests
  * assert on, and an operation log.  With WA_TEST_OPLOG=FILE in the
  * environment every storage operation is appended to FILE as one line:
  * "<pid> <op> <name>" with op one of tmp write fsync close rename
- * fsyncdir unlink move exchange mkdir.  WA_TEST_MOVE_RACE=NAME makes
+ * fsyncdir unlink move exchange mkdir create syncfs append fdatasync.
+ * WA_TEST_CRASH_AT=N kills the process (SIGKILL, as kill -9) at the N-th
+ * logged operation (counted from 1, whether or not WA_TEST_OPLOG is set;
+ * most are logged just before the system call they name); when that
+ * operation is an append, half of its bytes are written first (a torn
+ * record line).  WA_TEST_MOVE_RACE=NAME makes
  * wa_durable_move create an empty folder NAME in the target
  * folder just before it renames onto NAME (another process winning the
  * race).

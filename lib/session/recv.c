@@ -544,6 +544,21 @@ event_undecryptable(struct wa_recv *r, const struct wa_node *n, const struct who
 	json_decref(ev);
 }
 
+/* A message id wa stores: 1..128 printable ASCII bytes, no space (the
+ * spool's key rule; WhatsApp's ids are hex or base32-like). */
+static int
+id_ok(const char *id)
+{
+	size_t i;
+
+	if (!id || !*id)
+		return 0;
+	for (i = 0; id[i]; i++)
+		if (i >= 128 || (unsigned char)id[i] <= 0x20 || (unsigned char)id[i] >= 0x7f)
+			return 0;
+	return 1;
+}
+
 static int
 take_message(struct wa_recv *r, const struct wa_node *n)
 {
@@ -558,9 +573,9 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 
 	if (wa_node_attr(n, "offline") && r->offline_open)
 		r->offline_count++;
-	if (!id || !*id || strlen(id) > 128 || strpbrk(id, " \t\r\n") || parse_who(r, n, &w) < 0)
+	if (!id_ok(id) || parse_who(r, n, &w) < 0)
 		return queue_ack(r, n, "message", 0, NACK_PARSE);
-	if (snprintf(key, sizeof key, "%s %s %s", w.chat, w.author, id) >= (int)sizeof key)
+	if (snprintf(key, sizeof key, "%s/%s/%s", w.chat, w.author, id) >= (int)sizeof key)
 		return queue_ack(r, n, "message", 0, NACK_PARSE);
 	for (i = 0; i < n->nchildren; i++)
 		if (strcmp(n->children[i]->tag, "enc") == 0)

@@ -22,7 +22,7 @@
  * closes the connection (the server keeps the stanzas and redelivers
  * them); what was staged is dropped.
  *
- * Exactly once: a message's key in the spool record is "<chat> <sender>
+ * Exactly once: a message's key in the spool record is "<chat>/<sender>/
  * <id>" as the stanza names them (from, participant, id).  A stanza whose
  * key is already recorded (a redelivery after a crash between commit and
  * receipt, or the server's duplicate) is decrypted when it still can be

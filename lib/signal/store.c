@@ -433,7 +433,7 @@ wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
 			char *text;
 			if (!changed(e) || !e->cur)
 				continue;
-			if (!(text = json_dumps(e->cur, JSON_COMPACT))) {
+			if (!(text = json_dumps(e->cur, JSON_COMPACT | JSON_ENCODE_ANY))) {
 				rc = WA_ENOMEM;
 				goto fail;
 			}

@@ -105,7 +105,11 @@ int wa_durable_syncfd(int fd);
  * assert on, and an operation log.  With WA_TEST_OPLOG=FILE in the
  * environment every storage operation is appended to FILE as one line:
  * "<pid> <op> <name>" with op one of tmp write fsync close rename
- * fsyncdir unlink move exchange mkdir.  WA_TEST_MOVE_RACE=NAME makes
+ * fsyncdir unlink move exchange mkdir.  With WA_TEST_CRASHLOG=FILE every
+ * storage operation that succeeded is appended to FILE as one JSON line
+ * with what a crash-state replay needs (absolute paths, write offsets and
+ * data; durable.c lists the operations; tests/crashsim/ replays them).
+ * WA_TEST_MOVE_RACE=NAME makes
  * wa_durable_move create an empty folder NAME in the target
  * folder just before it renames onto NAME (another process winning the
  * race).

@@ -78,6 +78,219 @@ oplog(const char *op, const char *name)
 }
 #define COUNT(f) (wa_durable_stats.f++)
 
+/*
+ * The crash log (WA_TEST_CRASHLOG=FILE): one JSON object per line for
+ * every storage operation that succeeded, with what a replay needs to
+ * rebuild any crash state (tests/crashsim/crashsim.mjs):
+ *
+ *	{"pid":N,"op":"create","path":P}          new empty file (O_EXCL)
+ *	{"pid":N,"op":"write","path":P,"off":O,"data":B64}
+ *	{"pid":N,"op":"fsync","path":P}           file or folder (by fd)
+ *	{"pid":N,"op":"close","path":P}
+ *	{"pid":N,"op":"rename","from":P,"to":Q}   replacing Q
+ *	{"pid":N,"op":"rename_noreplace","from":P,"to":Q}
+ *	{"pid":N,"op":"exchange","from":P,"to":Q}
+ *	{"pid":N,"op":"link","from":P,"to":Q}
+ *	{"pid":N,"op":"unlink","path":P}
+ *	{"pid":N,"op":"mkdir","path":P}
+ *	{"pid":N,"op":"syncfs","path":P}
+ *	{"pid":N,"op":"mark","text":T}            wa_durable_mark
+ *
+ * Paths are absolute (a folder descriptor is resolved through
+ * /proc/self/fd).  Each line is one write(2) on an O_APPEND descriptor.
+ */
+static int
+crashlog_fd(void)
+{
+	static int fd = -2;
+
+	if (fd == -2) {
+		const char *p = getenv("WA_TEST_CRASHLOG");
+		fd = p && *p ? open(p, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600) : -1;
+	}
+	return fd;
+}
+
+struct clbuf {
+	char *p;
+	size_t n, cap;
+	int bad;
+};
+
+static void
+cl_add(struct clbuf *b, const char *s, size_t n)
+{
+	if (b->bad)
+		return;
+	if (b->n + n + 1 > b->cap) {
+		size_t cap = (b->n + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->bad = 1;
+			return;
+		}
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+}
+
+static void
+cl_str(struct clbuf *b, const char *key, const char *s)
+{
+	char esc[8];
+
+	cl_add(b, ",\"", 2);
+	cl_add(b, key, strlen(key));
+	cl_add(b, "\":\"", 3);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\') {
+			esc[0] = '\\';
+			esc[1] = (char)c;
+			cl_add(b, esc, 2);
+		} else if (c < 0x20 || c == 0x7f) {
+			snprintf(esc, sizeof esc, "\\u%04x", c);
+			cl_add(b, esc, 6);
+		} else {
+			cl_add(b, s, 1);
+		}
+	}
+	cl_add(b, "\"", 1);
+}
+
+static void
+cl_b64(struct clbuf *b, const char *key, const unsigned char *d, size_t n)
+{
+	static const char A[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	char q[4];
+	size_t i;
+
+	cl_add(b, ",\"", 2);
+	cl_add(b, key, strlen(key));
+	cl_add(b, "\":\"", 3);
+	for (i = 0; i + 2 < n; i += 3) {
+		q[0] = A[d[i] >> 2];
+		q[1] = A[((d[i] & 3) << 4) | (d[i + 1] >> 4)];
+		q[2] = A[((d[i + 1] & 15) << 2) | (d[i + 2] >> 6)];
+		q[3] = A[d[i + 2] & 63];
+		cl_add(b, q, 4);
+	}
+	if (i < n) {
+		q[0] = A[d[i] >> 2];
+		q[1] = A[((d[i] & 3) << 4) | (i + 1 < n ? d[i + 1] >> 4 : 0)];
+		q[2] = i + 1 < n ? A[(d[i + 1] & 15) << 2] : '=';
+		q[3] = '=';
+		cl_add(b, q, 4);
+	}
+	cl_add(b, "\"", 1);
+}
+
+/* The absolute path of dirfd/name (name NULL: of fd itself). */
+static void
+cl_path(char *out, size_t n, int dirfd, const char *name)
+{
+	char link[64], dir[4096];
+	ssize_t k;
+
+	if (name && name[0] == '/') {
+		snprintf(out, n, "%s", name);
+		return;
+	}
+	if (dirfd == AT_FDCWD) {
+		if (!getcwd(dir, sizeof dir))
+			snprintf(dir, sizeof dir, "?");
+	} else {
+		snprintf(link, sizeof link, "/proc/self/fd/%d", dirfd);
+		k = readlink(link, dir, sizeof dir - 1);
+		dir[k < 0 ? 0 : k] = 0;
+	}
+	if (name)
+		snprintf(out, n, "%s/%s", dir, name);
+	else
+		snprintf(out, n, "%s", dir);
+}
+
+static void
+cl_begin(struct clbuf *b, const char *op)
+{
+	char head[64];
+	int n = snprintf(head, sizeof head, "{\"pid\":%ld", (long)getpid());
+
+	cl_add(b, head, (size_t)n);
+	cl_str(b, "op", op);
+}
+
+static void
+cl_end(struct clbuf *b)
+{
+	int fd = crashlog_fd();
+
+	cl_add(b, "}\n", 2);
+	if (!b->bad && write(fd, b->p, b->n) < 0) {
+		/* best effort, like the oplog */
+	}
+	free(b->p);
+}
+
+/* op on dirfd/name (name NULL: on the descriptor dirfd itself) */
+static void
+crashlog(const char *op, int dirfd, const char *name)
+{
+	struct clbuf b = { 0 };
+	char path[4200];
+	int saved = errno;
+
+	if (crashlog_fd() < 0)
+		return;
+	cl_path(path, sizeof path, dirfd, name);
+	cl_begin(&b, op);
+	cl_str(&b, "path", path);
+	cl_end(&b);
+	errno = saved;
+}
+
+static void
+crashlog2(const char *op, int fromdirfd, const char *from, int todirfd, const char *to)
+{
+	struct clbuf b = { 0 };
+	char p1[4200], p2[4200];
+	int saved = errno;
+
+	if (crashlog_fd() < 0)
+		return;
+	cl_path(p1, sizeof p1, fromdirfd, from);
+	cl_path(p2, sizeof p2, todirfd, to);
+	cl_begin(&b, op);
+	cl_str(&b, "from", p1);
+	cl_str(&b, "to", p2);
+	cl_end(&b);
+	errno = saved;
+}
+
+/* n bytes of buf were just written through fd: where they went */
+static void
+crashlog_write(int fd, const void *buf, size_t n)
+{
+	struct clbuf b = { 0 };
+	char path[4200], off[40];
+	off_t end;
+	int saved = errno, k;
+
+	if (crashlog_fd() < 0)
+		return;
+	end = lseek(fd, 0, SEEK_CUR);
+	cl_path(path, sizeof path, fd, NULL);
+	cl_begin(&b, "write");
+	cl_str(&b, "path", path);
+	k = snprintf(off, sizeof off, ",\"off\":%lld", (long long)(end < 0 ? -1 : end - (off_t)n));
+	cl_add(&b, off, (size_t)k);
+	cl_b64(&b, "data", buf, n);
+	cl_end(&b);
+	errno = saved;
+}
+
 void
 wa_durable_mark(const char *fmt, ...)
 {
@@ -88,12 +301,23 @@ wa_durable_mark(const char *fmt, ...)
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
 	oplog("mark", text);
+	if (crashlog_fd() >= 0) {
+		struct clbuf b = { 0 };
+		int saved = errno;
+		cl_begin(&b, "mark");
+		cl_str(&b, "text", text);
+		cl_end(&b);
+		errno = saved;
+	}
 }
 #else
 #define oplog(op, name) ((void)0)
 #define COUNT(f) ((void)0)
 #define crash_due() 0
 #define crash() ((void)0)
+#define crashlog(op, dirfd, name) ((void)0)
+#define crashlog2(op, fd1, n1, fd2, n2) ((void)0)
+#define crashlog_write(fd, buf, n) ((void)0)
 #endif
 
 /*
@@ -108,9 +332,13 @@ wa_durable_mark(const char *fmt, ...)
 static int
 sync_dir(int dirfd, const char *what)
 {
+	int rc;
+
 	COUNT(fsync_dir);
 	oplog("fsyncdir", what);
-	return wa_compat_fsync(dirfd);
+	if ((rc = wa_compat_fsync(dirfd)) == 0)
+		crashlog("fsync", dirfd, NULL);
+	return rc;
 }
 
 int
@@ -147,6 +375,7 @@ wa_durable_begin(struct wa_durable **out, int dirfd, const char *name, int stage
 		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 		if (w->fd >= 0) {
 			oplog("tmp", w->tmp);
+			crashlog("create", stagefd, w->tmp);
 			*out = w;
 			return 0;
 		}
@@ -179,6 +408,7 @@ wa_durable_write(struct wa_durable *w, const void *buf, size_t len)
 			errno = EIO;
 			return WA_ESYS;
 		}
+		crashlog_write(w->fd, p, (size_t)n);
 		p += n;
 		len -= (size_t)n;
 	}
@@ -193,7 +423,8 @@ discard(struct wa_durable *w)
 
 	if (w->fd >= 0)
 		close(w->fd);
-	unlinkat(w->stagefd, w->tmp, 0);
+	if (unlinkat(w->stagefd, w->tmp, 0) == 0)
+		crashlog("unlink", w->stagefd, w->tmp);
 	oplog("unlink", w->tmp);
 	free(w->name);
 	free(w);
@@ -217,8 +448,10 @@ wa_durable_commit(struct wa_durable *w)
 	oplog("fsync", w->tmp);
 	if (wa_compat_fsync(w->fd) < 0)
 		goto fail;
+	crashlog("fsync", w->fd, NULL);
 #endif
 	oplog("close", w->tmp);
+	crashlog("close", w->fd, NULL);
 	rc = close(w->fd);
 	w->fd = -1;
 	if (rc < 0)
@@ -227,6 +460,7 @@ wa_durable_commit(struct wa_durable *w)
 	oplog("rename", w->name);
 	if (renameat(w->stagefd, w->tmp, w->dirfd, w->name) < 0)
 		goto fail;
+	crashlog2("rename", w->stagefd, w->tmp, w->dirfd, w->name);
 #ifndef WA_TEST_NO_DIRSYNC
 	rc = sync_dir(w->dirfd, w->name) < 0 ? WA_ESYNC : 0;
 #else
@@ -267,6 +501,7 @@ wa_durable_create(int dirfd, const char *name, const void *buf, size_t len)
 	if (w.fd < 0)
 		return errno == EEXIST ? WA_EEXIST : WA_ESYS;
 	oplog("create", name);
+	crashlog("create", dirfd, name);
 	snprintf(w.tmp, sizeof w.tmp, "%s", name);
 	if ((rc = wa_durable_write(&w, buf, len)) < 0)
 		goto fail;
@@ -274,7 +509,9 @@ wa_durable_create(int dirfd, const char *name, const void *buf, size_t len)
 	oplog("fsync", name);
 	if (wa_compat_fsync(w.fd) < 0)
 		goto fail;
+	crashlog("fsync", w.fd, NULL);
 	oplog("close", name);
+	crashlog("close", w.fd, NULL);
 	rc = close(w.fd);
 	w.fd = -1;
 	if (rc < 0)
@@ -285,7 +522,8 @@ fail:
 		int saved = errno;
 		if (w.fd >= 0)
 			close(w.fd);
-		unlinkat(dirfd, name, 0);
+		if (unlinkat(dirfd, name, 0) == 0)
+			crashlog("unlink", dirfd, name);
 		oplog("unlink", name);
 		errno = saved;
 	}
@@ -332,14 +570,17 @@ wa_durable_create_nosync(int *fdout, int dirfd, const char *name, const void *bu
 	if (fd < 0)
 		return errno == EEXIST ? WA_EEXIST : WA_ESYS;
 	oplog("create", name);
+	crashlog("create", dirfd, name);
 	if (write_all(fd, buf, len, &done) < 0)
 		goto fail;
 	oplog("write", name);
+	crashlog_write(fd, buf, len);
 	if (fdout) {
 		*fdout = fd;
 		return 0;
 	}
 	oplog("close", name);
+	crashlog("close", fd, NULL);
 	if (close(fd) < 0) {
 		fd = -1;
 		goto fail;
@@ -351,6 +592,7 @@ fail:
 		close(fd);
 	unlinkat(dirfd, name, 0);
 	oplog("unlink", name);
+	crashlog("unlink", dirfd, name);
 	errno = saved;
 	return WA_ESYS;
 }
@@ -368,7 +610,9 @@ wa_durable_sync_close(int fd)
 		errno = saved;
 		return WA_ESYS;
 	}
+	crashlog("fsync", fd, NULL);
 	oplog("close", "-");
+	crashlog("close", fd, NULL);
 	return close(fd) < 0 ? WA_ESYS : 0;
 }
 
@@ -377,7 +621,10 @@ wa_durable_syncfs(int fd)
 {
 	COUNT(fsync_dir);
 	oplog("syncfs", "-");
-	return wa_compat_syncfs(fd) < 0 ? WA_ESYS : 0;
+	if (wa_compat_syncfs(fd) < 0)
+		return WA_ESYS;
+	crashlog("syncfs", fd, NULL);
+	return 0;
 }
 
 int
@@ -395,9 +642,13 @@ wa_durable_append(int fd, const void *buf, size_t len)
 	if (write_all(fd, buf, len, &done) < 0)
 		return done ? WA_ESYNC : WA_ESYS;
 	oplog("append", "-");
+	crashlog_write(fd, buf, len);
 	COUNT(fsync_file);
 	oplog("fdatasync", "-");
-	return wa_compat_fdatasync(fd) < 0 ? WA_ESYNC : 0;
+	if (wa_compat_fdatasync(fd) < 0)
+		return WA_ESYNC;
+	crashlog("fsync", fd, NULL);
+	return 0;
 }
 
 /*
@@ -426,12 +677,18 @@ move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to)
 	{
 		/* a competitor that makes the target in the last moment */
 		const char *race = getenv("WA_TEST_MOVE_RACE");
-		if (race && strcmp(race, to) == 0 && mkdirat(todirfd, to, 0700) < 0 && errno != EEXIST)
-			return WA_ESYS;
+		if (race && strcmp(race, to) == 0) {
+			if (mkdirat(todirfd, to, 0700) == 0)
+				crashlog("mkdir", todirfd, to);
+			else if (errno != EEXIST)
+				return WA_ESYS;
+		}
 	}
 #endif
-	if (wa_compat_rename_noreplace(fromdirfd, from, todirfd, to) == 0)
+	if (wa_compat_rename_noreplace(fromdirfd, from, todirfd, to) == 0) {
+		crashlog2("rename_noreplace", fromdirfd, from, todirfd, to);
 		return 0;
+	}
 	if (errno == EEXIST)
 		return WA_EEXIST;
 	if (errno != EINVAL && errno != ENOSYS)
@@ -441,13 +698,20 @@ move_noreplace(int fromdirfd, const char *from, int todirfd, const char *to)
 	if (!S_ISDIR(st.st_mode)) {
 		if (linkat(fromdirfd, from, todirfd, to, 0) < 0)
 			return errno == EEXIST ? WA_EEXIST : WA_ESYS;
-		return unlinkat(fromdirfd, from, 0) < 0 ? WA_ESYS : 0;
+		crashlog2("link", fromdirfd, from, todirfd, to);
+		if (unlinkat(fromdirfd, from, 0) < 0)
+			return WA_ESYS;
+		crashlog("unlink", fromdirfd, from);
+		return 0;
 	}
 	if (fstatat(todirfd, to, &st, AT_SYMLINK_NOFOLLOW) == 0)
 		return WA_EEXIST;
 	if (errno != ENOENT)
 		return WA_ESYS;
-	return renameat(fromdirfd, from, todirfd, to) < 0 ? WA_ESYS : 0;
+	if (renameat(fromdirfd, from, todirfd, to) < 0)
+		return WA_ESYS;
+	crashlog2("rename", fromdirfd, from, todirfd, to);
+	return 0;
 }
 
 int
@@ -481,6 +745,7 @@ wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2
 	oplog("exchange", name1);
 	if (wa_compat_exchange(dirfd1, name1, dirfd2, name2) < 0)
 		return WA_ESYS;
+	crashlog2("exchange", dirfd1, name1, dirfd2, name2);
 	if (sync_dir(dirfd1, name1) < 0 || sync_dir(dirfd2, name2) < 0)
 		return WA_ESYNC;
 	return 0;
@@ -492,6 +757,7 @@ wa_durable_mkdir(int dirfd, const char *name)
 	oplog("mkdir", name);
 	if (mkdirat(dirfd, name, 0700) < 0)
 		return errno == EEXIST ? WA_EEXIST : WA_ESYS;
+	crashlog("mkdir", dirfd, name);
 	if (sync_dir(dirfd, name) < 0)
 		return WA_ESYNC;
 	return 0;
@@ -677,8 +943,10 @@ wa_durable_batch_commit(struct wa_durable_batch *b)
 		oplog("fsync", w->tmp);
 		if (wa_compat_fsync(w->fd) < 0)
 			goto undo;
+		crashlog("fsync", w->fd, NULL);
 #endif
 		oplog("close", w->tmp);
+		crashlog("close", w->fd, NULL);
 		crc = close(w->fd);
 		w->fd = -1;
 		if (crc < 0)
@@ -688,7 +956,9 @@ wa_durable_batch_commit(struct wa_durable_batch *b)
 		struct wa_durable *w = b->w[i];
 		COUNT(rename);
 		oplog("rename", w->name);
-		if (renameat(w->stagefd, w->tmp, w->dirfd, w->name) < 0) {
+		if (renameat(w->stagefd, w->tmp, w->dirfd, w->name) == 0) {
+			crashlog2("rename", w->stagefd, w->tmp, w->dirfd, w->name);
+		} else {
 			int saved = errno;
 			for (j = i; j < b->nw; j++) {
 				discard(b->w[j]);
@@ -721,7 +991,9 @@ wa_durable_batch_commit(struct wa_durable_batch *b)
 		struct wa_batch_rm *r = &b->rm[i];
 		if (r->todirfd < 0) {
 			oplog("unlink", r->name);
-			if (unlinkat(b->dirfd, r->name, 0) < 0 && errno != ENOENT)
+			if (unlinkat(b->dirfd, r->name, 0) == 0)
+				crashlog("unlink", b->dirfd, r->name);
+			else if (errno != ENOENT)
 				rc = WA_ESYS;
 		} else {
 			int mrc = wa_durable_move_nosync(b->dirfd, r->name, r->todirfd, r->to);

@@ -141,7 +141,11 @@ int wa_durable_append(int fd, const void *buf, size_t len);
  * logged operation (counted from 1, whether or not WA_TEST_OPLOG is set;
  * most are logged just before the system call they name); when that
  * operation is an append, half of its bytes are written first (a torn
- * record line).  WA_TEST_MOVE_RACE=NAME makes
+ * record line).  With WA_TEST_CRASHLOG=FILE every
+ * storage operation that succeeded is appended to FILE as one JSON line
+ * with what a crash-state replay needs (absolute paths, write offsets and
+ * data; durable.c lists the operations; tests/crashsim/ replays them).
+ * WA_TEST_MOVE_RACE=NAME makes
  * wa_durable_move create an empty folder NAME in the target
  * folder just before it renames onto NAME (another process winning the
  * race).

@@ -20,7 +20,8 @@
  *
  * The journal (-j, append-only, one write(2) per line, normally on a
  * filesystem that survives the crash) records "B NAME V" before a put and
- * "D NAME V" after wa_authdir_put returned 0, so the verifier can tell a
+ * "D NAME V" after wa_authdir_put returned 0 (and the same as a marker in
+ * the crash log of test builds: "done NAME V"), so the verifier can tell a
  * lost durable version from a never-finished one; "S - PID" starts each
  * run, and a test appends "C - 0" just before it cuts the power.  With a
  * journal the versions continue above the highest one it holds, so the
@@ -54,6 +55,7 @@
 #include <openssl/evp.h>
 
 #include "store/authdir.h"
+#include "store/durable.h"
 #include "base/compat.h"
 #include "base/err.h"
 #include "exitcode.h"
@@ -409,6 +411,7 @@ main(int argc, char **argv)
 			break;
 		}
 		jline('D', names[f], v);
+		wa_durable_mark("done %s %llu", names[f], v);
 		nput++;
 		if (nput == (unsigned long long)nfiles)
 			marker("ready", nput);

@@ -900,11 +900,7 @@ record_fd(struct wa_spool *sp, int *created, struct wa_why *why)
 	sp->recfd = -1;
 	snprintf(sp->recday, sizeof sp->recday, "%s", day);
 	snprintf(file, sizeof file, "%s.log", day);
-	fd = openat(sp->seenfd, file, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd >= 0)
-		*created = 1;
-	else if (errno == EEXIST)
-		fd = openat(sp->seenfd, file, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	fd = wa_durable_open_append(sp->seenfd, file, created);
 	if (fd < 0)
 		return wa_why_set(why, errno == ELOOP ? WA_EUNSAFE : WA_ESYS, "unable to open '%s/%s/%s/%s': %s",
 		    sp->dir, WA_SUBDIR, SEEN_DIR, file, strerror(errno));

@@ -628,6 +628,24 @@ wa_durable_syncfs(int fd)
 }
 
 int
+wa_durable_open_append(int dirfd, const char *name, int *created)
+{
+	int fd;
+
+	*created = 0;
+	fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+	    0600);
+	if (fd >= 0) {
+		*created = 1;
+		oplog("create", name);
+		crashlog("create", dirfd, name);
+	} else if (errno == EEXIST) {
+		fd = openat(dirfd, name, O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	}
+	return fd >= 0 ? fd : WA_ESYS;
+}
+
+int
 wa_durable_append(int fd, const void *buf, size_t len)
 {
 	size_t done;

@@ -128,6 +128,10 @@ int wa_durable_syncfd(int fd);
 int wa_durable_create_nosync(int *fdout, int dirfd, const char *name, const void *buf, size_t len);
 int wa_durable_sync_close(int fd);
 int wa_durable_syncfs(int fd);
+/* Open dirfd/name for appending (O_APPEND, no link followed), creating
+ * it (0600, exclusively) when missing: *created then 1, and the caller
+ * fsyncs dirfd before relying on the name.  The descriptor, or WA_ESYS. */
+int wa_durable_open_append(int dirfd, const char *name, int *created);
 int wa_durable_append(int fd, const void *buf, size_t len);
 
 #ifdef WA_TESTING

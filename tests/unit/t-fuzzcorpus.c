@@ -1,9 +1,9 @@
 /*
  * t-fuzzcorpus.c - replay the kept inputs of fuzz/fuzz-frame.c,
- * fuzz/fuzz-proto.c and fuzz/fuzz-sigjson.c (fuzz/corpus/frame, proto,
- * sigjson) through the harnesses themselves, so every kept input and
- * crasher is a regression test in make check (with ASan and UBSan,
- * without clang).
+ * fuzz/fuzz-proto.c, fuzz/fuzz-sigjson.c and fuzz/fuzz-msg.c
+ * (fuzz/corpus/frame, proto, sigjson, msg) through the harnesses
+ * themselves, so every kept input and crasher is a regression test in
+ * make check (with ASan and UBSan, without clang).
  */
 #include <dirent.h>
 #include <stdio.h>
@@ -17,6 +17,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_sigjson_one
 #include "../../fuzz/fuzz-sigjson.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_msg_one
+#include "../../fuzz/fuzz-msg.c"
 #undef LLVMFuzzerTestOneInput
 
 #include "tap.h"
@@ -63,6 +66,8 @@ main(void)
 	ok(n > 10, "fuzz/corpus/proto replayed: %d inputs, properties hold", n);
 	n = replay("sigjson", fuzz_sigjson_one);
 	ok(n >= 10, "fuzz/corpus/sigjson replayed: %d inputs, properties hold", n);
+	n = replay("msg", fuzz_msg_one);
+	ok(n >= 40, "fuzz/corpus/msg replayed: %d inputs, properties hold", n);
 	done_testing();
 	return exit_status();
 }

@@ -342,6 +342,13 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 	st->last_inbound = (time_t)(s.last_inbound / 1000);
 	st->pid = s.pid;
 	st->exit_code = s.exit_code;
+	snprintf(st->inbox, sizeof st->inbox, "%s", s.inbox);
+	oneline(st->inbox);
+	st->last_message = (time_t)(s.last_message / 1000);
+	/* counters of an older wa-run (absent) are unknown, not 0 */
+	st->messages_received = json_is_integer(json_object_get(o, "messages_received")) ?
+	    (long)s.messages_received : -1;
+	st->undecryptable = json_is_integer(json_object_get(o, "undecryptable")) ? (long)s.undecryptable : -1;
 	return 0;
 }
 

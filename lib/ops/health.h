@@ -86,6 +86,10 @@ struct wa_runstatus {
 	char last_error[256];
 	char klass[32];         /* the "class" field */
 	int exit_code;          /* the "exit_code" field (wa-run is exiting with it), -1 absent */
+	char inbox[4096];       /* the inbox wa-run stores messages in, "" when absent */
+	time_t last_message;    /* when it last stored one, 0 when absent */
+	long messages_received; /* since that wa-run started, -1 absent (an older wa-run) */
+	long undecryptable;     /* of those, -1 absent */
 };
 
 /* Fill st from a parsed status object (anything else: st->present = 0),

@@ -22,13 +22,14 @@
 #include "tool.h"
 
 #define USAGE "wa-check [-hv] [--version] [-B dir] [-d dir] [--json | --problems] [--warn-files n] [--crit-files n] " \
-	"[--max-silence duration] [--min-free size] [--min-free-inodes n] [--max-backup-age duration]"
+	"[--max-silence duration] [--min-free size] [--min-free-inodes n] [--max-backup-age duration] " \
+	"[--inbox dir] [--max-backlog n] [--max-backlog-age duration]"
 
 #define MIN_FREE_DEFAULT (64LL << 20)   /* 64M: thousands of session writes */
 #define MIN_INODES_DEFAULT 1000
 
 enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_PROBLEMS, OPT_MIN_FREE, OPT_MIN_INODES,
-	OPT_BACKUP_AGE, OPT_VERSION };
+	OPT_BACKUP_AGE, OPT_VERSION, OPT_INBOX, OPT_BACKLOG, OPT_BACKLOG_AGE };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -43,6 +44,9 @@ static const struct option longopts[] = {
 	{ "min-free-inodes", required_argument, NULL, OPT_MIN_INODES },
 	{ "max-backup-age", required_argument, NULL, OPT_BACKUP_AGE },
 	{ "backup-dir", required_argument, NULL, 'B' },
+	{ "inbox", required_argument, NULL, OPT_INBOX },
+	{ "max-backlog", required_argument, NULL, OPT_BACKLOG },
+	{ "max-backlog-age", required_argument, NULL, OPT_BACKLOG_AGE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -217,6 +221,15 @@ perfdata(const struct wa_health *h, const struct wa_health_opts *o)
 		if (o->max_silence >= 0)
 			printf("%ld", o->max_silence);
 	}
+	if (h->backlog >= 0) {
+		printf(" backlog=%ld;", h->backlog);
+		if (o->max_backlog >= 0)
+			printf("%ld", o->max_backlog);
+		printf(" backlog_age=%lds;", h->backlog_age > 0 ? h->backlog_age : 0);
+		if (o->max_backlog_age >= 0)
+			printf("%ld;%ld", o->max_backlog_age, o->max_backlog_age > LONG_MAX / 2 ? LONG_MAX :
+			    2 * o->max_backlog_age);
+	}
 }
 
 static void
@@ -245,6 +258,16 @@ print_text(const struct wa_health *h, const struct wa_health_opts *o, int verbos
 			printf(", wa-run ");
 			put_text(stdout, h->run.state);
 			printf(" since %s", when);
+		}
+		if (h->backlog >= 0) {
+			printf(", %ld waiting in the inbox", h->backlog);
+			if (h->backlog_age >= 0)
+				printf(" (the oldest for %lds)", h->backlog_age);
+		}
+		if (h->run.last_message) {
+			char when[32];
+			isotime(when, sizeof when, h->run.last_message);
+			printf(", last message %s", when);
 		}
 	} else {
 		put_problem(stdout, w);
@@ -331,12 +354,24 @@ print_json(const char *dir, const struct wa_health *h)
 		json_object_set_new(run, "last_error", str_or_null(h->run.last_error));
 		json_object_set_new(run, "class", str_or_null(h->run.klass));
 		json_object_set_new(run, "silence", h->silence >= 0 ? json_integer(h->silence) : json_null());
+		json_object_set_new(run, "messages_received", h->run.messages_received >= 0 ?
+		    json_integer(h->run.messages_received) : json_null());
+		json_object_set_new(run, "undecryptable", h->run.undecryptable >= 0 ?
+		    json_integer(h->run.undecryptable) : json_null());
 	} else {
 		run = json_null();
 	}
 	json_object_set_new(o, "run", run);
 	json_object_set_new(o, "free_bytes", h->free_bytes >= 0 ? json_integer(h->free_bytes) : json_null());
 	json_object_set_new(o, "free_inodes", h->free_inodes >= 0 ? json_integer(h->free_inodes) : json_null());
+	if (h->inbox)
+		set_safe(o, "inbox", h->inbox, "inbox_b64");
+	else
+		json_object_set_new(o, "inbox", json_null());
+	json_object_set_new(o, "backlog", h->backlog >= 0 ? json_integer(h->backlog) : json_null());
+	json_object_set_new(o, "backlog_oldest_age_s", h->backlog_age >= 0 ? json_integer(h->backlog_age) :
+	    json_null());
+	json_object_set_new(o, "last_message", time_or_null(h->run.last_message));
 	json_object_set_new(o, "backup", time_or_null(h->backup_time));
 
 	for (i = 0; i < h->nproblems; i++) {
@@ -468,6 +503,21 @@ main(int argc, char **argv)
 		case OPT_BACKUP_AGE:
 			if ((o.max_backup_age = tool_duration(optarg)) < 0)
 				usage_error("--max-backup-age: '%s' is not a duration (30s, 5m, 6h, 1d)", optarg);
+			break;
+		case OPT_INBOX:
+			if (!*optarg)
+				usage_error("--inbox: empty folder name");
+			o.inbox = optarg;
+			break;
+		case OPT_BACKLOG:
+			if ((o.max_backlog = tool_number(optarg)) < 0)
+				usage_error("--max-backlog: '%s' is not a number", optarg);
+			break;
+		case OPT_BACKLOG_AGE:
+			if ((o.max_backlog_age = tool_duration(optarg)) == TOOL_TOOBIG)
+				usage_error("--max-backlog-age: '%s' is too large", optarg);
+			if (o.max_backlog_age < 0)
+				usage_error("--max-backlog-age: '%s' is not a duration (30s, 5m, 2h, 1d)", optarg);
 			break;
 		case OPT_WARN:
 			if ((o.warn_files = tool_number(optarg)) < 0)

@@ -33,6 +33,7 @@
 #include "base/time.h"
 #include "store/names.h"
 #include "store/scan.h"
+#include "spool/spool.h"
 
 #define RECENT_SECS 2      /* a file modified this recently may be mid-write */
 #define RETRY_ROUNDS 3
@@ -342,6 +343,13 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 	st->last_inbound = (time_t)(s.last_inbound / 1000);
 	st->pid = s.pid;
 	st->exit_code = s.exit_code;
+	snprintf(st->inbox, sizeof st->inbox, "%s", s.inbox);
+	oneline(st->inbox);
+	st->last_message = (time_t)(s.last_message / 1000);
+	/* counters of an older wa-run (absent) are unknown, not 0 */
+	st->messages_received = json_is_integer(json_object_get(o, "messages_received")) ?
+	    (long)s.messages_received : -1;
+	st->undecryptable = json_is_integer(json_object_get(o, "undecryptable")) ? (long)s.undecryptable : -1;
 	return 0;
 }
 
@@ -405,6 +413,23 @@ add(struct ctx *c, enum wa_sev sev, const char *kind, const char *rel, const cha
 			snprintf(p->path, len, "%s/%s", c->dir, rel);
 	}
 	c->h->nproblems++;
+}
+
+/* The path of the problem just added, when it is outside the folder:
+ * base/name. */
+static void
+setpath(struct ctx *c, const char *base, const char *name)
+{
+	struct wa_problem *p;
+
+	if (c->nomem || !c->h->nproblems)
+		return;
+	p = &c->h->problems[c->h->nproblems - 1];
+	free(p->path);
+	if (asprintf(&p->path, "%s/%s", base, name) < 0) {
+		p->path = NULL;
+		c->nomem = 1;
+	}
 }
 
 /* Add "; fix with: FIX" to the message of the problem just added. */
@@ -1209,6 +1234,84 @@ check_status(struct ctx *c, int wafd)
 	}
 }
 
+/*
+ * The inbox: which one (opts, the status file, DIR.inbox when it exists),
+ * what waits in its new/ and for how long.  A consumer that stopped is an
+ * outage even while wa-run is healthy: messages pile up unread.
+ */
+static void
+check_inbox(struct ctx *c)
+{
+	struct wa_health *h = c->h;
+	const char *fix = "the consumer of INBOX/new is not keeping up or has stopped: check that it runs, "
+	    "and that it moves each message it handled out of new/ (to cur/, maildir)";
+	struct wa_why why = WA_WHY_INIT;
+	struct stat st;
+	char *def = NULL, d1[32], d2[32], when[32];
+	const char *in = c->o->inbox;
+	size_t count = 0;
+	time_t oldest = 0;
+	int rc;
+
+	if (!in && h->run.present && h->run.inbox[0])
+		in = h->run.inbox;
+	if (!in) {
+		if (asprintf(&def, "%s%s", c->dir, WA_INBOX_SUFFIX) < 0) {
+			c->nomem = 1;
+			return;
+		}
+		if (lstat(def, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			free(def);
+			return;   /* no inbox here: nothing to say */
+		}
+		in = def;
+	}
+	if (!(h->inbox = strdup(in))) {
+		c->nomem = 1;
+		free(def);
+		return;
+	}
+	free(def);
+	if (stat(h->inbox, &st) < 0 && errno == ENOENT)
+		return;   /* a missing inbox is not a problem (nothing received yet) */
+	rc = wa_spool_backlog(h->inbox, &count, &oldest, &why);
+	if (rc < 0 && (rc == WA_ENOTFOUND || (rc == WA_ESYS && errno == ENOENT))) {
+		rc = 0;   /* no new/ yet: nothing waits */
+		count = 0;
+		oldest = 0;
+	}
+	if (rc == WA_ENOMEM) {
+		c->nomem = 1;
+		return;
+	}
+	if (rc < 0) {
+		if (c->o->max_backlog >= 0 || c->o->max_backlog_age >= 0) {
+			add(c, WA_SEV_UNKNOWN, "backlog_unknown", NULL, "cannot count the messages waiting: %s",
+			    wa_why_text(&why, rc));
+			setpath(c, h->inbox, "new");
+		}
+		return;
+	}
+	h->backlog = (long)count;
+	if (count && oldest)
+		h->backlog_age = c->now > oldest ? (long)(c->now - oldest) : 0;
+	if (c->o->max_backlog >= 0 && count > (size_t)c->o->max_backlog) {
+		add(c, WA_SEV_WARNING, "backlog", NULL, "%zu message%s waiting, over the maximum of %ld: %s",
+		    count, count == 1 ? "" : "s", c->o->max_backlog, fix);
+		setpath(c, h->inbox, "new");
+	}
+	if (c->o->max_backlog_age >= 0 && h->backlog_age > c->o->max_backlog_age) {
+		/* over twice the maximum (no overflow: age > max >= 0 here) */
+		int crit = h->backlog_age - c->o->max_backlog_age > c->o->max_backlog_age;
+		duration(d1, sizeof d1, h->backlog_age);
+		duration(d2, sizeof d2, c->o->max_backlog_age);
+		isotime(when, sizeof when, oldest);
+		add(c, crit ? WA_SEV_CRITICAL : WA_SEV_WARNING, "backlog_age", NULL, "the oldest waiting message "
+		    "is from %s (%s ago), over %sthe maximum of %s: %s", when, d1, crit ? "twice " : "", d2, fix);
+		setpath(c, h->inbox, "new");
+	}
+}
+
 static void
 sort_problems(struct wa_health *h)
 {
@@ -1363,6 +1466,7 @@ check_folder(struct ctx *c, int fd)
 		add(c, WA_SEV_WARNING, "too_many_files", "", "%zu files, over the warning threshold of %ld "
 		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->warn_files);
 	check_status(c, wafd);
+	check_inbox(c);
 	check_backup(c);
 out:
 	free(bad);
@@ -1401,6 +1505,7 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 	c.euid = geteuid();
 	c.now = c.o->now ? c.o->now : time(NULL);
 	h->silence = -1;
+	h->backlog = h->backlog_age = -1;
 	h->run.alive = -1;
 	h->free_bytes = h->free_inodes = -1;
 
@@ -1465,6 +1570,7 @@ wa_health_free(struct wa_health *h)
 		free(h->problems[i].fix);
 	}
 	free(h->problems);
+	free(h->inbox);
 	free(h);
 }
 

@@ -18,7 +18,8 @@
  * complete, paired); every other JSON file (valid JSON, byte offset of the
  * first error); symbolic links and odd file kinds; group/other permission
  * bits on key files; leftover temporary files and a stale lock; the file
- * count against thresholds; wa-run's status file.
+ * count against thresholds; wa-run's status file; the inbox's backlog
+ * (messages waiting in INBOX/new for their consumer) against thresholds.
  *
  * A file that fails to parse and was modified in the last two seconds is
  * read again after a pause of 100 ms, up to three times, so that a file
@@ -86,6 +87,10 @@ struct wa_runstatus {
 	char last_error[256];
 	char klass[32];         /* the "class" field */
 	int exit_code;          /* the "exit_code" field (wa-run is exiting with it), -1 absent */
+	char inbox[4096];       /* the inbox wa-run stores messages in, "" when absent */
+	time_t last_message;    /* when it last stored one, 0 when absent */
+	long messages_received; /* since that wa-run started, -1 absent (an older wa-run) */
+	long undecryptable;     /* of those, -1 absent */
 };
 
 /* Fill st from a parsed status object (anything else: st->present = 0),
@@ -107,8 +112,15 @@ struct wa_health_opts {
 	long long min_inodes;   /* inodes available below this: WARNING; -1 not checked */
 	long max_backup_age;    /* seconds; -1 not checked */
 	const char *backup_dir; /* the backups folder (wa_backup_dir), needed with max_backup_age */
+	/* The inbox spool (spool.h): this folder when not NULL, else the
+	 * status file's "inbox", else DIR.inbox when it exists.  Its backlog
+	 * (files in INBOX/new) is counted whenever it exists; a missing inbox
+	 * is not a problem. */
+	const char *inbox;
+	long max_backlog;       /* more files than this waiting: WARNING; -1 not checked */
+	long max_backlog_age;   /* seconds; the oldest waiting longer: WARNING, twice: CRITICAL; -1 not checked */
 };
-#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL }
+#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL, NULL, -1, -1 }
 
 struct wa_health {
 	enum wa_sev status;
@@ -132,6 +144,9 @@ struct wa_health {
 	long long free_inodes;        /* -1 unknown or not limited */
 	time_t backup_time;           /* newest valid backup, 0 none or not checked */
 	long silence;                 /* seconds since last inbound (or state change); -1 unknown */
+	char *inbox;                  /* the inbox looked at (opts, status or default), NULL none */
+	long backlog;                 /* files waiting in INBOX/new, -1 not counted (no inbox) */
+	long backlog_age;             /* seconds the oldest of them has waited, -1 none or not counted */
 };
 
 /* Check the folder at path.  Returns 0 with *out set (everything found,

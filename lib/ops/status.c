@@ -74,6 +74,10 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 	bad |= set_time(o, "next_attempt", st->next_attempt);
 	bad |= json_object_set_new(o, "exit_code", st->exit_code >= 0 ? json_integer(st->exit_code) : json_null());
 	bad |= json_object_set_new(o, "version", json_string(WA_VERSION));
+	bad |= set_str(o, "inbox", st->inbox);
+	bad |= set_time(o, "last_message", st->last_message);
+	bad |= json_object_set_new(o, "messages_received", json_integer((json_int_t)st->messages_received));
+	bad |= json_object_set_new(o, "undecryptable", json_integer((json_int_t)st->undecryptable));
 	if (bad) {
 		json_decref(o);
 		return WA_ENOMEM;
@@ -148,6 +152,8 @@ get_int(long long *x, const json_t *o, const char *k, int nullable)
 /* strict: the first bad field fails the object; lenient: it keeps its
  * default and the rest is read */
 #define FIELD(call) do { if ((call) < 0 && !lenient) return WA_ECORRUPT; } while (0)
+/* a field added later: absent in an older wa-run's file, in either mode */
+#define LATER(k) (lenient || !json_object_get(o, (k)))
 
 int
 wa_status_decode(struct wa_status *st, const json_t *o, int flags)
@@ -194,9 +200,22 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 	x = -1;
 	FIELD(get_int(&x, o, "exit_code", 1));
 	st->exit_code = x >= 0 && x < 256 ? (int)x : -1;
+	FIELD(get_str(st->inbox, sizeof st->inbox, o, "inbox", LATER("inbox")));
+	FIELD(get_time(&st->last_message, o, "last_message", LATER("last_message")));
+	if (json_object_get(o, "messages_received")) {
+		x = 0;
+		FIELD(get_int(&x, o, "messages_received", 0));
+		st->messages_received = x < 0 ? 0 : (unsigned long)x;
+	}
+	if (json_object_get(o, "undecryptable")) {
+		x = 0;
+		FIELD(get_int(&x, o, "undecryptable", 0));
+		st->undecryptable = x < 0 ? 0 : (unsigned long)x;
+	}
 	return 0;
 }
 
+#undef LATER
 #undef FIELD
 
 int
@@ -285,9 +304,11 @@ wa_status_flush(struct wa_statusw *w, int64_t now)
 	free(buf);
 	if (rc == 0 || rc == WA_ESYNC) {
 		/* renamed in both cases: the file holds this version */
-		if (w->inbound_written != w->st.last_inbound) {
+		if (w->inbound_written != w->st.last_inbound ||
+		    w->messages_written != w->st.messages_received) {
 			w->inbound_written = w->st.last_inbound;
-			w->inbound_written_at = now;
+			w->messages_written = w->st.messages_received;
+			w->lazy_written_at = now;
 		}
 		w->written_at = now;
 		w->dirty = 0;
@@ -360,6 +381,22 @@ wa_status_exit(struct wa_statusw *w, int exit_code)
 	w->dirty = 1;
 }
 
+void
+wa_status_inbox(struct wa_statusw *w, const char *path)
+{
+	copyline(w->st.inbox, sizeof w->st.inbox, path);
+	w->dirty = 1;
+}
+
+void
+wa_status_message(struct wa_statusw *w, int64_t now, int ok)
+{
+	w->st.last_message = now;
+	w->st.messages_received++;
+	if (!ok)
+		w->st.undecryptable++;
+}
+
 int
 wa_status_inbound(struct wa_statusw *w, int64_t now)
 {
@@ -370,11 +407,17 @@ wa_status_inbound(struct wa_statusw *w, int64_t now)
 int
 wa_status_tick(struct wa_statusw *w, int64_t now)
 {
-	if (w->st.last_inbound == w->inbound_written)
+	int inbound = w->st.last_inbound != w->inbound_written;
+	int message = w->st.messages_received != w->messages_written;
+
+	if (!inbound && !message)
 		return 0;
-	/* the first inbound is written at once (e.g. right after online),
-	 * later ones once the last write of one is interval old */
-	if (w->inbound_written && now - w->inbound_written_at < w->inbound_interval_ms)
+	/* the first inbound and the first message are written at once
+	 * (e.g. right after online), later ones once the last write of a
+	 * new one is interval old */
+	if ((inbound && !w->inbound_written) || (message && !w->messages_written))
+		return wa_status_flush(w, now);
+	if (now - w->lazy_written_at < w->inbound_interval_ms)
 		return 0;
 	return wa_status_flush(w, now);
 }

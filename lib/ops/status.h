@@ -29,6 +29,13 @@
  *	               banned), else null
  *	exit_code      the exit status wa-run is leaving with (final states), else null
  *	version        wa's version
+ *	inbox          the inbox spool wa-run stores received messages in
+ *	               (spool.h, wa-message(5)), an absolute path, or null
+ *	last_message   when a message was last stored in the inbox; as lazy
+ *	               as last_inbound (see the write policy)
+ *	messages_received  messages stored in the inbox since this wa-run
+ *	               started (undecryptable ones included)
+ *	undecryptable  of those, the ones stored as undecryptable
  *	superseded     absent while wa-run owns the file; {"by": "wa-pair" or
  *	               "wa-restore", "at": time} once such a tool replaced the
  *	               folder's credentials (wa_status_supersede): the state
@@ -53,7 +60,15 @@
  * truth by at most inbound_interval_ms plus the tick period: a wa-check
  * --max-silence should be well above that (2 minutes or more).  While
  * online with keepalive pings answered, that is one durable write per
- * interval.
+ * interval.  last_message and the two message counters follow the same
+ * rule: wa_status_message only counts in memory; the first message of
+ * the process is written by the next wa_status_inbound or wa_status_tick,
+ * later ones at most once per inbound_interval_ms (one interval clock for
+ * both lazy fields), so receiving never costs a durable write per message.
+ *
+ * The fields inbox, last_message, messages_received and undecryptable
+ * came later: a file without them (an older wa-run) decodes, strictly
+ * too, with inbox and last_message null and the counters 0.
  *
  * EVENT HISTORY.  events.jsonl holds one JSON object per line (lib/event.h
  * schema), appended with a single write(2) on a descriptor opened
@@ -103,6 +118,10 @@ struct wa_status {
 	unsigned long reconnects_since_online;
 	int64_t next_attempt;
 	int exit_code;              /* -1 for null */
+	char inbox[4096];           /* "" for null */
+	int64_t last_message;
+	unsigned long messages_received;
+	unsigned long undecryptable;
 };
 
 /* The JSON text of st (one line, ending in a newline), with updated set to
@@ -129,7 +148,8 @@ struct wa_statusw {
 	int wafd, stagefd;          /* .wa and .wa/tmp; not owned */
 	long inbound_interval_ms;
 	int64_t inbound_written;    /* last_inbound in the file */
-	int64_t inbound_written_at; /* when that was written */
+	unsigned long messages_written; /* messages_received in the file */
+	int64_t lazy_written_at;    /* when a write last carried a new last_inbound or last_message */
 	int64_t written_at;         /* wall ms of the last write, 0 never */
 	int dirty;                  /* a field other than last_inbound changed since */
 	unsigned long writes;       /* successful writes */
@@ -155,10 +175,18 @@ void wa_status_attempt(struct wa_statusw *w);
 void wa_status_next(struct wa_statusw *w, int64_t when);
 void wa_status_exit(struct wa_statusw *w, int exit_code);
 
+/* The inbox folder (absolute; NULL or "" for none), written with the next
+ * state change. */
+void wa_status_inbox(struct wa_statusw *w, const char *path);
+/* A message was stored in the inbox at now: last_message and the counters
+ * (ok 0: it was stored as undecryptable).  Memory only: the next
+ * wa_status_inbound or wa_status_tick writes it once due. */
+void wa_status_message(struct wa_statusw *w, int64_t now, int ok);
+
 /* Data arrived at now: see the write policy.  Returns 0 whether or not it
  * wrote, or the write's error. */
 int wa_status_inbound(struct wa_statusw *w, int64_t now);
-/* Write a pending last_inbound once it is due.  0 or the write's error. */
+/* Write a pending last_inbound or last_message once it is due.  0 or the write's error. */
 int wa_status_tick(struct wa_statusw *w, int64_t now);
 /* Write now, whatever the policy says. */
 int wa_status_flush(struct wa_statusw *w, int64_t now);

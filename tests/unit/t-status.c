@@ -121,7 +121,8 @@ test_status(struct wa_authdir *ad)
 	{
 		static const char *fields[] = { "state", "since", "pid", "pstart", "started", "updated",
 			"last_connected", "last_inbound", "last_error", "class", "code", "reconnects",
-			"reconnects_since_online", "next_attempt", "exit_code", "version", NULL };
+			"reconnects_since_online", "next_attempt", "exit_code", "version", "inbox",
+			"last_message", "messages_received", "undecryptable", NULL };
 		int all = 1, i;
 		for (i = 0; fields[i]; i++)
 			if (!json_object_get(j, fields[i])) {
@@ -137,6 +138,9 @@ test_status(struct wa_authdir *ad)
 	ok(json_is_integer(json_object_get(j, "pstart")), "  pstart known on this system");
 	ok(json_is_null(json_object_get(j, "last_inbound")) && json_is_null(json_object_get(j, "class")),
 	    "  nothing received yet, no error: nulls");
+	ok(json_is_null(json_object_get(j, "inbox")) && json_is_null(json_object_get(j, "last_message")) &&
+	    json_integer_value(json_object_get(j, "messages_received")) == 0 &&
+	    json_is_integer(json_object_get(j, "undecryptable")), "  no inbox, no message yet: nulls and 0");
 
 	/* wa-check's reader understands it */
 	wa_runstatus_parse(&rs, j);
@@ -229,6 +233,95 @@ test_status(struct wa_authdir *ad)
 		wa_time_iso(iso, sizeof iso, 1795256100123LL);
 		is_str(iso, "2026-11-21T10:15:00.123Z", "time format");
 	}
+}
+
+/* The receiving fields (issue 11): inbox, last_message, the counters. */
+static void
+test_messages(struct wa_authdir *ad)
+{
+	struct wa_statusw w;
+	struct wa_statusw_opts o = { 30000 };
+	struct wa_status st, back;
+	struct wa_runstatus rs;
+	int64_t t0 = 1795256100000LL, t;
+	unsigned long writes;
+	json_t *j;
+	char *text;
+	size_t len;
+	int i;
+
+	wa_status_init(&w, ad->wafd, ad->stagefd, &o, t0);
+	wa_status_inbox(&w, "/var/lib/wa/acct.inbox");
+	wa_status_online(&w, t0);
+	is_int(wa_status_state(&w, WA_ST_ONLINE, t0), 0, "messages: online, inbox set");
+	is_int(wa_status_read(&st, ad->wafd), 0, "  read back");
+	ok(strcmp(st.inbox, "/var/lib/wa/acct.inbox") == 0 && st.last_message == 0 && st.messages_received == 0,
+	    "  inbox written with the state, no message yet");
+	wa_status_inbound(&w, t0 + 100);
+	writes = w.writes;
+
+	/* a message counts in memory; the write is lazy */
+	wa_status_message(&w, t0 + 200, 1);
+	is_int(w.writes, writes, "a message alone writes nothing");
+	is_int(wa_status_tick(&w, t0 + 300), 0, "tick after the first message");
+	is_int(w.writes, writes + 1, "  the first message is written at once");
+	wa_status_read(&st, ad->wafd);
+	ok(st.last_message == t0 + 200 && st.messages_received == 1 && st.undecryptable == 0,
+	    "  last_message and messages_received 1 on disk");
+	for (i = 0, t = t0 + 1000; i < 500; i++, t += 50) {
+		wa_status_message(&w, t, i % 100 != 0);
+		wa_status_inbound(&w, t);
+		wa_status_tick(&w, t);
+	}
+	ok(w.writes == writes + 1, "500 messages with inbounds and ticks in 25 s: no write (interval 30 s), "
+	    "%lu", w.writes - writes);
+	is_int(wa_status_tick(&w, t0 + 300 + 30000), 0, "tick 30 s after the last lazy write");
+	is_int(w.writes, writes + 2, "  writes once");
+	wa_status_read(&st, ad->wafd);
+	ok(st.messages_received == 501 && st.undecryptable == 5 && st.last_message == t - 50,
+	    "  501 messages, 5 undecryptable, the last one's time");
+	is_int(wa_status_tick(&w, t0 + 99000), 0, "tick with nothing pending");
+	is_int(w.writes, writes + 2, "  writes nothing");
+
+	/* round trip through the one encoder and the one decoder */
+	memset(&st, 0, sizeof st);
+	st.state = WA_ST_BACKOFF;
+	st.since = t0;
+	st.pid = 42;
+	st.exit_code = -1;
+	snprintf(st.inbox, sizeof st.inbox, "/srv/wa/inbox");
+	st.last_message = t0 + 123;
+	st.messages_received = 77;
+	st.undecryptable = 3;
+	is_int(wa_status_encode(&text, &len, &st, t0 + 500), 0, "encode the receiving fields");
+	j = json_loadb(text, len, 0, NULL);
+	free(text);
+	is_int(wa_status_decode(&back, j, 0), 0, "  decode strictly");
+	ok(strcmp(back.inbox, "/srv/wa/inbox") == 0 && back.last_message == t0 + 123 &&
+	    back.messages_received == 77 && back.undecryptable == 3, "  inbox, last_message and counters round-trip");
+	wa_runstatus_parse(&rs, j);
+	ok(strcmp(rs.inbox, "/srv/wa/inbox") == 0 && rs.last_message == (t0 + 123) / 1000 &&
+	    rs.messages_received == 77 && rs.undecryptable == 3, "  wa-check's parser reads them");
+	json_object_set_new(j, "messages_received", json_string("many"));
+	ok(wa_status_decode(&back, j, 0) == WA_ECORRUPT, "  strict: a counter of the wrong type is corrupt");
+	ok(wa_status_decode(&back, j, WA_STATUS_LENIENT) == 0 && back.messages_received == 0 &&
+	    back.undecryptable == 3, "  lenient: it keeps its default, the rest is read");
+	json_decref(j);
+
+	/* a file of an older wa-run, without the receiving fields */
+	j = json_pack("{s:s, s:s, s:i, s:n, s:s, s:s, s:n, s:n, s:n, s:n, s:n, s:i, s:i, s:n, s:n, s:s}",
+	    "state", "online", "since", "2026-11-21T10:15:00.000Z", "pid", 4242, "pstart", "started",
+	    "2026-11-21T10:00:00.000Z", "updated", "2026-11-21T10:16:00.000Z", "last_connected", "last_inbound",
+	    "last_error", "class", "code", "reconnects", 0, "reconnects_since_online", 0, "next_attempt",
+	    "exit_code", "version", "0.9");
+	is_int(wa_status_decode(&back, j, 0), 0, "an older status file without the receiving fields decodes strictly");
+	ok(back.inbox[0] == 0 && back.last_message == 0 && back.messages_received == 0 && back.undecryptable == 0,
+	    "  inbox and last_message null, counters 0");
+	is_int(wa_status_decode(&back, j, WA_STATUS_LENIENT), 0, "  and leniently");
+	wa_runstatus_parse(&rs, j);
+	ok(rs.present && rs.inbox[0] == 0 && rs.last_message == 0 && rs.messages_received < 0,
+	    "  wa-check's parser: no inbox, no last message, counters unknown");
+	json_decref(j);
 }
 
 static void
@@ -389,6 +482,7 @@ main(void)
 		return 1;
 	}
 	test_status(ad);
+	test_messages(ad);
 	test_events(ad);
 	wa_authdir_close(ad);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

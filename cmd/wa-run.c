@@ -1225,8 +1225,11 @@ recv_message(void *arg, const struct wa_recv_msg *m)
 {
 	struct run *r = arg;
 	struct wa_event e;
+	const char *st = json_string_value(json_object_get(m->rec, "status"));
 	json_t *f = json_deep_copy(m->rec);
 
+	/* status.json's last_message and counters: memory, written lazily */
+	wa_status_message(&r->sw, wa_clock_wall_ms(), !st || strcmp(st, "undecryptable") != 0);
 	if (!f || json_object_set_new(f, "path", json_string(m->path)) < 0) {
 		json_decref(f);
 		logmsg(r, WA_LOG_WARN, "out of memory reporting message %s",
@@ -1353,6 +1356,7 @@ open_inbox(struct run *r)
 		refuse(r, tool_exit_for(rc), "inbox: %s", wa_why_text(&why, rc));
 		return;
 	}
+	wa_status_inbox(&r->sw, r->inbox);
 	if ((rc = wa_sigstore_open(&r->store, r->ad, &why)) < 0) {
 		refuse(r, rc == WA_ECORRUPT ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s", wa_why_text(&why, rc));
 		return;

@@ -635,7 +635,7 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 	}
 	if (!oc.content)
 		event_undecryptable(r, n, &w, &oc);
-	if (!(text = json_dumps(rec, JSON_COMPACT))) {
+	if (!(text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15)))) {
 		json_decref(rec);
 		rc = WA_ENOMEM;
 		goto out;

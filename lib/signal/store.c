@@ -410,28 +410,30 @@ quarantine_dir(struct wa_sigstore *st)
 	return st->runfd >= 0 ? st->runfd : WA_ESYS;
 }
 
-int
-wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
+/* One durable batch of the changed files: phase 0 every new content
+ * but sessions', phase 1 the sessions' and then every removal. */
+static int
+commit_phase(struct wa_sigstore *st, int phase, struct wa_why *why)
 {
 	struct wa_durable_batch *b;
 	struct ent *e;
-	size_t i;
+	size_t i, n = 0;
 	int rc;
 
-	if (wa_sigstore_dirty(st) == 0)
-		return 0;
 	for (i = 0; i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next)
-			if ((rc = materialize(st, e)) < 0) {
-				wa_why_set(why, rc, "'%s/%s': %s", st->ad->path, e->name, st->corrupt_why);
-				return rc;
-			}
+			if (changed(e) && (e->cur ? (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) == phase :
+			    phase == 1))
+				n++;
+	if (n == 0)
+		return 0;
 	if ((rc = wa_durable_batch_begin(&b, st->ad->fd, st->ad->stagefd)) < 0)
 		return wa_why_set(why, rc, "%s", wa_strerror(rc));
 	for (i = 0; i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next) {
 			char *text;
-			if (!changed(e) || !e->cur)
+			if (!changed(e) || !e->cur ||
+			    (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) != phase)
 				continue;
 			if (!(text = json_dumps(e->cur, JSON_COMPACT | JSON_ENCODE_ANY))) {
 				rc = WA_ENOMEM;
@@ -445,7 +447,7 @@ wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
 				goto fail;
 			}
 		}
-	for (i = 0; i < NBUCKET; i++)
+	for (i = 0; phase == 1 && i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next) {
 			if (!changed(e) || e->cur)
 				continue;
@@ -466,22 +468,52 @@ wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
 			if (rc < 0)
 				goto fail;
 		}
-	rc = wa_durable_batch_commit(b);
-	if (rc < 0) {
-		wa_why_set(why, rc, "'%s': group commit: %s", st->ad->path, wa_strerror(rc));
-		forget_all(st);
-		return rc;
-	}
+	if ((rc = wa_durable_batch_commit(b)) < 0)
+		return wa_why_set(why, rc, "'%s': group commit: %s", st->ad->path, wa_strerror(rc));
 	for (i = 0; i < NBUCKET; i++)
-		for (e = st->tab[i]; e; e = e->next) {
-			json_decref(e->disk);
-			e->disk = json_incref(e->cur);
-		}
+		for (e = st->tab[i]; e; e = e->next)
+			if (changed(e) && (e->cur ? (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) == phase :
+			    phase == 1)) {
+				json_decref(e->disk);
+				e->disk = json_incref(e->cur);
+			}
 	return 0;
 fail:
 	wa_durable_batch_abort(b);
-	forget_all(st);
 	return rc;
+}
+
+/*
+ * Two batches, in this order (each: temporaries, barrier, renames, one
+ * folder fsync): first everything a message carried or caused besides
+ * its ratchet (sender keys from a distribution message, identities, LID
+ * mappings, app-state keys), then the sessions, then the removals (the
+ * consumed pre-keys last, R4).  A crash between the two leaves the
+ * sessions behind, so a redelivered message still decrypts and its
+ * distribution message is processed again; the other way round a crash
+ * could leave a session that can no longer decrypt the message that
+ * carried a sender key that never reached the disk.
+ */
+int
+wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
+{
+	struct ent *e;
+	size_t i;
+	int rc;
+
+	if (wa_sigstore_dirty(st) == 0)
+		return 0;
+	for (i = 0; i < NBUCKET; i++)
+		for (e = st->tab[i]; e; e = e->next)
+			if ((rc = materialize(st, e)) < 0) {
+				wa_why_set(why, rc, "'%s/%s': %s", st->ad->path, e->name, st->corrupt_why);
+				return rc;
+			}
+	if ((rc = commit_phase(st, 0, why)) < 0 || (rc = commit_phase(st, 1, why)) < 0) {
+		forget_all(st);
+		return rc;
+	}
+	return 0;
 }
 
 /* ---- addresses -------------------------------------------------------- */

@@ -10,7 +10,7 @@
  *	    ... libsignal-protocol-c calls with wa_sigstore_ctx(st) ...
  *	wa_sigstore_op_end(st, ok);               ok 0: undo this op's changes
  *	    ... more ops ...
- *	wa_sigstore_commit(st, why);              one group commit for all of them
+ *	wa_sigstore_commit(st, why);              a group commit for all of them
  *	wa_sigstore_free(st);                     drops what was not committed
  *
  * Every file is read once and then kept in an overlay: what is on disk
@@ -20,12 +20,16 @@
  * in Baileys' format and unknown fields survive.  A sender key also keeps
  * its libsignal-protocol-c record in the overlay, and its JSON is made
  * once, at commit or when read, not per message.  commit writes every
- * file whose content changed with one wa_durable_batch: all temporary
- * files, one barrier, renames, one folder fsync, and only then the
- * removals: a consumed pre-key is unlinked (a one-time key must not
- * outlive its use: that is its forward secrecy), any other removed file
- * is moved to .wa/quarantine/<STAMP>/.  So a session is durable before
- * the pre-key it consumed is gone (R4).  A failed commit leaves each file
+ * file whose content changed with two wa_durable_batch commits (each: all
+ * temporary files, one barrier, renames, one folder fsync): first every
+ * file but the sessions (sender keys, identities, LID mappings, app-state
+ * keys), then the sessions, and only then the removals: a consumed
+ * pre-key is unlinked (a one-time key must not outlive its use: that is
+ * its forward secrecy), any other removed file is moved to
+ * .wa/quarantine/<STAMP>/.  So what a message carried (a sender-key
+ * distribution) is durable before the session that could decrypt that
+ * message again moves on, and a session is durable before the pre-key it
+ * consumed is gone (R4).  A failed commit leaves each file
  * old or new, whole, and forgets the overlay: the next read is from disk.
  *
  * Identity keys: trusted on first use and on change (as Baileys does);

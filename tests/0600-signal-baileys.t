@@ -63,15 +63,19 @@ WA_TEST_OPLOG="$T/oplog" run "$T/r4" "$(req 01)"
 is "$(field 0 ok < "$T/out")" true "pkmsg decrypts"
 pk=$(cd "$T/c/01/before" && ls pre-key-*.json | sort -t- -k3 -n | head -1)
 sess=$(awk '$2 == "rename" && $3 ~ /^session-/ { print NR; exit }' "$T/oplog")
-dsync=$(awk '$2 == "fsyncdir" && $3 == "batch" { print NR; exit }' "$T/oplog")
+dsync=$(awk -v s="${sess:-0}" 'NR > s && $2 == "fsyncdir" && $3 == "batch" { print NR; exit }' "$T/oplog")
 unl=$(awk -v f="$pk" '$2 == "unlink" && $3 == f { print NR; exit }' "$T/oplog")
-lastfsync=$(awk '$2 == "fsync" { n = NR } END { print n }' "$T/oplog")
-firstren=$(awk '$2 == "rename" { print NR; exit }' "$T/oplog")
+idren=$(awk '$2 == "rename" && $3 ~ /^identity-key-/ { print NR; exit }' "$T/oplog")
+idsync=$(awk -v s="${idren:-0}" 'NR > s && $2 == "fsyncdir" && $3 == "batch" { print NR; exit }' "$T/oplog")
+sesstmp=$(awk -v s="${sess:-0}" 'NR < s && $2 == "fsync" { n = NR } END { print n }' "$T/oplog")
 ok "op log has the session rename, folder fsync and pre-key unlink" test -n "$sess" -a -n "$dsync" -a -n "$unl"
-ok "every temporary file is fsynced before the first rename" test "${lastfsync:-0}" -lt "${firstren:-0}"
+ok "the session's temporary file is fsynced before its rename" test -n "$sesstmp"
+ok "what the pkmsg carried (the identity) is renamed and the folder fsynced before the session is renamed" \
+    test -n "$idren" -a "${idsync:-0}" -lt "${sess:-0}"
 ok "session renamed, then the folder fsynced, then $pk unlinked" test "${sess:-0}" -lt "${dsync:-0}" -a "${dsync:-0}" -lt "${unl:-0}"
 ok "$pk is gone" test ! -e "$T/r4/$pk"
-is "$(awk '$2 == "fsyncdir" && $3 == "batch"' "$T/oplog" | wc -l | tr -d ' ')" 1 "one folder fsync for all the renames, one more after the removal"
+is "$(awk '$2 == "fsyncdir" && $3 == "batch"' "$T/oplog" | wc -l | tr -d ' ')" 2 \
+    "two folder fsyncs for the renames (what the message carried, then the session), one more after the removal"
 
 # --- failure classes -----------------------------------------------------
 cp -a "$T/c/02/after" "$T/dup"

@@ -66,7 +66,7 @@ while read -r kind id; do
 	is "$(fld "$f" chat)" "$PB@s.whatsapp.net" "$kind: chat is the peer"
 	is "$(fld "$f" sender)" "$PB@s.whatsapp.net" "$kind: sender is the peer"
 	is "$(fld "$f" push_name)" "Bob" "$kind: push_name"
-	like "$(fld "$f" timestamp)" "[0-9]" "$kind: timestamp"
+	matches "$(fld "$f" timestamp)" "^[0-9]+$|^[0-9]{4}-[0-9]{2}-[0-9]{2}T" "$kind: timestamp"
 	[ -n "$(fld "$f" raw)" ] && pass "$kind: raw" || fail "$kind: raw"
 done < "$T/sent"
 
@@ -90,7 +90,7 @@ like "$(fld "$F_send" type)" "text" "text: type text or extended_text"
 is "$(fld "$F_send" text)" "hello wa" "text: text"
 is "$(fld "$F_reply" text)" "a reply" "reply: text"
 is "$(fld "$F_reply" quoted.id)" "$ID_send" "reply: quoted.id is the first text"
-is "$(fld "$F_reply" quoted.sender)" "$PB@s.whatsapp.net" "reply: quoted.sender is the peer"
+like "$(fld "$F_reply" quoted.sender)" "$PB" "reply: quoted.sender is the peer"
 
 for kind in image video audio document sticker; do
 	eval "f=\$F_$kind id=\$ID_$kind"

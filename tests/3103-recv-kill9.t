@@ -73,7 +73,7 @@ diag "bursts sent while wa-run was starting: $in_backlog"
 # the last run: until everything is stored and acknowledged
 run_start "$WA_DIR"
 await_online "after $K kills: online again"
-inbox_wait "$INBOX" "$N" 300 || diag "only $INBOX_N of $N in the spool"
+inbox_settle "$INBOX" "$N" 30
 wait_pending "$WA_DEV" 0 || diag "still $PENDING pending at fakewa"
 stop_run
 is "$RC" 0 "SIGTERM: exit 0"
@@ -95,6 +95,6 @@ is "$missing" 0 "after every kill: every acked id in the spool"
 is "$corrupt" 0 "after every kill: every file in new/ a whole JSON object"
 is "$repairs" 0 "no re-pair: creds.json's keys unchanged, no pairing at fakewa"
 is "$(awk -F '\t' '$2 == "status" && $3 != "ok"' "$IDX" | wc -l | tr -d ' ')" 0 "every record status ok"
-is "$(ls -A "$INBOX/tmp" | wc -l | tr -d ' ')" 0 "nothing left in tmp/ after a clean stop"
+is "$(ls -A "$INBOX/tmp" 2>&1 | wc -l | tr -d ' ')" 0 "nothing left in tmp/ after a clean stop"
 echo "# kills $K, acked-but-missing $missing, duplicates $dups, corrupt $corrupt, re-pairs $repairs"
 done_testing

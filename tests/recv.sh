@@ -105,6 +105,19 @@ inbox_wait() {
 	done
 }
 
+# inbox_settle DIR N [IDLE]: like inbox_wait, but the bound is IDLE seconds
+# (default 30) without a new file, for long backlogs
+inbox_settle() {
+	_is_last=$(inbox_count "$1")
+	while :; do
+		inbox_wait "$1" "$2" "${3:-30}" 2> /dev/null && return 0
+		[ "$INBOX_N" -gt "$_is_last" ] || break
+		_is_last=$INBOX_N
+	done
+	diag "inbox_settle: $INBOX_N of $2 files in $1/new, none new for ${3:-30} s" >&2
+	return 1
+}
+
 # inbox_index DIR [OUT]: the flattened records (above) into OUT (default $IDX)
 inbox_index() {
 	node -e '
@@ -186,7 +199,8 @@ acked_ids() {
 	fakewa_call GET "/messages?device=$1&state=acked" | node -e '
 let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
 	const r = JSON.parse(s);
-	console.log([...new Set(r.entries.filter(e => e.kind === "message" && e.state === "acked").map(e => e.id))].sort().join("\n"));
+	for (const id of [...new Set(r.entries.filter(e => e.kind === "message" && e.state === "acked").map(e => e.id))].sort())
+		console.log(id);
 });'
 }
 
@@ -203,7 +217,8 @@ let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
 		if (from && !String(who.get(e.id) ?? "").startsWith(from)) continue;
 		seen.add(e.id); out.push(e.id);
 	}
-	console.log(out.join("\n"));
+	for (const id of out)
+		console.log(id);
 });' "${2:-}"
 }
 
@@ -228,9 +243,14 @@ wa_conn_gone() {
 	return 0
 }
 
-# await_online: wa-run's next online event (fails the test when it does not come)
+# await_online [DESC]: wa-run's next online event as a test; when it does
+# not come nothing else can be tested: wa-run is stopped and the test ends
 await_online() {
-	expect_event "${1:-wa-run online}" '"event":"online"' 30
+	if await '"event":"online"' 30; then pass "${1:-wa-run online}"; return 0; fi
+	fail "${1:-wa-run online}" "no online event"
+	stop_run
+	done_testing
+	exit 1
 }
 
 # stop_run: SIGTERM wa-run and reap it (RC)
@@ -242,4 +262,9 @@ stop_run() {
 # delivered_to DEVICE: how many message stanzas fakewa has sent to DEVICE
 delivered_to() {
 	fakewa_call GET "/log?event=message-delivered" | grep -o "\"device\":\"$1\"" | wc -l | tr -d ' '
+}
+
+# matches TEXT ERE DESC: passes when TEXT matches the extended regex ERE
+matches() {
+	if printf '%s\n' "$1" | grep -Eq -e "$2"; then pass "$3"; else fail "$3" "'$1' does not match $2"; fi
 }

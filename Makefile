@@ -2,6 +2,7 @@
 #
 #   make            build the tools into build/bin (release, no test seams)
 #   make check      ASan+UBSan build in build/san, every test, man page lint
+#   make check-long the long variants (WA_LONG=1) of the tests in LONG_TESTS
 #   make demo       the offline tools on a Baileys-made folder
 #   make bench      wa against Baileys on fakewa (bench/README)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -42,7 +43,7 @@ MAN := $(wildcard man/*.[1-8])
 
 SAN = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 
-.PHONY: all tests check lint-man demo deps install uninstall clean fuzz fuzz-build bench
+.PHONY: all tests check check-long lint-man demo deps install uninstall clean fuzz fuzz-build bench
 .SECONDARY:
 
 all: $(BINS)
@@ -95,6 +96,17 @@ check: deps
 	WA_TOP="$(CURDIR)" WA_BIN="$(CURDIR)/build/san/bin" WA_TESTBIN="$(CURDIR)/build/san/tests" \
 	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	prove -j2 $(PROVE_FLAGS) build/san/tests/t-* tests/[0-9]*.t
+
+# The long variants of the tests that read WA_LONG (the issue's sizes: e.g.
+# 3103 kills wa-run 100 times in a flood of 2000 messages), on the same
+# sanitizer build as check.
+LONG_TESTS = tests/3103-recv-kill9.t
+
+check-long: deps
+	$(MAKE) O=build/san XCFLAGS="$(SAN) -Werror -DWA_TESTING" XLDFLAGS="$(SAN)" tests
+	WA_LONG=1 WA_TOP="$(CURDIR)" WA_BIN="$(CURDIR)/build/san/bin" WA_TESTBIN="$(CURDIR)/build/san/tests" \
+	ASAN_OPTIONS=abort_on_error=0:detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	prove $(PROVE_FLAGS) $(LONG_TESTS)
 
 lint-man:
 	@for m in $(MAN); do mandoc -Tlint -Wwarning $$m || exit 1; done; echo "mandoc: $(words $(MAN)) pages clean"

@@ -1,9 +1,11 @@
 #!/bin/sh
 # 0205-fakewa-message-kinds: reply, reaction, edit, revoke and an image
 # message (metadata only) from A reach B through fakewa with the right
-# fields (Baileys on both ends); the stanza types (text, reaction, media)
-# and enc attributes (decrypt-fail=hide, mediatype=image) as Baileys sends
-# them are kept; B's read receipt reaches A as READ.
+# fields (Baileys on both ends), and the test client's other kinds (video,
+# voice note, document, sticker, location, contact, poll, many); the
+# stanza types (text, reaction, media) and enc attributes
+# (decrypt-fail=hide, mediatype=image) as Baileys sends them are kept; B's
+# read receipt reaches A as READ.
 
 . "$(dirname "$0")/lib.sh"
 have_node || skip_all "node or tests/fakewa/node_modules missing"
@@ -116,6 +118,35 @@ while :; do
 	case $R in *" stub "*) ;; *) break ;; esac
 done
 is "$R" "message $XID $PA@s.whatsapp.net extendedTextMessage retry me" "B decrypts the resend"
+
+# the other kinds the test client makes (metadata-only media, location,
+# contact, poll, a reply quoting an id the sender never stored)
+for x in "video:videoMessage a clip:a clip" "audio:audioMessage:-" "document:documentMessage r.pdf Title:r.pdf" \
+    "sticker:stickerMessage:-" "location:locationMessage 52.5 13.4 Berlin:Berlin" \
+    "contact:contactMessage Alice 15550001111:Alice" "poll:pollCreationMessage lunch pizza pasta:lunch"; do
+	c=${x%%:*} rest=${x#*:} want=${x##*:}
+	field=${rest%%[ :]*} args=${rest#"$field"}; args=${args%:*}
+	bl "$c" "#$SA" "$B" $args
+	KID=${R#sent }
+	bl next 10000 "#$SB" message
+	is "$R" "message $KID $PA@s.whatsapp.net $field $want" "$c arrives as $field"
+done
+bl msg "#$SB" "$KID"
+like "$R" '"options":[{"optionName":"pizza"},{"optionName":"pasta"}]' "poll: the options"
+bl reply "#$SA" "$B" 3EB0000000000000000042 "re: unseen"
+KID=${R#sent }
+bl next 10000 "#$SB" message
+is "$R" "message $KID $PA@s.whatsapp.net extendedTextMessage re: unseen" "reply to an unseen id arrives"
+bl msg "#$SB" "$KID"
+like "$R" '"stanzaId":"3EB0000000000000000042"' "reply: contextInfo.stanzaId = the given id"
+bl many "#$SA" "$B" 3 burst
+set -- ${R#sent }
+is "$#" 3 "many: three ids"
+for k in 1 2 3; do
+	bl next 10000 "#$SB" message
+	is "$R" "message $1 $PA@s.whatsapp.net extendedTextMessage burst $k" "many: text $k in order"
+	shift
+done
 
 r=$(fakewa_call GET /receipts)
 is "$(printf '%s' "$r" | grep -o '"allStored":false' | wc -l)" 0 "every receipt names messages the receiver had been sent"

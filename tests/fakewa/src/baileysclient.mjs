@@ -34,6 +34,24 @@
 //   revoke [#N] ID       -> sent ID2   (delete for everyone)
 //   image [#N] JID [CAPTION…]  -> sent ID  (imageMessage with metadata only:
 //                                      fake url/directPath/mediaKey, no upload)
+//   video [#N] JID [CAPTION…]  -> sent ID  (videoMessage, video/mp4, 7 s; as image)
+//   audio [#N] JID       -> sent ID   (audioMessage, ptt voice note, ogg/opus, 3 s)
+//   document [#N] JID FILENAME [TITLE…] -> sent ID  (documentMessage, application/pdf)
+//   sticker [#N] JID     -> sent ID   (stickerMessage, image/webp 512x512)
+//                                     (media: fileLength 12345, random mediaKey,
+//                                      fileSha256, fileEncSha256; "msg ID" shows them)
+//   reply [#N] JID ID TEXT…  -> sent ID2 (extendedTextMessage quoting message ID
+//                                      in chat JID: the stored message if this
+//                                      socket has it, else a bare key {JID, ID})
+//   location [#N] JID LAT LON [NAME…] -> sent ID  (locationMessage)
+//   contact [#N] JID NAME PHONE -> sent ID  (contactMessage with a vCard 3.0:
+//                                      FN NAME, TEL;waid=PHONE)
+//   poll [#N] JID NAME OPTION… -> sent ID  (pollCreationMessage, multiple choice;
+//                                      one word each; messageContextInfo secret)
+//   many [#N] JID COUNT [PREFIX] -> sent ID1 … IDCOUNT  (COUNT texts "PREFIX 1"
+//                                      … "PREFIX COUNT", default PREFIX "m", each
+//                                      sent after the previous one returned)
+//   Every sending command takes a group JID (…@g.us) as well as a user JID.
 //   msg [#N] ID          -> the stored WAMessage as JSON (key, message, …)
 //   read [#N] ID         -> ok        (read receipt for a stored message)
 //   hold [#N]            -> ok        (every read of the Signal key store
@@ -44,7 +62,8 @@
 // next also reports, for socket N:
 //   message ID FROM TYPE TEXT   (messages.upsert; FROM = participant or chat,
 //                                TYPE the Message field, TEXT its text/caption/
-//                                emoji/edited text or "-"; failed decryption:
+//                                emoji/edited text/file name/location name/
+//                                contact or poll name or "-"; failed decryption:
 //                                TYPE "stub" and the error)
 //   update ID STATUS CHAT       (messages.update status of our messages:
 //                                SERVER_ACK, DELIVERY_ACK, READ, PLAYED)
@@ -232,6 +251,14 @@ function describe(m) {
 		text = c.text;
 	else if (kind === 'imageMessage' || kind === 'videoMessage')
 		text = c.caption;
+	else if (kind === 'documentMessage')
+		text = c.fileName;
+	else if (kind === 'locationMessage')
+		text = c.name;
+	else if (kind === 'contactMessage')
+		text = c.displayName;
+	else if (/^pollCreationMessage/.test(kind))
+		text = c.name;
 	else if (kind === 'protocolMessage')
 		text = `${PTYPE[c.type] ?? c.type} ${c.key?.id ?? ''} ${c.editedMessage?.conversation ?? c.editedMessage?.extendedTextMessage?.text ?? ''}`;
 	else if (kind === 'editedMessage')
@@ -288,6 +315,24 @@ async function sendAs(slot, jid, content, opts) {
 	return `sent ${m.key.id}`;
 }
 
+/** A media message with metadata only (fake url, directPath and keys, no
+ *  upload), built as a bot builds one and relayed as sendMessage would. */
+async function sendMedia(slot, jid, field, fields) {
+	const me = slot.state.creds.me.id;
+	const msg = generateWAMessageFromContent(jid, {
+		[field]: {
+			url: 'https://mmg.whatsapp.net/v/t62.7118-24/fakewa.enc',
+			directPath: '/v/t62.7118-24/fakewa.enc?ccb=11-4',
+			mediaKey: randomBytes(32), fileSha256: randomBytes(32), fileEncSha256: randomBytes(32),
+			fileLength: 12345, mediaKeyTimestamp: Math.floor(Date.now() / 1000), ...fields
+		}
+	}, { userJid: me });
+	slot.sent.add(msg.key.id);
+	slot.store.set(msg.key.id, msg);
+	await slot.sock.relayMessage(jid, msg.message, { messageId: msg.key.id });
+	return `sent ${msg.key.id}`;
+}
+
 function stored(slot, id) {
 	const m = slot.store.get(id);
 	if (!m)
@@ -327,21 +372,57 @@ async function messaging(cmd, rest) {
 	}
 	case 'image': {
 		const jid = rest.shift();
-		const me = slot.state.creds.me.id;
-		const sha = randomBytes(32);
-		const msg = generateWAMessageFromContent(jid, {
-			imageMessage: {
-				url: 'https://mmg.whatsapp.net/v/t62.7118-24/fakewa.enc',
-				directPath: '/v/t62.7118-24/fakewa.enc?ccb=11-4',
-				mediaKey: randomBytes(32), fileSha256: sha, fileEncSha256: randomBytes(32),
-				fileLength: 12345, mimetype: 'image/jpeg', width: 640, height: 480,
-				mediaKeyTimestamp: Math.floor(Date.now() / 1000), caption: rest.join(' ') || undefined
-			}
-		}, { userJid: me });
-		slot.sent.add(msg.key.id);
-		slot.store.set(msg.key.id, msg);
-		await slot.sock.relayMessage(jid, msg.message, { messageId: msg.key.id });
-		return `sent ${msg.key.id}`;
+		return sendMedia(slot, jid, 'imageMessage', {
+			mimetype: 'image/jpeg', width: 640, height: 480, caption: rest.join(' ') || undefined
+		});
+	}
+	case 'video': {
+		const jid = rest.shift();
+		return sendMedia(slot, jid, 'videoMessage', {
+			mimetype: 'video/mp4', seconds: 7, width: 640, height: 360, caption: rest.join(' ') || undefined
+		});
+	}
+	case 'audio':
+		return sendMedia(slot, rest[0], 'audioMessage', { mimetype: 'audio/ogg; codecs=opus', seconds: 3, ptt: true });
+	case 'document': {
+		const jid = rest.shift();
+		const fileName = rest.shift() ?? 'fakewa.pdf';
+		return sendMedia(slot, jid, 'documentMessage', {
+			mimetype: 'application/pdf', fileName, title: rest.join(' ') || fileName, pageCount: 2
+		});
+	}
+	case 'sticker':
+		return sendMedia(slot, rest[0], 'stickerMessage', { mimetype: 'image/webp', width: 512, height: 512, isAnimated: false });
+	case 'reply': {
+		const jid = rest.shift();
+		const id = rest.shift();
+		const quoted = slot.store.get(id) ?? { key: { remoteJid: jid, fromMe: false, id }, message: { conversation: '' } };
+		return sendAs(slot, jid, { text: rest.join(' ') }, { quoted });
+	}
+	case 'location': {
+		const jid = rest.shift();
+		const lat = Number(rest.shift());
+		const lon = Number(rest.shift());
+		return sendAs(slot, jid, { location: { degreesLatitude: lat, degreesLongitude: lon, name: rest.join(' ') || undefined } });
+	}
+	case 'contact': {
+		const [jid, name, phone] = rest;
+		const vcard = `BEGIN:VCARD\nVERSION:3.0\nFN:${name}\nTEL;type=CELL;type=VOICE;waid=${phone}:+${phone}\nEND:VCARD`;
+		return sendAs(slot, jid, { contacts: { displayName: name, contacts: [{ displayName: name, vcard }] } });
+	}
+	case 'poll': {
+		const jid = rest.shift();
+		const name = rest.shift();
+		return sendAs(slot, jid, { poll: { name, values: rest, selectableCount: 0 } });
+	}
+	case 'many': {
+		const jid = rest.shift();
+		const count = +rest.shift();
+		const prefix = rest.join(' ') || 'm';
+		const ids = [];
+		for (let i = 1; i <= count; i++)
+			ids.push((await sendAs(slot, jid, { text: `${prefix} ${i}` })).slice(5));
+		return `sent ${ids.join(' ')}`;
 	}
 	case 'msg': {
 		const m = stored(slot, rest[0]);
@@ -435,6 +516,8 @@ async function run(line) {
 		process.exit(0);
 		break;
 	case 'online': case 'send': case 'react': case 'edit': case 'revoke': case 'image': case 'msg': case 'hold': case 'read':
+	case 'video': case 'audio': case 'document': case 'sticker': case 'reply': case 'location': case 'contact': case 'poll':
+	case 'many':
 		return messaging(cmd, rest);
 	default:
 		return `error unknown command ${cmd}`;

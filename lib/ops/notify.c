@@ -285,7 +285,7 @@ spawn(struct wa_notify *n, struct item *it, int64_t now)
 
 	while (environ && environ[ne])
 		ne++;
-	if (!(envp = calloc(ne + 12, sizeof *envp))) {
+	if (!(envp = calloc(ne + 20, sizeof *envp))) {	/* event_env makes at most 19 */
 		n->st.spawn_failed++;
 		logf_(n, WA_NOTIFY_INFO, "on-event: out of memory");
 		return;

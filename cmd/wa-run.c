@@ -44,7 +44,9 @@
 #include "session/session.h"
 #include "store/stage.h"
 #include "ops/status.h"
+#include "crypto/pair.h"
 #include "session/recv.h"
+#include "session/retry.h"
 #include "signal/store.h"
 #include "spool/spool.h"
 #include "tool.h"
@@ -256,6 +258,7 @@ struct run {
 	struct wa_spool *spool;
 	struct wa_sigstore *store;
 	struct wa_recv *recv;
+	struct wa_retries *retries;
 	char **msgcmd;			/* --on-message's words */
 	struct wa_notify *msgnotify;
 };
@@ -781,6 +784,8 @@ watchdog(void *arg)
 		r->wd_timer = rc;
 }
 
+static int flush_inbox(struct run *r, char why_out[WA_WHY_MAX]);
+
 static void
 tick(void *arg)
 {
@@ -792,6 +797,13 @@ tick(void *arg)
 		return;
 	if ((rc = wa_status_tick(&r->sw, wa_clock_wall_ms())) < 0)
 		status_failed(r, rc);
+	/* messages whose sender never answered a retry: stored undecryptable */
+	if (r->recv && r->run && wa_run_session(r->run) && wa_recv_tick(r->recv, wa_clock_wall_ms()) == 0 &&
+	    wa_recv_pending(r->recv) > 0) {
+		char why[WA_WHY_MAX] = "";
+		if ((rc = flush_inbox(r, why)) < 0)
+			wa_session_fail_storage(wa_run_session(r->run), rc, why);
+	}
 	if (!r->done && (rc = wa_loop_timer(r->loop, TICK_MS, tick, r)) > 0)
 		r->tick_timer = rc;
 }
@@ -1283,7 +1295,16 @@ recv_event(void *arg, const char *kind, const json_t *ev)
 	struct run *r = arg;
 	struct wa_event e;
 
-	if (strcmp(kind, "identity") == 0) {
+	if (strcmp(kind, "decrypt_failed") == 0) {
+		wa_event_init(&e, WA_EV_DECRYPT_FAILED, r->state);
+		logmsg(r, WA_LOG_WARN, "cannot decrypt from %s (%s): asked the sender to send again",
+		    json_string_value(json_object_get(ev, "sender")), json_string_value(json_object_get(ev, "class")));
+	} else if (strcmp(kind, "repaired") == 0) {
+		wa_event_init(&e, WA_EV_REPAIRED, r->state);
+		logmsg(r, WA_LOG_WARN, "repaired: %s decrypts again after %lld retries",
+		    json_string_value(json_object_get(ev, "sender")),
+		    (long long)json_integer_value(json_object_get(ev, "retries")));
+	} else if (strcmp(kind, "identity") == 0) {
 		wa_event_init(&e, WA_EV_IDENTITY, r->state);
 		logmsg(r, WA_LOG_WARN, "the identity of %s changed: its sessions went to quarantine",
 		    json_string_value(json_object_get(ev, "jid")));
@@ -1295,6 +1316,29 @@ recv_event(void *arg, const char *kind, const json_t *ev)
 	}
 	e.fields = ev;
 	emit(r, &e);
+}
+
+static int
+recv_prekey(void *arg, uint32_t *id, uint8_t pub[32])
+{
+	struct run *r = arg;
+	struct wa_session *s = r->run ? wa_run_session(r->run) : NULL;
+	struct wa_why why = WA_WHY_INIT;
+	int rc;
+
+	if (!s)
+		return WA_ECLOSED;
+	if ((rc = wa_session_retry_prekey(s, id, pub, &why)) < 0)
+		logmsg(r, WA_LOG_WARN, "no fresh pre-key for a retry receipt: %s", wa_why_text(&why, rc));
+	return rc;
+}
+
+static int
+recv_device_identity(void *arg, uint8_t **out, size_t *len)
+{
+	struct run *r = arg;
+
+	return wa_pair_device_identity(out, len, r->creds);
 }
 
 static int
@@ -1361,6 +1405,12 @@ open_inbox(struct run *r)
 		refuse(r, rc == WA_ECORRUPT ? WA_EXIT_DATAERR : tool_exit_for(rc), "%s", wa_why_text(&why, rc));
 		return;
 	}
+	if ((rc = wa_retries_open(&r->retries, r->ad->wafd, r->ad->stagefd, &why)) < 0) {
+		refuse(r, tool_exit_for(rc), "'%s/%s/%s': %s", r->dir, WA_SUBDIR, WA_RETRIES_FILE, wa_why_text(&why, rc));
+		return;
+	}
+	if (why.text[0])
+		warning(r, 1, "%s", why.text);
 	o.spool = r->spool;
 	o.store = r->store;
 	o.me = json_string_value(json_object_get(me, "id"));
@@ -1371,6 +1421,9 @@ open_inbox(struct run *r)
 	o.on_receipt = recv_receipt;
 	o.on_offline = recv_offline;
 	o.on_event = recv_event;
+	o.retries = r->retries;
+	o.fresh_prekey = recv_prekey;
+	o.device_identity = recv_device_identity;
 	o.arg = r;
 	if ((rc = wa_recv_new(&r->recv, &o)) < 0)
 		refuse(r, rc == WA_ENOMEM ? WA_EXIT_SOFTWARE : WA_EXIT_DATAERR,
@@ -1460,6 +1513,7 @@ cleanup(struct run *r)
 	free_words(r->cmd);
 	free_words(r->msgcmd);
 	wa_recv_free(r->recv);
+	wa_retries_free(r->retries);
 	wa_sigstore_free(r->store);
 	wa_spool_free(r->spool);
 	free(r->inbox);

@@ -735,3 +735,42 @@ wa_pair_code_finish_wipe(struct wa_pair_code_finish *f)
 	if (f)
 		OPENSSL_cleanse(f, sizeof *f);
 }
+
+int
+wa_pair_device_identity(uint8_t **out, size_t *len, const json_t *creds)
+{
+	static const char *const f[] = { "details", "accountSignatureKey", "accountSignature", "deviceSignature" };
+	Wa__ADVSignedDeviceIdentity id = WA__ADVSIGNED_DEVICE_IDENTITY__INIT;
+	ProtobufCBinaryData *dst[] = { &id.details, &id.accountsignaturekey, &id.accountsignature,
+	    &id.devicesignature };
+	protobuf_c_boolean *has[] = { &id.has_details, &id.has_accountsignaturekey, &id.has_accountsignature,
+	    &id.has_devicesignature };
+	const json_t *acct = json_object_get(creds, "account");
+	uint8_t *buf[4] = { NULL, NULL, NULL, NULL };
+	size_t i, n;
+	int rc = 0;
+
+	*out = NULL;
+	*len = 0;
+	if (!json_is_object(acct))
+		return WA_EINVAL;
+	for (i = 0; i < 4; i++) {
+		if (wa_bufjson_decode(&buf[i], &n, json_object_get(acct, f[i])) < 0 || !buf[i]) {
+			rc = WA_EINVAL;
+			goto out;
+		}
+		dst[i]->data = buf[i];
+		dst[i]->len = n;
+		*has[i] = 1;
+	}
+	n = wa__advsigned_device_identity__get_packed_size(&id);
+	if (!(*out = malloc(n ? n : 1))) {
+		rc = WA_ENOMEM;
+		goto out;
+	}
+	*len = wa__advsigned_device_identity__pack(&id, *out);
+out:
+	for (i = 0; i < 4; i++)
+		free(buf[i]);
+	return rc;
+}

@@ -195,4 +195,10 @@ int wa_pair_code_apply(json_t *creds, const char *code, const unsigned char adv_
 /* Clear a finish result. */
 void wa_pair_code_finish_wipe(struct wa_pair_code_finish *f);
 
+/* Our ADVSignedDeviceIdentity as the primary signed it, with the account
+ * signature key (creds.account; what a retry receipt's <device-identity>
+ * carries, wa-protocol(7) §12.1).  *out malloc'ed.  WA_EINVAL (not
+ * paired), WA_ENOMEM. */
+int wa_pair_device_identity(uint8_t **out, size_t *len, const json_t *creds);
+
 #endif

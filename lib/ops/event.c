@@ -26,6 +26,8 @@ static const char *const names[] = {
 	[WA_EV_IDENTITY] = "identity",
 	[WA_EV_UNDECRYPTABLE] = "undecryptable",
 	[WA_EV_RECEIPT] = "receipt",
+	[WA_EV_DECRYPT_FAILED] = "decrypt_failed",
+	[WA_EV_REPAIRED] = "repaired",
 };
 
 const char *
@@ -142,7 +144,7 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 		bad |= json_object_set_new(o, "exit_code", json_integer(e->exit_code));
 		break;
 	case WA_EV_MESSAGE: case WA_EV_OFFLINE: case WA_EV_IDENTITY: case WA_EV_UNDECRYPTABLE:
-	case WA_EV_RECEIPT:
+	case WA_EV_RECEIPT: case WA_EV_DECRYPT_FAILED: case WA_EV_REPAIRED:
 		break;
 	}
 	if (e->fields) {
@@ -177,7 +179,8 @@ wa_event_notable(const struct wa_event *e)
 {
 	if (e->type == WA_EV_ONLINE)
 		return e->outage != 0;
-	if (e->type == WA_EV_IDENTITY)
+	if (e->type == WA_EV_IDENTITY || e->type == WA_EV_DECRYPT_FAILED || e->type == WA_EV_REPAIRED ||
+	    e->type == WA_EV_UNDECRYPTABLE)
 		return 1;
 	if (e->type != WA_EV_STATE)
 		return 0;

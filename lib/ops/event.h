@@ -41,6 +41,10 @@
  *	identity    a peer's identity key changed     jid, sessions (moved to quarantine)
  *	undecryptable  a message was stored as such   class, chat, sender, id, detail
  *	receipt     a peer's receipt for our message  id, from, participant, type
+ *	decrypt_failed  a message did not decrypt:    class, chat, sender, id, retry,
+ *	            a retry receipt asked again       detail (once per sender and class
+ *	                                              an hour)
+ *	repaired    a message decrypted after retries chat, sender, class, retries, ms
  *
  * message and receipt lines go to standard output (and message to
  * --on-message) only: the event history and --on-event / --webhook
@@ -49,8 +53,8 @@
  * Notable events (wa_event_notable), the ones --on-event and --webhook
  * deliver: a state event into logged_out, replaced, retries_exhausted,
  * banned, outdated, refused or failed; a state event with an outage
- * ("down", "end"); an online event with outage true; an identity
- * event.  So every outage
+ * ("down", "end"); an online event with outage true; an identity,
+ * decrypt_failed, repaired or undecryptable event.  So every outage
  * that is notified as down is notified again when it is over: online
  * (outage true) or the final state it ended in (outage "end").
  */
@@ -81,6 +85,8 @@ enum wa_event_type {
 	WA_EV_IDENTITY,		/* a peer's identity changed */
 	WA_EV_UNDECRYPTABLE,	/* a message was stored undecryptable */
 	WA_EV_RECEIPT,		/* a peer's receipt for one of ours (not in the history) */
+	WA_EV_DECRYPT_FAILED,	/* a message did not decrypt: a retry receipt went out */
+	WA_EV_REPAIRED,		/* a peer's messages decrypt again after retries */
 };
 
 /* struct wa_event.outage of a state event */

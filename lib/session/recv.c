@@ -29,6 +29,8 @@
 #include "base/err.h"
 #include "msg/msg.h"
 #include "session/recv.h"
+#include "session/retry.h"
+#include "signal/keyjson.h"
 #include "signal/addr.h"
 #include "signal/cipher.h"
 #include "store/durable.h"
@@ -66,6 +68,7 @@ struct wa_recv {
 	int offline_pending;		/* <ib><offline/> seen: report after this flush */
 	unsigned long offline_report_count;
 	int64_t offline_report_ms;
+	json_t *heard;			/* "author class" -> when last reported */
 	int err;			/* a storage failure while taking: the batch fails */
 	char errwhy[WA_WHY_MAX];
 };
@@ -92,6 +95,10 @@ wa_recv_new(struct wa_recv **out, const struct wa_recv_opts *o)
 	r->o = *o;
 	if (!r->o.batch)
 		r->o.batch = 100;
+	if (!r->o.max_retries)
+		r->o.max_retries = 5;
+	if (!r->o.retry_wait_ms)
+		r->o.retry_wait_ms = 60000;
 	if (wa_jid_parse(&r->me, o->me) < 0) {
 		free(r);
 		return WA_EINVAL;
@@ -128,6 +135,7 @@ wa_recv_free(struct wa_recv *r)
 	free(r->out);
 	free(r->msgs);
 	free(r->keys);
+	json_decref(r->heard);
 	free(r);
 }
 
@@ -356,6 +364,8 @@ struct outcome {
 	char reason[32];
 	char detail[WA_WHY_MAX];
 	int any_enc, msmsg, hist_sync;
+	int fail_sk;			/* the first failure was the group's skmsg */
+	int direct;			/* a pkmsg or msg child was there */
 	unsigned long appstate_keys;
 };
 
@@ -442,10 +452,23 @@ decrypt_enc(struct wa_recv *r, const struct who *w, const struct wa_node *e, str
 		    strcmp(type, "pkmsg") == 0 ? WA_SIG_PKMSG : WA_SIG_MSG, e->data, e->len, &f);
 	}
 	if (rc < 0) {
-		if (oc->fail == WA_SIGF_NONE)
+		if (oc->fail == WA_SIGF_NONE) {
 			oc->fail = f.cls;
+			oc->fail_sk = strcmp(type, "skmsg") == 0;
+		}
 		outcome_fail(oc, wa_sigclass_name(f.cls), f.detail);
 		return;
+	}
+	{
+		/* a pkmsg with a new identity: trusted (as Baileys and
+		 * whatsmeow's default), the old session went to quarantine */
+		const char *chg = wa_sigstore_identity_changed(r->o.store);
+		json_t *ev;
+		if (chg && r->o.on_event && (ev = json_pack("{s:s, s:s, s:b}", "jid", w->author, "address", chg,
+		    "message", 1))) {
+			r->o.on_event(r->o.arg, "identity", ev);
+			json_decref(ev);
+		}
 	}
 	take_plaintext(r, w, oc, pt, ptlen);
 }
@@ -530,18 +553,254 @@ queue_hist_receipt(struct wa_recv *r, const struct wa_node *n)
 	return queue(r, rc);
 }
 
+static int first_of_storm(struct wa_recv *r, const char *author, const char *klass);
+
 static void
 event_undecryptable(struct wa_recv *r, const struct wa_node *n, const struct who *w, const struct outcome *oc)
 {
 	json_t *ev;
 
-	if (!r->o.on_event)
+	if (!r->o.on_event || !first_of_storm(r, w->author, "final"))
 		return;
 	ev = json_pack("{s:s, s:s, s:s, s:s, s:s}", "class", oc->reason[0] ? oc->reason : "internal",
 	    "chat", w->chat, "sender", w->author, "id", wa_node_attr(n, "id"), "detail", oc->detail);
 	if (ev)
 		r->o.on_event(r->o.arg, "undecryptable", ev);
 	json_decref(ev);
+}
+
+/* ---- self-healing: retry receipts (wa-protocol(7) §12) ------------------- */
+
+static int
+add_bytes(struct wa_node *parent, const char *tag, const void *p, size_t len)
+{
+	struct wa_node *c;
+	int rc;
+
+	if ((rc = wa_node_new(&c, tag)) < 0)
+		return rc;
+	if ((rc = wa_node_set_bytes(c, p, len)) < 0) {
+		wa_node_free(c);
+		return rc;
+	}
+	return wa_node_child_add(parent, c);
+}
+
+static void
+be(uint8_t *out, uint32_t v, int n)
+{
+	int i;
+
+	for (i = n - 1; i >= 0; i--, v >>= 8)
+		out[i] = (uint8_t)(v & 0xff);
+}
+
+/* <keys>: a bundle the sender can start a fresh session from. */
+static int
+add_keys(struct wa_recv *r, struct wa_node *rc_node)
+{
+	const struct wa_keyjson_creds *c = wa_sigstore_creds(r->o.store);
+	struct wa_node *keys, *key, *skey;
+	uint8_t id3[3], pub[32], *dev = NULL;
+	uint32_t pkid;
+	size_t devlen = 0;
+	int rc;
+
+	if (!r->o.fresh_prekey || r->o.fresh_prekey(r->o.arg, &pkid, pub) < 0)
+		return WA_ENOTFOUND;
+	if (r->o.device_identity && r->o.device_identity(r->o.arg, &dev, &devlen) < 0)
+		dev = NULL;
+	if ((rc = wa_node_new(&keys, "keys")) < 0) {
+		free(dev);
+		return rc;
+	}
+	rc = add_bytes(keys, "type", "\x05", 1);
+	if (rc == 0)
+		rc = add_bytes(keys, "identity", c->identity.pub, 32);
+	if (rc == 0 && (rc = wa_node_new(&key, "key")) == 0) {
+		be(id3, pkid, 3);
+		if ((rc = add_bytes(key, "id", id3, 3)) == 0 && (rc = add_bytes(key, "value", pub, 32)) == 0)
+			rc = wa_node_child_add(keys, key);
+		else
+			wa_node_free(key);
+	}
+	if (rc == 0 && (rc = wa_node_new(&skey, "skey")) == 0) {
+		be(id3, c->spk_id, 3);
+		if ((rc = add_bytes(skey, "id", id3, 3)) == 0 && (rc = add_bytes(skey, "value", c->spk.pub, 32)) == 0 &&
+		    (rc = add_bytes(skey, "signature", c->spk_sig, 64)) == 0)
+			rc = wa_node_child_add(keys, skey);
+		else
+			wa_node_free(skey);
+	}
+	if (rc == 0 && dev)
+		rc = add_bytes(keys, "device-identity", dev, devlen);
+	free(dev);
+	if (rc < 0) {
+		wa_node_free(keys);
+		return rc;
+	}
+	return wa_node_child_add(rc_node, keys);
+}
+
+/* <receipt type=retry><retry count id t v=1/><registration/>[<keys/>]</receipt> */
+static int
+queue_retry(struct wa_recv *r, const struct wa_node *n, const struct who *w, int count, int keys)
+{
+	const struct wa_keyjson_creds *c = wa_sigstore_creds(r->o.store);
+	struct wa_node *rc_node, *retry;
+	char cnt[16];
+	uint8_t reg[4];
+	int rc;
+
+	snprintf(cnt, sizeof cnt, "%d", count);
+	if (w->from_me && !w->group)
+		rc = wa_node_make(&rc_node, "receipt", "id", wa_node_attr(n, "id"), "to", wa_node_attr(n, "from"),
+		    "recipient", wa_node_attr(n, "recipient"), "type", "retry", (char *)NULL);
+	else
+		rc = wa_node_make(&rc_node, "receipt", "id", wa_node_attr(n, "id"), "to", wa_node_attr(n, "from"),
+		    "participant", wa_node_attr(n, "participant"), "type", "retry", (char *)NULL);
+	if (rc < 0)
+		return rc;
+	if ((rc = wa_node_make(&retry, "retry", "count", cnt, "id", wa_node_attr(n, "id"),
+	    "t", wa_node_attr(n, "t") ? wa_node_attr(n, "t") : "0", "v", "1", (char *)NULL)) < 0 ||
+	    (rc = wa_node_child_add(rc_node, retry)) < 0) {
+		wa_node_free(rc_node);
+		return rc;
+	}
+	be(reg, c->regid, 4);
+	if ((rc = add_bytes(rc_node, "registration", reg, 4)) < 0) {
+		wa_node_free(rc_node);
+		return rc;
+	}
+	if (keys && (rc = add_keys(r, rc_node)) < 0 && rc != WA_ENOTFOUND) {
+		wa_node_free(rc_node);
+		return rc;
+	}
+	return queue(r, rc_node);
+}
+
+/* The state of this peer that keeps its messages from decrypting goes to
+ * quarantine, so the sender's fresh pkmsg / distribution builds anew: the
+ * session (1:1) or the sender key (group); never another peer's. */
+static int
+quarantine_peer(struct wa_recv *r, const struct who *w, int sk)
+{
+	struct wa_sigaddr a;
+	char name[256];
+	struct wa_why why = WA_WHY_INIT;
+
+	if (wa_sigstore_resolve(r->o.store, &a, w->author, &why) < 0)
+		return 0;
+	if (sk ? wa_sigaddr_sender_key_file(name, sizeof name, w->chat, &a) < 0 :
+	    wa_sigaddr_file(name, sizeof name, WA_FT_SESSION, &a) < 0)
+		return 0;
+	return wa_sigstore_quarantine(r->o.store, name) == 0;
+}
+
+/* An operator hears of a failure class once per peer and hour, not per
+ * message (a Bad MAC storm is one event); the counts are in the stats. */
+static int
+first_of_storm(struct wa_recv *r, const char *author, const char *klass)
+{
+	char k[WA_SPOOL_KEY_MAX];
+	json_t *v;
+	int64_t now = now_ms();
+
+	snprintf(k, sizeof k, "%s %s", author, klass);
+	if (!r->heard && !(r->heard = json_object()))
+		return 1;
+	v = json_object_get(r->heard, k);
+	if (v && now - json_integer_value(v) < 3600 * 1000)
+		return 0;
+	if (json_object_size(r->heard) > 10000)
+		json_object_clear(r->heard);
+	json_object_set_new(r->heard, k, json_integer(now));
+	return 1;
+}
+
+static int
+count_attr(const struct wa_node *n)
+{
+	size_t i;
+	int best = 0;
+
+	for (i = 0; i < n->nchildren; i++) {
+		const char *c = wa_node_attr(n->children[i], "count");
+		if (strcmp(n->children[i]->tag, "enc") == 0 && c) {
+			long v = strtol(c, NULL, 10);
+			if (v > best && v < 100)
+				best = (int)v;
+		}
+	}
+	return best;
+}
+
+/* 1: a retry receipt is queued (nothing stored); 0: past the limit, store
+ * the message as undecryptable now; negative: out of memory. */
+static int
+retry_or_give_up(struct wa_recv *r, const struct wa_node *n, const struct who *w, const struct outcome *oc,
+    const char *key)
+{
+	json_t *e = wa_retries_get(r->o.retries, key), *ne;
+	int count = e ? (int)json_integer_value(json_object_get(e, "count")) : 0;
+	int64_t now = now_ms(), first = e ? json_integer_value(json_object_get(e, "first")) : now;
+	int enc = count_attr(n), keys, rc;
+	const char *const attrs[] = { "from", "participant", "recipient", "t", "notify", "offline", "id" };
+	size_t i;
+
+	r->stats.failures[oc->fail < WA_RECV_CLASSES ? oc->fail : 0]++;
+	if (enc > count)
+		count = enc;	/* the sender says this is already a resend */
+	count++;
+	if (count > r->o.max_retries) {
+		wa_retries_put(r->o.retries, key, NULL);
+		return 0;
+	}
+	if (!(ne = json_pack("{s:i, s:I, s:I, s:s, s:s, s:i}", "count", count, "first", (json_int_t)first,
+	    "last", (json_int_t)now, "class", oc->reason, "detail", oc->detail, "sk", oc->fail_sk)))
+		return WA_ENOMEM;
+	for (i = 0; i < sizeof attrs / sizeof attrs[0]; i++)
+		if (wa_node_attr(n, attrs[i]))
+			json_object_set_new(ne, attrs[i], json_string(wa_node_attr(n, attrs[i])));
+	if ((rc = wa_retries_put(r->o.retries, key, ne)) < 0)
+		return rc;
+	/* the state to quarantine: a file that cannot be read at once; a
+	 * session or sender key that failed again after a first retry */
+	if (oc->fail == WA_SIGF_CORRUPT ||
+	    (count >= 2 && (oc->fail == WA_SIGF_BAD_MAC || oc->fail == WA_SIGF_INVALID_MESSAGE ||
+	    oc->fail == WA_SIGF_INVALID_PREKEY || oc->fail == WA_SIGF_NO_SESSION)))
+		r->stats.quarantined += (unsigned long)quarantine_peer(r, w, oc->fail_sk);
+	/* a bundle from the second retry on, or at once when a group
+	 * message came without a direct message to set up its key */
+	keys = count >= 2 || (oc->fail == WA_SIGF_NO_SENDER_KEY && !oc->direct);
+	if ((rc = queue_retry(r, n, w, count, keys)) < 0)
+		return rc;
+	r->stats.retries++;
+	if (r->o.on_event && first_of_storm(r, w->author, oc->reason)) {
+		json_t *ev = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "class", oc->reason, "chat", w->chat,
+		    "sender", w->author, "id", wa_node_attr(n, "id"), "retry", count, "detail", oc->detail);
+		if (ev)
+			r->o.on_event(r->o.arg, "decrypt_failed", ev);
+		json_decref(ev);
+	}
+	return 1;
+}
+
+/* A message we had asked for again decrypted. */
+static void
+repaired(struct wa_recv *r, const struct who *w, const char *key)
+{
+	json_t *e = wa_retries_get(r->o.retries, key), *ev;
+	int64_t first = json_integer_value(json_object_get(e, "first"));
+
+	r->stats.repaired++;
+	if (r->o.on_event && (ev = json_pack("{s:s, s:s, s:s, s:I, s:I}", "chat", w->chat, "sender", w->author,
+	    "class", json_string_value(json_object_get(e, "class")) ?: "",
+	    "retries", json_integer_value(json_object_get(e, "count")), "ms", (json_int_t)(now_ms() - first)))) {
+		r->o.on_event(r->o.arg, "repaired", ev);
+		json_decref(ev);
+	}
+	wa_retries_put(r->o.retries, key, NULL);
 }
 
 /* A message id wa stores: 1..128 printable ASCII bytes, no space (the
@@ -600,6 +859,7 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 			if (sk != pass)
 				continue;
 			oc.any_enc = 1;
+			oc.direct |= !sk;
 			if (!oc.content)
 				decrypt_enc(r, &w, e, &oc);
 		}
@@ -617,6 +877,15 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 		wa_msg_free(oc.content);
 		free(oc.content_pt);
 		return queue_receipt(r, n, &w, w.from_me ? "sender" : NULL);
+	}
+	if (!oc.content && oc.reason[0] && r->o.retries && strcmp(oc.reason, "duplicate") != 0) {
+		/* ask the sender again (or, past the limit, store it as it is) */
+		if ((rc = retry_or_give_up(r, n, &w, &oc, key)) != 0) {
+			rc = rc < 0 ? rc : 0;
+			goto out;
+		}
+	} else if (oc.content && r->o.retries && wa_retries_get(r->o.retries, key)) {
+		repaired(r, &w, key);
 	}
 	if (!oc.content && !oc.reason[0]) {
 		/* only a sender-key distribution (or keys): nothing to store */
@@ -788,6 +1057,81 @@ wa_recv_node(struct wa_recv *r, const struct wa_node *n)
 }
 
 int
+wa_recv_tick(struct wa_recv *r, int64_t now)
+{
+	const json_t *all;
+	const char *key;
+	json_t *e, *due = NULL;
+	size_t i;
+	int rc = 0;
+
+	if (!r->o.retries || !(all = wa_retries_all(r->o.retries)) || json_object_size(all) == 0)
+		return 0;
+	json_object_foreach((json_t *)all, key, e)
+		if (now - json_integer_value(json_object_get(e, "last")) >= r->o.retry_wait_ms) {
+			if (!due && !(due = json_array()))
+				return WA_ENOMEM;
+			json_array_append_new(due, json_string(key));
+		}
+	for (i = 0; due && i < json_array_size(due); i++) {
+		const char *k = json_string_value(json_array_get(due, i));
+		const char *const attrs[] = { "from", "participant", "recipient", "t", "notify", "offline", "id" };
+		struct wa_node *n;
+		struct who w;
+		struct outcome oc;
+		json_t *rec;
+		char *text, name[WA_SPOOL_NAME_MAX];
+		size_t j;
+
+		e = wa_retries_get(r->o.retries, k);
+		if (wa_node_new(&n, "message") < 0) {
+			rc = WA_ENOMEM;
+			break;
+		}
+		for (j = 0; j < sizeof attrs / sizeof attrs[0]; j++) {
+			const char *v = json_string_value(json_object_get(e, attrs[j]));
+			if (v)
+				wa_node_attr_set(n, attrs[j], v);
+		}
+		memset(&oc, 0, sizeof oc);
+		snprintf(oc.reason, sizeof oc.reason, "%s", json_string_value(json_object_get(e, "class")) ?: "internal");
+		snprintf(oc.detail, sizeof oc.detail, "no answer to retry %lld within %ld ms: %s",
+		    (long long)json_integer_value(json_object_get(e, "count")), r->o.retry_wait_ms,
+		    json_string_value(json_object_get(e, "detail")) ?: "");
+		wa_retries_put(r->o.retries, k, NULL);
+		if (parse_who(r, n, &w) < 0 || wa_spool_seen(r->o.spool, k) || batch_has_key(r, k)) {
+			wa_node_free(n);
+			continue;
+		}
+		rec = make_record(r, n, &w, &oc);
+		text = rec ? json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
+		if (!text || grow((void **)&r->msgs, &r->capmsgs, r->nmsgs, sizeof *r->msgs) < 0 ||
+		    grow((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0) {
+			free(text);
+			json_decref(rec);
+			wa_node_free(n);
+			rc = WA_ENOMEM;
+			break;
+		}
+		if (wa_spool_add(r->o.spool, k, text, strlen(text), name) < 0 || !(r->keys[r->nkeys] = strdup(k))) {
+			free(text);
+			json_decref(rec);
+			wa_node_free(n);
+			continue;
+		}
+		free(text);
+		r->nkeys++;
+		snprintf(r->msgs[r->nmsgs].name, sizeof r->msgs[r->nmsgs].name, "%s", name);
+		r->msgs[r->nmsgs++].rec = rec;
+		r->taken++;
+		event_undecryptable(r, n, &w, &oc);
+		wa_node_free(n);
+	}
+	json_decref(due);
+	return rc;
+}
+
+int
 wa_recv_flush(struct wa_recv *r, struct wa_why *why)
 {
 	size_t i;
@@ -805,6 +1149,11 @@ wa_recv_flush(struct wa_recv *r, struct wa_why *why)
 	if ((rc = wa_sigstore_commit(r->o.store, why)) < 0) {
 		/* the messages are stored and recorded; the state is behind,
 		 * which a redelivery repairs: nothing is sent now */
+		drop_batch(r);
+		return rc;
+	}
+	if (r->o.retries && (rc = wa_retries_save(r->o.retries, why)) < 0) {
+		/* the retry receipts depend on the counts: send nothing */
 		drop_batch(r);
 		return rc;
 	}

@@ -68,6 +68,8 @@ struct wa_recv_msg {
 	const char *path;		/* DIR/new/NAME */
 };
 
+#define WA_RECV_CLASSES 16	/* failures[] is indexed by enum wa_sigclass */
+
 struct wa_recv_stats {
 	unsigned long messages;		/* stored (ok or undecryptable) */
 	unsigned long undecryptable;
@@ -76,6 +78,10 @@ struct wa_recv_stats {
 	unsigned long notifications, calls;
 	unsigned long batches;
 	int64_t last_message_ms;	/* wall ms of the last stored, 0 none */
+	unsigned long failures[WA_RECV_CLASSES];	/* failed decryptions by class */
+	unsigned long retries;		/* retry receipts sent */
+	unsigned long repaired;		/* messages that decrypted after a retry */
+	unsigned long quarantined;	/* peer state files moved to quarantine */
 };
 
 struct wa_recv_opts {
@@ -84,6 +90,26 @@ struct wa_recv_opts {
 	const char *me;			/* creds.me.id */
 	const char *me_lid;		/* creds.me.lid, or NULL */
 	size_t batch;			/* wa_recv_pending >= batch: flush now; 0: 100 */
+
+	/* Self-healing (wa-protocol(7) §12).  NULL retries: a message that
+	 * does not decrypt is stored undecryptable at once.  Otherwise it is
+	 * answered with a retry receipt (count 1, 2, ... up to max_retries,
+	 * default 5; from count 2 with a bundle of fresh keys); the counts
+	 * are in retries (retry.h), saved with each batch before its
+	 * receipts leave; from the second failure of a session or sender key
+	 * (at once for an unreadable file) that state of that peer only goes
+	 * to quarantine.  A message still undecryptable after the last retry,
+	 * or whose sender has not answered within retry_wait_ms (default 60
+	 * s; wa_recv_tick), is stored with status undecryptable. */
+	struct wa_retries *retries;
+	int max_retries;
+	long retry_wait_ms;
+	/* A fresh one-time pre-key for a bundle (durable before it returns;
+	 * session.h wa_session_retry_prekey): 0, or negative: no bundle. */
+	int (*fresh_prekey)(void *arg, uint32_t *id, uint8_t pub[32]);
+	/* Our ADVSignedDeviceIdentity with the account signature key, for the
+	 * bundle (*out malloc'ed): 0, or negative: left out. */
+	int (*device_identity)(void *arg, uint8_t **out, size_t *len);
 
 	/* Send a node (a receipt or an ack).  Negative: stop sending this
 	 * batch (the connection is going away). */
@@ -96,8 +122,10 @@ struct wa_recv_opts {
 	/* The offline backlog is drained: count stanzas in ms. */
 	void (*on_offline)(void *arg, unsigned long count, int64_t ms);
 	/* Something an operator hears of: "identity" (jid), "appstate_keys"
-	 * (count), "undecryptable" (class, chat, sender, id).  ev is
-	 * borrowed. */
+	 * (count), "undecryptable" (class, chat, sender, id: stored so),
+	 * "decrypt_failed" (class, chat, sender, id, retry: once per sender
+	 * and class an hour), "repaired" (chat, sender, class, retries, ms).
+	 * ev is borrowed. */
 	void (*on_event)(void *arg, const char *kind, const json_t *ev);
 	void *arg;
 };
@@ -117,5 +145,10 @@ size_t wa_recv_pending(const struct wa_recv *r);
 int wa_recv_flush(struct wa_recv *r, struct wa_why *why);
 
 const struct wa_recv_stats *wa_recv_stats(const struct wa_recv *r);
+
+/* Messages whose sender did not answer the last retry within
+ * retry_wait_ms are staged as undecryptable records; flush stores them.
+ * Call every few seconds.  0 or WA_ENOMEM. */
+int wa_recv_tick(struct wa_recv *r, int64_t now_ms);
 
 #endif

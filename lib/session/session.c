@@ -868,6 +868,39 @@ handle_prekey_count(struct wa_session *s, const struct wa_node *n)
 		report_prekeys(s, rc, 0, 0, 0, why.text);
 }
 
+int
+wa_session_retry_prekey(struct wa_session *s, uint32_t *id, unsigned char pub[32], struct wa_why *why)
+{
+	struct prekey k;
+	long first, next;
+	int rc;
+
+	if (s->state == WA_SESSION_CLOSED)
+		return wa_why_set(why, WA_ECLOSED, "connection closed");
+	if (s->uploading)
+		return wa_why_set(why, WA_EEXIST, "a pre-key upload is in flight");
+	first = creds_id(s->creds, "firstUnuploadedPreKeyId");
+	next = creds_id(s->creds, "nextPreKeyId");
+	if (first < 0 || next < 0 || (unsigned long)first > WA_PREKEY_ID_MAX)
+		return wa_why_set(why, WA_EINVAL, "creds: firstUnuploadedPreKeyId or nextPreKeyId is not a pre-key id");
+	memset(&k, 0, sizeof k);
+	/* a key below nextPreKeyId is on disk already (made, never uploaded) */
+	if ((first >= next || read_prekey(s, (uint32_t)first, k.pub) < 0) &&
+	    (rc = write_prekeys(s, (uint32_t)first, 1, &k, (uint32_t)first, why)) < 0) {
+		end_with(s, WA_SESSION_END_STORAGE, rc, "%s", why->text);
+		return rc;
+	}
+	if (next <= first && (rc = save_number(s, "nextPreKeyId", (uint32_t)first + 1)) < 0)
+		return wa_why_set(why, rc, "%s", s->end.text);
+	/* handed out in a retry receipt: the sender may use it, so it is
+	 * never uploaded (Baileys' getNextPreKeys(..., 1) does the same) */
+	if ((rc = save_number(s, "firstUnuploadedPreKeyId", (uint32_t)first + 1)) < 0)
+		return wa_why_set(why, rc, "%s", s->end.text);
+	*id = (uint32_t)first;
+	memcpy(pub, k.pub, 32);
+	return 0;
+}
+
 void
 wa_session_fail_storage(struct wa_session *s, int rc, const char *why)
 {

@@ -194,6 +194,14 @@ void wa_session_close(struct wa_session *s);
  * session. */
 int wa_session_upload_prekeys(struct wa_session *s, unsigned count, struct wa_why *why);
 
+/* A fresh one-time pre-key for a retry receipt (wa-protocol(7) §12.1):
+ * the next unuploaded id, its file made durably when missing, and
+ * creds.nextPreKeyId and firstUnuploadedPreKeyId moved past it (it is
+ * handed out, never uploaded), all on disk before this returns.  *id and
+ * pub (32 bytes).  WA_EEXIST while an upload is in flight, WA_ECLOSED,
+ * WA_EINVAL; a storage failure ends the session (END_STORAGE). */
+int wa_session_retry_prekey(struct wa_session *s, uint32_t *id, unsigned char pub[32], struct wa_why *why);
+
 /* Writing the folder (or what depends on it, the inbox) failed: end the
  * connection now with END_STORAGE, telling the server nothing more. */
 void wa_session_fail_storage(struct wa_session *s, int rc, const char *why);

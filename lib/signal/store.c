@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -244,6 +245,36 @@ wa_sigstore_put(struct wa_sigstore *st, const char *name, json_t *doc)
 	json_decref(e->cur);
 	e->cur = doc;
 	return 0;
+}
+
+int
+wa_sigstore_quarantine(struct wa_sigstore *st, const char *name)
+{
+	struct ent *e;
+	struct stat sb;
+	int rc;
+
+	if (!wa_fname_safe(name) || wa_fname_classify(name, NULL, NULL) == WA_FT_PRE_KEY ||
+	    wa_fname_classify(name, NULL, NULL) == WA_FT_CREDS)
+		return WA_EINVAL;
+	if ((rc = load_ent(st, &e, name, NULL)) == WA_ECORRUPT) {
+		/* unreadable: known to be on disk, moved away as it is */
+		if (fstatat(st->ad->fd, name, &sb, AT_SYMLINK_NOFOLLOW) < 0)
+			return WA_ENOTFOUND;
+		if (!(e = find(st, name, 1)))
+			return WA_ENOMEM;
+		json_decref(e->disk);
+		json_decref(e->cur);
+		e->disk = json_true();
+		e->cur = NULL;
+		drop_rec(e);
+		return 0;
+	}
+	if (rc < 0)
+		return rc;
+	if (!e->disk)
+		return WA_ENOTFOUND;
+	return wa_sigstore_put(st, name, NULL);
 }
 
 void

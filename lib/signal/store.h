@@ -103,6 +103,12 @@ void wa_sigstore_identity_save_off(struct wa_sigstore *st);
 void wa_sigstore_hint(struct wa_sigstore *st, const struct wa_sessjson_hint *h,
     const struct wa_sessjson_bob *bob);
 
+/* Move a session, sender key or other key file to .wa/quarantine/ with
+ * the next commit, also one that cannot be read (a broken peer state
+ * that keeps every message from decrypting).  Never a pre-key or
+ * creds.json (WA_EINVAL).  0, WA_ENOTFOUND, WA_ENOMEM. */
+int wa_sigstore_quarantine(struct wa_sigstore *st, const char *name);
+
 /* Drop every change not committed yet (the next read is from disk). */
 void wa_sigstore_rollback(struct wa_sigstore *st);
 

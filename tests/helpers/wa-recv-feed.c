@@ -2,7 +2,7 @@
  * wa-recv-feed - the receive pipeline (session/recv.h) without a network,
  * for the crash-state replay, the fuzzers' corpus and the unit tests.
  *
- *	wa-recv-feed [-m] [--batch N] AUTH INBOX < stanzas.jsonl
+ *	wa-recv-feed [-m] [-r] [--batch N] AUTH INBOX < stanzas.jsonl
  *
  * Each input line is a node in fakewa's Node JSON ({"tag", "attrs":
  * {...}, "content": [nodes] | "string" | {"base64": "..."}}); a line
@@ -11,7 +11,9 @@
  * node the pipeline sends (receipts, acks) is printed on stdout as one
  * line of the same JSON, after wa_durable_mark("<tag> <id>") (the crash
  * log's marker).  With -m every stored record is printed as well, as
- * {"stored": RECORD, "path": FILE}.  Events go to stderr as
+ * {"stored": RECORD, "path": FILE}.  With -r failed decryptions are
+ * answered with retry receipts, counted in AUTH/.wa/retries.json (no
+ * key bundles: no session to take pre-keys from).  Events go to stderr as
  * {"event": KIND, ...}.
  *
  * Exit: 0; 1 a flush failed (its reason on stderr); 2 usage or setup.
@@ -25,6 +27,7 @@
 
 #include "base/bufjson.h"
 #include "session/recv.h"
+#include "session/retry.h"
 #include "signal/store.h"
 #include "spool/spool.h"
 #include "store/authdir.h"
@@ -32,7 +35,7 @@
 #include "store/durable.h"
 #include "wire/node.h"
 
-#define USAGE "usage: wa-recv-feed [-m] [--batch N] AUTH INBOX < stanzas.jsonl"
+#define USAGE "usage: wa-recv-feed [-m] [-r] [--batch N] AUTH INBOX < stanzas.jsonl"
 
 static int show_stored;
 
@@ -176,6 +179,8 @@ main(int argc, char **argv)
 	struct wa_sigstore *st = NULL;
 	struct wa_recv *r = NULL;
 	struct wa_recv_opts o = { 0 };
+	struct wa_retries *rt = NULL;
+	int retries = 0;
 	json_t *creds = NULL, *me;
 	char *line = NULL;
 	size_t cap = 0;
@@ -185,6 +190,8 @@ main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-m") == 0)
 			show_stored = 1;
+		else if (strcmp(argv[i], "-r") == 0)
+			retries = 1;
 		else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc)
 			batch = strtol(argv[++i], NULL, 10);
 		else
@@ -201,6 +208,11 @@ main(int argc, char **argv)
 		fprintf(stderr, "wa-recv-feed: %s\n", wa_why_text(&why, rc));
 		return 2;
 	}
+	if (retries && (rc = wa_retries_open(&rt, ad->wafd, ad->stagefd, &why)) < 0) {
+		fprintf(stderr, "wa-recv-feed: %s\n", wa_why_text(&why, rc));
+		return 2;
+	}
+	o.retries = rt;
 	me = json_object_get(creds, "me");
 	o.spool = sp;
 	o.store = st;
@@ -245,6 +257,7 @@ main(int argc, char **argv)
 		status = 1;
 	free(line);
 	wa_recv_free(r);
+	wa_retries_free(rt);
 	wa_sigstore_free(st);
 	wa_spool_free(sp);
 	json_decref(creds);

@@ -135,9 +135,11 @@ export class Messaging {
 	// ---- queue and delivery --------------------------------------------------------
 
 	/**
-	 * POST /messages/fault {kind: "corrupt", device, count}: the next count
-	 * message stanzas for device get the last byte of their first <enc>
-	 * flipped (the receiver's MAC check fails: a retry receipt follows).
+	 * POST /messages/fault {kind: "corrupt", device, count, at?}: the next
+	 * count message stanzas for device (resends included) get their first
+	 * <enc> broken: the last byte flipped (at "last", default: a msg's
+	 * MAC) or every byte after the version (at "all": also a pkmsg
+	 * resend); the receiver's check fails and a retry receipt follows.
 	 */
 	addFault(b) {
 		if (b.kind !== 'corrupt')
@@ -145,7 +147,9 @@ export class Messaging {
 		const d = resolve(this.ctx.accounts, b.device)?.device;
 		if (!d)
 			throw Object.assign(new Error(`no device ${b.device}`), { status: 404 });
-		const f = { kind: b.kind, device: d.jid, left: Number(b.count ?? 1) };
+		if (b.at !== undefined && b.at !== 'last' && b.at !== 'all')
+			throw Object.assign(new Error('at must be last or all'), { status: 400 });
+		const f = { kind: b.kind, device: d.jid, left: Number(b.count ?? 1), at: b.at ?? 'last' };
 		this.faults = [...(this.faults ?? []), f];
 		const ev = this.ctx.events.record('fault', null, { ...f });
 		return { ...f, seq: ev.seq };
@@ -157,14 +161,24 @@ export class Messaging {
 		if (!f || i < 0)
 			return node;
 		f.left--;
-		const enc = node.content[i];
-		const bytes = Buffer.from(enc.content);
-		bytes[bytes.length - 1] ^= 0xff;
-		const content = [...node.content];
-		content[i] = { ...enc, content: bytes };
+		// last: the last byte of the first <enc> (a msg's MAC; a pkmsg's
+		// last byte is its signed pre-key id, which Baileys-style stores
+		// ignore); all: every byte after the version byte of every <enc>
+		// (a resend carries the new <enc> beside the old one)
+		const content = node.content.map((c, k) => {
+			if (c.tag !== 'enc' || (f.at !== 'all' && k !== i))
+				return c;
+			const bytes = Buffer.from(c.content);
+			if (f.at === 'all')
+				for (let b = 1; b < bytes.length; b++) bytes[b] ^= 0xff;
+			else
+				bytes[bytes.length - 1] ^= 0xff;
+			return { ...c, content: bytes };
+		});
 		this.ctx.events.record('fault', null, { kind: 'corrupt', device: d.jid, id: node.attrs.id, left: f.left });
 		return { ...node, content };
 	}
+
 
 	/** Queue a stanza for a device and deliver it if the device is active. */
 	enqueue(kind, id, d, node, extra = {}) {

@@ -55,7 +55,7 @@
 #define USAGE "wa-run [-hv] [--version] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
 	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
 	"[--inbox dir] [--login-timeout duration] [--on-event command] [--on-message command] " \
-	"[--passive] [--stable duration] [--webhook url]"
+	"[--passive] [--retry-wait duration] [--stable duration] [--webhook url]"
 
 #define STOP_MS 1000		/* SIGTERM: the orderly close may take this long */
 #define CLOSE_MS 500		/* ... of which sending what is queued and the close frame */
@@ -76,6 +76,7 @@ struct cfg {
 	const char *webhook;		/* --webhook */
 	const char *inbox;		/* --inbox */
 	const char *on_message;		/* --on-message */
+	long retry_wait;		/* --retry-wait, ms */
 	int passive;
 	long ka_min, ka_max, ka_deadline;	/* ms */
 	long login_timeout;		/* ms */
@@ -786,6 +787,15 @@ watchdog(void *arg)
 
 static int flush_inbox(struct run *r, char why_out[WA_WHY_MAX]);
 
+/* The tick: TICK_MS, or often enough for a short --retry-wait. */
+static int
+tick_ms(const struct run *r)
+{
+	long w = r->cfg.retry_wait ? r->cfg.retry_wait / 2 : TICK_MS;
+
+	return (int)(w < TICK_MS ? (w < 100 ? 100 : w) : TICK_MS);
+}
+
 static void
 tick(void *arg)
 {
@@ -804,7 +814,7 @@ tick(void *arg)
 		if ((rc = flush_inbox(r, why)) < 0)
 			wa_session_fail_storage(wa_run_session(r->run), rc, why);
 	}
-	if (!r->done && (rc = wa_loop_timer(r->loop, TICK_MS, tick, r)) > 0)
+	if (!r->done && (rc = wa_loop_timer(r->loop, tick_ms(r), tick, r)) > 0)
 		r->tick_timer = rc;
 }
 
@@ -1017,6 +1027,7 @@ parse_args(struct run *r, int argc, char **argv)
 		{ "on-event", required_argument, NULL, 'E' },
 		{ "on-message", required_argument, NULL, 'M' },
 		{ "passive", no_argument, NULL, 'P' },
+		{ "retry-wait", required_argument, NULL, 'R' },
 		{ "stable", required_argument, NULL, 'S' },
 		{ "webhook", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
@@ -1052,6 +1063,10 @@ parse_args(struct run *r, int argc, char **argv)
 		case 'M': r->cfg.on_message = optarg; break;
 		case 'H': r->cfg.webhook = optarg; break;
 		case 'P': r->cfg.passive = 1; break;
+		case 'R':
+			if ((r->cfg.retry_wait = dur_ms(optarg)) < 100)
+				bad_value("--retry-wait", optarg, "a duration of at least 100ms, e.g. 60s");
+			break;
 		case 'B': case 'W': case 'U': case 'K': case 'L': case 'S':
 			set_timer(&r->cfg, c, optarg, optnames[c]);
 			break;
@@ -1422,6 +1437,7 @@ open_inbox(struct run *r)
 	o.on_offline = recv_offline;
 	o.on_event = recv_event;
 	o.retries = r->retries;
+	o.retry_wait_ms = r->cfg.retry_wait;
 	o.fresh_prekey = recv_prekey;
 	o.device_identity = recv_device_identity;
 	o.arg = r;
@@ -1465,7 +1481,7 @@ start_run(struct run *r)
 	if (wa_sdnotify_watchdog_ms(&r->sd) > 0 &&
 	    (rc = wa_loop_timer(r->loop, wa_sdnotify_watchdog_ms(&r->sd), watchdog, r)) > 0)
 		r->wd_timer = rc;
-	if ((rc = wa_loop_timer(r->loop, TICK_MS, tick, r)) > 0)
+	if ((rc = wa_loop_timer(r->loop, tick_ms(r), tick, r)) > 0)
 		r->tick_timer = rc;
 	wa_run_start(r->run);
 }

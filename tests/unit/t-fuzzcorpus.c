@@ -1,7 +1,8 @@
 /*
  * t-fuzzcorpus.c - replay the kept inputs of fuzz/fuzz-frame.c,
- * fuzz/fuzz-proto.c, fuzz/fuzz-sigjson.c and fuzz/fuzz-msg.c
- * (fuzz/corpus/frame, proto, sigjson, msg) through the harnesses
+ * fuzz/fuzz-proto.c, fuzz/fuzz-sigjson.c, fuzz/fuzz-msg.c and
+ * fuzz/fuzz-recv.c (fuzz/corpus/frame, proto, sigjson, msg, recv; recv
+ * reads its auth-folder fixture from $WA_TOP/fuzz) through the harnesses
  * themselves, so every kept input and crasher is a regression test in
  * make check (with ASan and UBSan, without clang).
  */
@@ -20,6 +21,9 @@
 #undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerTestOneInput fuzz_msg_one
 #include "../../fuzz/fuzz-msg.c"
+#undef LLVMFuzzerTestOneInput
+#define LLVMFuzzerTestOneInput fuzz_recv_one
+#include "../../fuzz/fuzz-recv.c"
 #undef LLVMFuzzerTestOneInput
 
 #include "tap.h"
@@ -68,6 +72,8 @@ main(void)
 	ok(n >= 10, "fuzz/corpus/sigjson replayed: %d inputs, properties hold", n);
 	n = replay("msg", fuzz_msg_one);
 	ok(n >= 40, "fuzz/corpus/msg replayed: %d inputs, properties hold", n);
+	n = replay("recv", fuzz_recv_one);
+	ok(n >= 5 && !fr_broken, "fuzz/corpus/recv replayed on the fixture's auth folder: %d inputs, properties hold", n);
 	done_testing();
 	return exit_status();
 }

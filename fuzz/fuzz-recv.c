@@ -48,6 +48,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <ftw.h>
 #include <dirent.h>
 #include <stdint.h>
@@ -209,6 +210,33 @@ fr_cleanup(void)
 		fr_rm(fr_base);
 }
 
+/* The scratch folders of harness processes that are gone (libFuzzer
+ * leaves by _exit at times, and a failed property aborts): removed. */
+static void
+fr_sweep(const char *tmp)
+{
+	struct dirent *e;
+	char path[4096];
+	DIR *d;
+
+	if (!(d = opendir(tmp)))
+		return;
+	while ((e = readdir(d))) {
+		char *end;
+		long pid;
+		if (strncmp(e->d_name, "fuzz-recv.", 10) != 0)
+			continue;
+		pid = strtol(e->d_name + 10, &end, 10);
+		if (end == e->d_name + 10 || *end != '.' || pid <= 0)
+			continue;
+		if (kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+			continue;	/* alive (or not ours to know) */
+		snprintf(path, sizeof path, "%s/%s", tmp, e->d_name);
+		fr_rm(path);
+	}
+	closedir(d);
+}
+
 static int
 fr_init(void)
 {
@@ -244,7 +272,10 @@ fr_init(void)
 		fr_jids[fr_njids++] = fr_hostile_jids[k];
 	if (access("/dev/shm", W_OK) == 0)
 		tmp = "/dev/shm";
-	snprintf(fr_base, sizeof fr_base, "%s/fuzz-recv.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	fr_sweep(tmp);
+	snprintf(fr_base, sizeof fr_base, "%s/fuzz-recv.%ld.XXXXXX", tmp, (long)getpid());
 	if (!mkdtemp(fr_base)) {
 		fprintf(stderr, "fuzz-recv: mkdtemp '%s': %s\n", fr_base, strerror(errno));
 		fr_base[0] = 0;

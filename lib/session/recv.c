@@ -365,6 +365,7 @@ struct outcome {
 	char detail[WA_WHY_MAX];
 	int any_enc, msmsg, hist_sync;
 	int fail_sk;			/* the first failure was the group's skmsg */
+	int storage;			/* a store file could not be read: no verdict */
 	int direct;			/* a pkmsg or msg child was there */
 	unsigned long appstate_keys;
 };
@@ -450,6 +451,16 @@ decrypt_enc(struct wa_recv *r, const struct who *w, const struct wa_node *e, str
 	} else {
 		rc = wa_sigcipher_decrypt(&pt, &ptlen, r->o.store, w->author,
 		    strcmp(type, "pkmsg") == 0 ? WA_SIG_PKMSG : WA_SIG_MSG, e->data, e->len, &f);
+	}
+	if (rc < 0 && f.cls == WA_SIGF_STORAGE) {
+		/* the disk failed us, not the message: the batch fails, nothing
+		 * is acknowledged, the server redelivers */
+		oc->storage = 1;
+		if (!r->err) {
+			r->err = WA_ESYS;
+			snprintf(r->errwhy, sizeof r->errwhy, "reading the key store: %.400s", f.detail);
+		}
+		return;
 	}
 	if (rc < 0) {
 		if (oc->fail == WA_SIGF_NONE) {
@@ -860,9 +871,13 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 				continue;
 			oc.any_enc = 1;
 			oc.direct |= !sk;
-			if (!oc.content)
+			if (!oc.content && !oc.storage)
 				decrypt_enc(r, &w, e, &oc);
 		}
+	if (oc.storage) {
+		rc = 0;		/* the batch fails at flush: no reply, no record */
+		goto out;
+	}
 	seen = wa_spool_seen(r->o.spool, key) || batch_has_key(r, key);
 	if (!oc.any_enc) {
 		wa_msg_free(oc.content);

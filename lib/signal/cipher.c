@@ -38,6 +38,7 @@ static const char *const names[] = {
 	[WA_SIGF_UNTRUSTED] = "untrusted_identity",
 	[WA_SIGF_INVALID_MESSAGE] = "invalid_message",
 	[WA_SIGF_CORRUPT] = "corrupt_store",
+	[WA_SIGF_STORAGE] = "storage",
 	[WA_SIGF_BAD_REQUEST] = "bad_request",
 	[WA_SIGF_INTERNAL] = "internal",
 };
@@ -64,8 +65,11 @@ fail(struct wa_sigfail *f, enum wa_sigclass c, const char *fmt, ...)
 static int
 sgfail(struct wa_sigfail *f, struct wa_sigstore *st, int sg, int group, const char *what)
 {
-	const char *why, *file = wa_sigstore_corrupt(st, &why);
+	const char *why, *file;
 
+	if (wa_sigstore_syserr(st, &why) < 0)
+		return fail(f, WA_SIGF_STORAGE, "%s: %s", what, why);
+	file = wa_sigstore_corrupt(st, &why);
 	if (file[0])
 		return fail(f, WA_SIGF_CORRUPT, "'%s': %s", file, why);
 	switch (sg) {
@@ -101,6 +105,8 @@ resolve(struct wa_sigaddr *a, signal_protocol_address *sa, struct wa_sigstore *s
 	int rc;
 
 	if ((rc = wa_sigstore_resolve(st, a, jid, &why)) < 0) {
+		if (wa_sigstore_syserr(st, &cwhy) < 0)
+			return fail(f, WA_SIGF_STORAGE, "%s", cwhy);
 		file = wa_sigstore_corrupt(st, &cwhy);
 		if (file[0])
 			return fail(f, WA_SIGF_CORRUPT, "'%s': %s", file, cwhy);

@@ -37,6 +37,8 @@ enum wa_sigclass {
 	WA_SIGF_INVALID_MESSAGE, /* not a well-formed message of that type */
 	WA_SIGF_CORRUPT,         /* a store file cannot be used (detail names it) */
 	WA_SIGF_BAD_REQUEST,     /* bad JID, bundle or argument */
+	WA_SIGF_STORAGE,         /* a store file could not be read (EIO, EMFILE, ENOMEM):
+	                            no verdict on the message or the file */
 	WA_SIGF_INTERNAL,
 };
 

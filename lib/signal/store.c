@@ -62,6 +62,8 @@ struct wa_sigstore {
 	char changed[WA_SIGNAL_ADDR_MAX + 8];
 	int qfd, runfd;
 	int no_identity_save;   /* this op only */
+	int syserr;             /* a read failed for a system reason (WA_ESYS, WA_ENOMEM) */
+	char syserr_why[WA_WHY_MAX];
 };
 
 static long long
@@ -193,6 +195,12 @@ load_ent(struct wa_sigstore *st, struct ent **out, const char *name, struct wa_w
 		rc = wa_json_read(&d, st->ad->fd, name, st->ad->path, &w);
 		if (rc == WA_ENOTFOUND) {
 			d = NULL;
+		} else if (rc == WA_ESYS || rc == WA_ENOMEM) {
+			/* the disk or memory failed, not the file: no verdict on it */
+			st->syserr = rc;
+			snprintf(st->syserr_why, sizeof st->syserr_why, "%s", w.text[0] ? w.text : wa_strerror(rc));
+			wa_why_set(why, rc, "%s", st->syserr_why);
+			return rc;
 		} else if (rc < 0) {
 			set_corrupt(st, name, w.text);
 			wa_why_set(why, WA_ECORRUPT, "%s", w.text);
@@ -389,6 +397,17 @@ void
 wa_sigstore_rollback(struct wa_sigstore *st)
 {
 	forget_all(st);
+}
+
+int
+wa_sigstore_syserr(struct wa_sigstore *st, const char **why)
+{
+	int rc = st->syserr;
+
+	if (why)
+		*why = st->syserr_why;
+	st->syserr = 0;
+	return rc;
 }
 
 size_t

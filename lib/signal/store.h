@@ -109,6 +109,12 @@ void wa_sigstore_hint(struct wa_sigstore *st, const struct wa_sessjson_hint *h,
  * creds.json (WA_EINVAL).  0, WA_ENOTFOUND, WA_ENOMEM. */
 int wa_sigstore_quarantine(struct wa_sigstore *st, const char *name);
 
+/* A read that failed for a system reason (EIO, EMFILE, out of memory)
+ * since the last call: WA_ESYS or WA_ENOMEM, and why; 0 when none.  The
+ * file itself was not judged (it is not corrupt, just unread): callers
+ * must not act on the peer's state, only fail the batch.  Clears it. */
+int wa_sigstore_syserr(struct wa_sigstore *st, const char **why);
+
 /* Drop every change not committed yet (the next read is from disk). */
 void wa_sigstore_rollback(struct wa_sigstore *st);
 

@@ -15,7 +15,7 @@ recv_wa "$T/a"
 recv_peer "$T/b" 15550000041 Erin
 SB=$S
 PK0=$(creds_get "$WA_DIR" 'c.firstUnuploadedPreKeyId')
-run_start "$WA_DIR"
+run_start "$WA_DIR" --retry-wait 10s
 await_online
 
 # retry_receipts ID: how many retry receipts wa-run sent for ID
@@ -29,13 +29,24 @@ let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
 });' "$1"
 }
 
+# wait_id ID [SECONDS]: until a record with that id is in new/ (bounded)
+wait_id() {
+	_wi=0
+	while :; do
+		inbox_index "$INBOX"
+		[ -n "$(by_id "$1")" ] && return 0
+		_wi=$((_wi + 1)); [ $_wi -lt $(( ${2:-60} * 10 )) ] || return 1
+		sleep 0.1
+	done
+}
+
 # one corrupted stanza: one retry, the resend decrypts
 bl send "#$SB" "$WA_USER" "before"
 inbox_wait "$INBOX" 1 30 || fail "the first message" "$INBOX_N"
 fakewa_call POST /messages/fault "{\"kind\":\"corrupt\",\"device\":\"$WA_DEV\",\"count\":1}" > /dev/null ||
 	fail "fault accepted"
 bl send "#$SB" "$WA_USER" "healed once"; ID1=${R#sent }
-inbox_wait "$INBOX" 2 60 || fail "the corrupted message arrives after the retry" "$INBOX_N"
+wait_id "$ID1" || fail "the corrupted message arrives after the retry" "$(ls "$INBOX/new")"
 inbox_index "$INBOX"
 f=$(by_id "$ID1")
 is "$(printf '%s\n' "$f" | grep -c .)" 1 "stored once"
@@ -53,7 +64,7 @@ ok "no pending repair left in .wa/retries.json" sh -c "! grep -q '$ID1' '$WA_DIR
 # two corrupted stanzas in a row: retry 1, retry 2 with a bundle, then ok
 fakewa_call POST /messages/fault "{\"kind\":\"corrupt\",\"device\":\"$WA_DEV\",\"count\":2,\"at\":\"all\"}" > /dev/null
 bl send "#$SB" "$WA_USER" "healed twice"; ID2=${R#sent }
-inbox_wait "$INBOX" 3 60 || fail "the twice-corrupted message arrives" "$INBOX_N"
+wait_id "$ID2" || fail "the twice-corrupted message arrives" "$(ls "$INBOX/new")"
 inbox_index "$INBOX"
 f=$(by_id "$ID2")
 is "$(fld "$f" status)" ok "twice: status ok"
@@ -68,7 +79,7 @@ ok "the bundle's pre-key is marked handed out in creds.json" test \
 # never heals: at most 5 retries, then stored undecryptable
 fakewa_call POST /messages/fault "{\"kind\":\"corrupt\",\"device\":\"$WA_DEV\",\"count\":20,\"at\":\"all\"}" > /dev/null
 bl send "#$SB" "$WA_USER" "lost"; ID3=${R#sent }
-inbox_wait "$INBOX" 4 90 || fail "the message that never decrypts is stored" "$INBOX_N"
+wait_id "$ID3" 60 || fail "the message that never decrypts is stored" "$(ls "$INBOX/new")"
 inbox_index "$INBOX"
 f=$(by_id "$ID3")
 is "$(printf '%s\n' "$f" | grep -c .)" 1 "never heals: stored once"

@@ -12,8 +12,9 @@
 // Standard output, one line each:
 //	qr STRING        an unpaired folder: the QR (for fakewa's /phone/scan)
 //	open JID         connection.update { connection: 'open' }
-//	have N MS        N distinct messages decrypted (with --expect N: once,
-//	                 when the Nth arrives; MS: ms since 'open')
+//	have N T         N distinct messages decrypted (with --expect N: once,
+//	                 when the Nth arrives; T: the wall clock then, ms since
+//	                 the epoch)
 //	close CODE MSG   the connection ended for any reason but 515 (exit 1)
 //	total N DISTINCT STUBS   on SIGTERM, before exiting 0: messages
 //	                 upserted, distinct ids among them, and stubs (a
@@ -82,7 +83,6 @@ const { state, saveCreds } = await useMultiFileAuthState(dir);
 const ids = [];
 const distinct = new Set();
 let stubs = 0;
-let openAt = 0;
 
 process.on('SIGTERM', () => {
 	if (idsFile)
@@ -104,14 +104,13 @@ function connect() {
 			ids.push(m.key.id);
 			distinct.add(m.key.id);
 			if (expect && distinct.size === expect)
-				process.stdout.write(`have ${expect} ${Date.now() - openAt}\n`);
+				process.stdout.write(`have ${expect} ${Date.now()}\n`);
 		}
 	});
 	sock.ev.on('connection.update', u => {
 		if (u.qr)
 			process.stdout.write(`qr ${u.qr}\n`);
 		if (u.connection === 'open') {
-			openAt = Date.now();
 			process.stdout.write(`open ${state.creds.me?.id ?? '-'}\n`);
 			if (pair)
 				setTimeout(() => process.exit(0), 2000);

@@ -312,6 +312,18 @@ function commits(p) {
 	return m ? { stanzas: +m[1], commits: +m[2], largest: +m[3], take_ms: +m[4], commit_ms: +m[5] } : null;
 }
 
+/** Baileys may ack a message before its app sees it (during the offline
+ * backlog its events are buffered until <ib><offline>): wait for the
+ * bot's "have N T" before stopping it.  Returns T - the last ack (ms,
+ * negative: the app had them first); wa: null (its message event comes
+ * before the receipt, by design). */
+async function appLag(c, p, n, lastAck) {
+	if (c !== 'baileys')
+		return null;
+	const l = await p.line(x => x.startsWith(`have ${n} `), ms(), `its app having all ${n} messages`);
+	return +l.split(' ')[2] - lastAck;
+}
+
 /** Check what the client got against the flood; returns a note or dies. */
 function check(c, p, list) {
 	const want = new Set(list.map(e => e.id));
@@ -372,18 +384,19 @@ async function live(c, record = true, count = opt.live) {
 		await perf.exited;
 	}
 	const hwm = hwmKiB(p.pid);
+	const t0 = Math.min(...list.map(e => e.queuedAt));
+	const t1 = Math.max(...list.map(e => e.ackedAt));
+	const lag = await appLag(c, p, count, t1);
 	await p.stop();
 	const n = check(c, p, list);
 	if (c === 'wa' && p.messages !== n)
 		die(`wa-run printed ${p.messages} message events for ${n} messages`);
-	const t0 = Math.min(...list.map(e => e.queuedAt));
-	const t1 = Math.max(...list.map(e => e.ackedAt));
 	if (!record)
 		return;
 	samples[c].push({
 		kind: 'live', n: count, rate: count * 1000 / Math.max(1, t1 - t0), span_ms: t1 - t0,
 		route_ms: fl.routeMs, encrypt_ms: fl.encryptMs,
-		cpu_us: (cpu1 - cpu0) * 1000 / count, hwm_kib: hwm, fakewa_cpu_us: (fcpu1 - fcpu0) * 1000 / count,
+		cpu_us: (cpu1 - cpu0) * 1000 / count, hwm_kib: hwm, fakewa_cpu_us: (fcpu1 - fcpu0) * 1000 / count, app_lag_ms: lag,
 		commits: c === 'wa' ? commits(p) : null
 	});
 }
@@ -411,9 +424,11 @@ async function backlog(c) {
 		const e = JSON.parse(l);
 		off = { count: e.count, ms: e.ms };
 	}
+	const lag = await appLag(c, p, opt.backlog, t1);
 	await p.stop();
 	check(c, p, list);
 	samples[c].push({
+		app_lag_ms: lag,
 		kind: 'backlog', n: opt.backlog, drain_ms: t1 - conn.t, start_ms: t1 - t0, login_ms: login.t - conn.t,
 		flushed: flushed?.count ?? null, rate: opt.backlog * 1000 / Math.max(1, t1 - conn.t),
 		cpu_us: cpu * 1000 / opt.backlog, hwm_kib: hwm, offline: off, commits: c === 'wa' ? commits(p) : null
@@ -528,6 +543,11 @@ for (const kind of ['live', 'backlog']) {
 	out.push(`wa-run ${kind} (wa-run -v at exit, medians): ${fmt(med(x => x.stanzas / x.commits))} stanzas per group commit ` +
 		`(largest ${fmt(med(x => x.largest))}); per stanza ${fmt(med(x => x.take_ms * 1000 / x.stanzas))} us taking ` +
 		`(decrypt, stage the inbox file), ${fmt(med(x => x.commit_ms * 1000 / x.stanzas))} us committing and replying`);
+}
+for (const kind of ['live', 'backlog']) {
+	const v = samples.baileys.filter(s => s.kind === kind).map(s => s.app_lag_ms);
+	if (v.length)
+		out.push(`Baileys ${kind}: its app had the last message ${v.join(', ')} ms after fakewa had the last ack (negative: before; wa-run's message events come before its receipts, by design)`);
 }
 if (off.length)
 	out.push(`wa-run's offline event: count ${off.map(s => s.offline.count).join(', ')}; ms ${off.map(s => s.offline.ms).join(', ')}`);

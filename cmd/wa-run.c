@@ -262,6 +262,11 @@ struct run {
 	struct wa_retries *retries;
 	char **msgcmd;			/* --on-message's words */
 	struct wa_notify *msgnotify;
+	/* where receiving spends its time, logged at exit with -v (bench/recv.mjs) */
+	struct {
+		unsigned long commits, stanzas, largest;
+		int64_t take_us, commit_us;
+	} rs;
 };
 
 /* One line on stderr (or --log FILE): "wa-run: [warning: ]text", with
@@ -603,6 +608,11 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 	e.exit_code = code;
 	emit(r, &e);
 	wa_sdnotify_send(&r->sd, "STOPPING=1");
+	if (r->rs.commits)
+		logmsg(r, WA_LOG_INFO, "inbox: %lu stanzas in %lu group commits (largest %lu); "
+		    "%lld ms taking them (decrypt, stage), %lld ms committing and replying",
+		    r->rs.stanzas, r->rs.commits, r->rs.largest, (long long)(r->rs.take_us / 1000),
+		    (long long)(r->rs.commit_us / 1000));
 	if (code == WA_EXIT_OK)
 		logmsg(r, WA_LOG_INFO, "exit 0, %s%s%s", wa_state_name(st), reason ? ": " : "",
 		    reason ? unstutter(st, reason) : "");
@@ -1333,6 +1343,15 @@ recv_event(void *arg, const char *kind, const json_t *ev)
 	emit(r, &e);
 }
 
+static int64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static int
 recv_prekey(void *arg, uint32_t *id, uint8_t pub[32])
 {
@@ -1360,8 +1379,17 @@ static int
 flush_inbox(struct run *r, char why_out[WA_WHY_MAX])
 {
 	struct wa_why why = WA_WHY_INIT;
+	size_t n = wa_recv_pending(r->recv);
+	int64_t t0 = n ? mono_us() : 0;
 	int rc = wa_recv_flush(r->recv, &why);
 
+	if (n) {
+		r->rs.commit_us += mono_us() - t0;
+		r->rs.commits++;
+		r->rs.stanzas += n;
+		if (n > r->rs.largest)
+			r->rs.largest = n;
+	}
 	if (rc < 0) {
 		logmsg(r, WA_LOG_ERROR, "%s: nothing acknowledged; the server keeps the messages",
 		    wa_why_text(&why, rc));
@@ -1375,12 +1403,16 @@ static int
 on_node(void *arg, struct wa_run *run, const struct wa_node *n)
 {
 	struct run *r = arg;
+	int64_t t0;
 	int rc;
 
 	(void)run;
 	if (!r->recv)
 		return 0;
-	if ((rc = wa_recv_node(r->recv, n)) < 0)
+	t0 = mono_us();
+	rc = wa_recv_node(r->recv, n);
+	r->rs.take_us += mono_us() - t0;
+	if (rc < 0)
 		return rc;
 	/* a long read turn (the offline backlog) commits in batches */
 	if (wa_recv_pending(r->recv) >= RECV_BATCH) {

@@ -21,6 +21,10 @@
 //   platform      <platform name> in pair-success ("android")
 //   pairReplyMs   how long the phone waits for the client's
 //                 <pair-device-sign> reply before giving up (30000)
+//   logNodes      record each node sent and received in full in the "sent"
+//                 and "node" events (true); false keeps only its tag and
+//                 attributes (benchmarks: a flood of 10^4 messages would
+//                 otherwise keep every stanza twice, as JSON)
 
 const SPEC = {
 	qrRefs: { type: 'int', min: 1, max: 64, def: 6 },
@@ -33,7 +37,8 @@ const SPEC = {
 	sendOffline: { type: 'bool', def: true },
 	phone: { type: 'phone', def: '' },
 	platform: { type: 'string', def: 'android' },
-	pairReplyMs: { type: 'int', min: 1, max: 3600000, def: 30000 }
+	pairReplyMs: { type: 'int', min: 1, max: 3600000, def: 30000 },
+	logNodes: { type: 'bool', def: true }
 };
 
 export function defaultConfig() {

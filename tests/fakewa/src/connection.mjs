@@ -89,9 +89,17 @@ export class Connection {
 			return null;
 		}
 		this.sendFrame(encodePlaintext(node, { compress: !!opts.compress }));
-		const ev = this.ctx.events.record('sent', this.id, { node: nodeToJSON(node), compressed: !!opts.compress });
+		const ev = this.ctx.events.record('sent', this.id, { node: this.logged(node), compressed: !!opts.compress });
 		this.log.info(`sent <${node.tag}>${opts.compress ? ' (zlib)' : ''}`, ev.node);
 		return ev;
+	}
+
+	/** A node as the events keep it: JSON, or tag and attributes only
+	 * (config logNodes false). */
+	logged(node) {
+		if (this.ctx.config?.logNodes === false)
+			return { tag: node.tag, attrs: { ...node.attrs } };
+		return nodeToJSON(node);
 	}
 
 	/** Close the websocket.  hard: no close frame, just drop TCP. */
@@ -185,7 +193,7 @@ export class Connection {
 		const { node, compressed, trailing } = decodePlaintext(plain);
 		if (trailing)
 			this.log.warn(`${trailing} trailing bytes after node`);
-		const json = nodeToJSON(node);
+		const json = this.logged(node);
 		this.ctx.events.record('node', this.id, { node: json, compressed });
 		this.log.info(`recv <${node.tag}>`, json);
 		if (this.stalled)

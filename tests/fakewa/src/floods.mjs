@@ -1,21 +1,27 @@
-// Floods: fakewa itself sends many 1:1 messages to a device, from a sender
-// account whose Signal identity lives in this process (libsignal-node, the
-// library Baileys uses), for benchmarks of the receiving side.
+// Floods: fakewa itself sends many 1:1 messages to a device, from sender
+// accounts whose Signal identities live in this process (libsignal-node,
+// the library Baileys uses), for benchmarks of the receiving side.
 //
-//   POST /floods {to, count, text?, phone?}
-//     to     user JID (every reachable device of the account) or device JID
-//     count  messages (1..100000); text: "TEXT N" (default "flood N")
-//     phone  the sender's number (default 15559990000; device 1, via "flood")
-//   -> {from, to, devices, count, first, last, seq}
+//   POST /floods {to, count, text?, phone?, senders?}
+//     to       user JID (every reachable device of the account) or device JID
+//     count    messages (1..100000); text: "TEXT N" (default "flood N")
+//     phone    the first sender's number (default 15559990000; device 1,
+//              via "flood")
+//     senders  how many sender accounts (1..64, default 1): phone, phone+1,
+//              ...; message N comes from sender (N-1) mod senders
+//   -> {from, senders, to, devices, count, first, last, encryptMs, routeMs, seq}
 //
 // Each message is a Message{conversation} padded as Baileys pads, encrypted
 // with a session built from the target's pre-key bundle in the registry (one
-// pre-key consumed on the first flood to a device; later floods go on with
-// the same session, so the first message is a pkmsg and the rest msg until
-// the receiver answers), and handed to the router (messaging.mjs) exactly as
-// a client's <message> with <participants>, so queues, offline delivery,
-// acks and receipts work as for any sender.  Stanzas for the flood device
-// itself (receipts) are counted, not queued.  Event: flood {…}.
+// pre-key consumed on a sender's first flood to a device; later floods go on
+// with the same session, so its first message is a pkmsg and the rest msg
+// until the receiver answers).  All of a flood's messages are encrypted
+// first, then handed to the router (messaging.mjs) in one go, exactly as a
+// client's <message> with <participants>, so queues, offline delivery,
+// acks and receipts work as for any sender; the receiver sees a burst, not
+// fakewa's encryption rate (encryptMs, routeMs: the two phases).  Stanzas
+// for the flood devices themselves (receipts) are counted, not queued.
+// Event: flood {…}.
 
 import { randomBytes } from 'crypto';
 import * as libsignal from 'libsignal';
@@ -92,19 +98,34 @@ export async function flood(ctx, b) {
 	const count = Number(b.count ?? 1);
 	if (!Number.isInteger(count) || count < 1 || count > 100000)
 		throw err(400, 'count must be 1..100000');
+	const nsend = Number(b.senders ?? 1);
+	if (!Number.isInteger(nsend) || nsend < 1 || nsend > 64)
+		throw err(400, 'senders must be 1..64');
+	const phone0 = String(b.phone ?? '15559990000');
+	if (!/^[1-9]\d{6,14}$/.test(phone0))
+		throw err(400, 'phone must be 7..15 digits');
 	const r = resolve(ctx.accounts, b.to);
 	if (!r)
 		throw err(404, `no account for ${b.to}`);
 	const targets = /:\d+@/.test(String(b.to)) ? (r.device ? [r.device] : []) : reachableDevices(r.account);
 	if (!targets.length)
 		throw err(409, `${b.to} has no reachable device`);
-	const s = sender(ctx, String(b.phone ?? '15559990000'));
 	const m = ctx.messaging;
-	m.pushNames[s.account.phone] = m.pushNames[s.account.phone] ?? 'fakewa flood';
-	const conn = { id: null, data: { login: { device: s.device, account: s.account, jid: s.device.jid } }, sendNode: () => null, log: log.conn('flood') };
 	const to = `${r.account.phone}@s.whatsapp.net`;
-	const ids = [];
+	const senders = [];
+	for (let k = 0; k < nsend; k++) {
+		const s = sender(ctx, (BigInt(phone0) + BigInt(k)).toString());
+		if (targets.includes(s.device))
+			throw err(409, `${b.to} is one of the flood senders`);
+		m.pushNames[s.account.phone] = m.pushNames[s.account.phone] ?? 'fakewa flood';
+		s.conn = s.conn ?? { id: null, data: { login: { device: s.device, account: s.account, jid: s.device.jid } }, sendNode: () => null, log: log.conn('flood') };
+		senders.push(s);
+	}
+	// encrypt all, then route all: the receiver gets one burst
+	const t0 = Date.now();
+	const out = [];
 	for (let i = 1; i <= count; i++) {
+		const s = senders[(i - 1) % nsend];
 		const plain = pad(Buffer.from(proto.Message.encode({ conversation: `${b.text ?? 'flood'} ${i}` }).finish()));
 		const parts = [];
 		for (const d of targets) {
@@ -112,10 +133,16 @@ export async function flood(ctx, b) {
 			const { type, body } = await new libsignal.SessionCipher(s.store, addr).encrypt(plain);
 			parts.push({ tag: 'to', attrs: { jid: d.jid }, content: [{ tag: 'enc', attrs: { v: '2', type: type === 3 ? 'pkmsg' : 'msg' }, content: Buffer.from(body, 'binary') }] });
 		}
-		const id = msgId();
-		ids.push(id);
-		m.route(conn, { tag: 'message', attrs: { id, to, type: 'text' }, content: [{ tag: 'participants', attrs: {}, content: parts }] });
+		out.push({ s, id: msgId(), parts });
 	}
-	const ev = ctx.events.record('flood', null, { from: s.device.jid, to, devices: targets.map(d => d.jid), count, first: ids[0], last: ids[ids.length - 1] });
-	return { from: s.device.jid, to, devices: targets.map(d => d.jid), count, first: ids[0], last: ids[ids.length - 1], seq: ev.seq };
+	const t1 = Date.now();
+	for (const { s, id, parts } of out)
+		m.route(s.conn, { tag: 'message', attrs: { id, to, type: 'text' }, content: [{ tag: 'participants', attrs: {}, content: parts }] });
+	const t2 = Date.now();
+	const res = {
+		from: senders[0].device.jid, senders: senders.map(s => s.device.jid), to, devices: targets.map(d => d.jid), count,
+		first: out[0].id, last: out[out.length - 1].id, encryptMs: t1 - t0, routeMs: t2 - t1
+	};
+	const ev = ctx.events.record('flood', null, res);
+	return { ...res, seq: ev.seq };
 }

@@ -38,7 +38,8 @@ export class Messaging {
 		this.file = stateDir ? join(stateDir, 'messages.json') : null;
 		this.messages = new Map();
 		this.entries = [];
-		this.pendingBy = new Map(); // device -> its un-acked entries, in order
+		this.pendingBy = new Map(); // device -> Map n -> its un-acked entries, in order
+		this.pendingIds = new Map(); // "device kind id" -> its un-acked entries
 		this.routedTo = new Set(); // "device id" of every message stanza routed
 		this.receipts = [];
 		this.groups = new Map();
@@ -94,7 +95,7 @@ export class Messaging {
 			routedTo: [...this.routedTo].slice(-KEEP_MESSAGES * 4),
 			groups: [...this.groups.values()],
 			pushNames: this.pushNames,
-			pending: [...this.pendingBy.values()].flat().sort((x, y) => x.n - y.n).map(e => ({ ...e, node: nodeToJSON(e.node) }))
+			pending: [...this.pendingBy.values()].flatMap(m => [...m.values()]).sort((x, y) => x.n - y.n).map(e => ({ ...e, node: nodeToJSON(e.node) }))
 		};
 		mkdirSync(join(this.file, '..'), { recursive: true, mode: 0o700 });
 		const tmp = `${this.file}.${process.pid}.tmp`;
@@ -123,13 +124,19 @@ export class Messaging {
 		if (e.state !== 'acked') {
 			let list = this.pendingBy.get(e.device);
 			if (!list)
-				this.pendingBy.set(e.device, list = []);
-			list.push(e);
+				this.pendingBy.set(e.device, list = new Map());
+			list.set(e.n, e);
+			const k = `${e.device} ${e.kind} ${e.id}`;
+			const same = this.pendingIds.get(k);
+			if (same)
+				same.push(e);
+			else
+				this.pendingIds.set(k, [e]);
 		}
 	}
 
 	pending(device) {
-		return [...(this.pendingBy.get(device) ?? [])];
+		return [...(this.pendingBy.get(device)?.values() ?? [])];
 	}
 
 	// ---- queue and delivery --------------------------------------------------------
@@ -246,18 +253,25 @@ export class Messaging {
 		const d = conn.data.login?.device;
 		if (!d)
 			return [];
+		// the entries named, in queue order (a Map per device and an id
+		// index: floods of 10^4 stay linear)
+		const hit = [];
+		for (const id of new Set(ids)) {
+			const k = `${d.jid} ${kind} ${id}`;
+			hit.push(...(this.pendingIds.get(k) ?? []));
+			this.pendingIds.delete(k);
+		}
+		hit.sort((x, y) => x.n - y.n);
 		const done = [];
-		const list = this.pendingBy.get(d.jid) ?? [];
-		for (const e of [...list]) {
-			if (e.kind === kind && ids.includes(e.id)) {
-				list.splice(list.indexOf(e), 1);
-				e.state = 'acked';
-				e.ackedAt = Date.now();
-				e.ackVia = via;
-				e.error = error ?? null;
-				done.push(e);
-				this.ctx.events.record('message-acked', conn.id, { id: e.id, kind, device: d.jid, via, error: error ?? null });
-			}
+		const list = this.pendingBy.get(d.jid);
+		for (const e of hit) {
+			list.delete(e.n);
+			e.state = 'acked';
+			e.ackedAt = Date.now();
+			e.ackVia = via;
+			e.error = error ?? null;
+			done.push(e);
+			this.ctx.events.record('message-acked', conn.id, { id: e.id, kind, device: d.jid, via, error: error ?? null });
 		}
 		if (done.length)
 			this.save();
@@ -450,8 +464,8 @@ export class Messaging {
 			(!ids || ids.includes(e.id)) && (!st || e.state === st));
 		const pending = {};
 		for (const [dev, list] of this.pendingBy) {
-			if (list.length)
-				pending[dev] = list.length;
+			if (list.size)
+				pending[dev] = list.size;
 		}
 		return {
 			seq: this.ctx.events.seq,

@@ -180,8 +180,8 @@ void wa_durable_mark(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
  *	wa_durable_batch_commit(b);      or wa_durable_batch_abort(b)
  *
  * put writes a complete temporary file at once (exclusive, 0600, no link
- * followed).  commit then: fsync every temporary file (the barrier), close
- * them, rename each over its final name, fsync dirfd once; only then the
+ * followed).  commit then: fsync every temporary file (the barrier; from
+ * 8 files on, one syncfs of their filesystem instead), close them, rename each over its final name, fsync dirfd once; only then the
  * removals (unlinks and moves, in the order given), then one fsync of
  * dirfd and of every folder moved into.  So every new file is durable
  * before anything is removed (a session before the pre-key it consumed).

@@ -23,13 +23,13 @@
 
 #define USAGE "wa-check [-hv] [--version] [-B dir] [-d dir] [--json | --problems] [--warn-files n] [--crit-files n] " \
 	"[--max-silence duration] [--min-free size] [--min-free-inodes n] [--max-backup-age duration] " \
-	"[--inbox dir] [--max-backlog n] [--max-backlog-age duration]"
+	"[--inbox dir] [--max-backlog n] [--max-backlog-age duration] [--max-decrypt-failures n]"
 
 #define MIN_FREE_DEFAULT (64LL << 20)   /* 64M: thousands of session writes */
 #define MIN_INODES_DEFAULT 1000
 
 enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_PROBLEMS, OPT_MIN_FREE, OPT_MIN_INODES,
-	OPT_BACKUP_AGE, OPT_VERSION, OPT_INBOX, OPT_BACKLOG, OPT_BACKLOG_AGE };
+	OPT_BACKUP_AGE, OPT_VERSION, OPT_INBOX, OPT_BACKLOG, OPT_BACKLOG_AGE, OPT_DECRYPT };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -47,6 +47,7 @@ static const struct option longopts[] = {
 	{ "inbox", required_argument, NULL, OPT_INBOX },
 	{ "max-backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "max-backlog-age", required_argument, NULL, OPT_BACKLOG_AGE },
+	{ "max-decrypt-failures", required_argument, NULL, OPT_DECRYPT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -195,6 +196,31 @@ put_problem(FILE *f, const struct wa_problem *p)
 	put_text(f, p->message);
 }
 
+/* The failed decryptions of the recent window, summed. */
+static unsigned long
+recent_total(const struct wa_health *h)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	for (i = 0; i < WA_STATUS_CLASSES; i++)
+		n += h->run.recent[i];
+	return n;
+}
+
+/* {"bad_mac": 3, ...}: the classes with a count */
+static json_t *
+classes_json(const unsigned long *c)
+{
+	json_t *o = json_object();
+	size_t i;
+
+	for (i = 0; i < WA_STATUS_CLASSES; i++)
+		if (c[i] && wa_status_class_name(i))
+			json_object_set_new(o, wa_status_class_name(i), json_integer((json_int_t)c[i]));
+	return o;
+}
+
 static void
 perfdata(const struct wa_health *h, const struct wa_health_opts *o)
 {
@@ -230,6 +256,9 @@ perfdata(const struct wa_health *h, const struct wa_health_opts *o)
 			printf("%ld;%ld", o->max_backlog_age, o->max_backlog_age > LONG_MAX / 2 ? LONG_MAX :
 			    2 * o->max_backlog_age);
 	}
+	if (h->run.present && h->run.heal_present)
+		printf(" decrypt_failures_recent=%lu retries=%luc repaired=%luc", recent_total(h), h->run.retries,
+		    h->run.repaired);
 }
 
 static void
@@ -268,6 +297,17 @@ print_text(const struct wa_health *h, const struct wa_health_opts *o, int verbos
 			char when[32];
 			isotime(when, sizeof when, h->run.last_message);
 			printf(", last message %s", when);
+		}
+		if (recent_total(h)) {
+			const char *sep = " (";
+			printf(", %lu failed decryption%s in the last %d minutes", recent_total(h),
+			    recent_total(h) == 1 ? "" : "s", WA_STATUS_WINDOW_MIN);
+			for (i = 0; i < WA_STATUS_CLASSES; i++)
+				if (h->run.recent[i] && wa_status_class_name(i)) {
+					printf("%s%s %lu", sep, wa_status_class_name(i), h->run.recent[i]);
+					sep = ", ";
+				}
+			printf(")");
 		}
 	} else {
 		put_problem(stdout, w);
@@ -358,6 +398,18 @@ print_json(const char *dir, const struct wa_health *h)
 		    json_integer(h->run.messages_received) : json_null());
 		json_object_set_new(run, "undecryptable", h->run.undecryptable >= 0 ?
 		    json_integer(h->run.undecryptable) : json_null());
+		/* self-healing: null for an older wa-run's file */
+		json_object_set_new(run, "decrypt_failures", h->run.heal_present ? classes_json(h->run.failures) :
+		    json_null());
+		json_object_set_new(run, "decrypt_failures_recent", h->run.heal_present ?
+		    classes_json(h->run.recent) : json_null());
+		json_object_set_new(run, "decrypt_failures_recent_stale", json_boolean(h->run.recent_stale));
+		json_object_set_new(run, "retries", h->run.heal_present ? json_integer((json_int_t)h->run.retries) :
+		    json_null());
+		json_object_set_new(run, "repaired", h->run.heal_present ? json_integer((json_int_t)h->run.repaired) :
+		    json_null());
+		json_object_set_new(run, "quarantined", h->run.heal_present ?
+		    json_integer((json_int_t)h->run.quarantined) : json_null());
 	} else {
 		run = json_null();
 	}
@@ -518,6 +570,10 @@ main(int argc, char **argv)
 				usage_error("--max-backlog-age: '%s' is too large", optarg);
 			if (o.max_backlog_age < 0)
 				usage_error("--max-backlog-age: '%s' is not a duration (30s, 5m, 2h, 1d)", optarg);
+			break;
+		case OPT_DECRYPT:
+			if ((o.max_decrypt_failures = tool_number(optarg)) < 0)
+				usage_error("--max-decrypt-failures: '%s' is not a number", optarg);
 			break;
 		case OPT_WARN:
 			if ((o.warn_files = tool_number(optarg)) < 0)

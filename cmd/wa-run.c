@@ -796,6 +796,7 @@ watchdog(void *arg)
 }
 
 static int flush_inbox(struct run *r, char why_out[WA_WHY_MAX]);
+static void status_heal(struct run *r);
 
 /* The tick: TICK_MS, or often enough for a short --retry-wait. */
 static int
@@ -815,6 +816,7 @@ tick(void *arg)
 	r->tick_timer = 0;
 	if (r->done)
 		return;
+	status_heal(r);
 	if ((rc = wa_status_tick(&r->sw, wa_clock_wall_ms())) < 0)
 		status_failed(r, rc);
 	/* messages whose sender never answered a retry: stored undecryptable */
@@ -1257,6 +1259,19 @@ recv_send(void *arg, const struct wa_node *n)
 	return wa_conn_send(wa_session_conn(s), n, &why);
 }
 
+/* status.json's self-healing counters from the receiver's: memory, written lazily */
+static void
+status_heal(struct run *r)
+{
+	const struct wa_recv_stats *st;
+
+	if (!r->recv)
+		return;
+	st = wa_recv_stats(r->recv);
+	wa_status_heal(&r->sw, wa_clock_wall_ms(), st->failures, WA_RECV_CLASSES, st->retries, st->repaired,
+	    st->quarantined);
+}
+
 static void
 recv_message(void *arg, const struct wa_recv_msg *m)
 {
@@ -1267,6 +1282,7 @@ recv_message(void *arg, const struct wa_recv_msg *m)
 
 	/* status.json's last_message and counters: memory, written lazily */
 	wa_status_message(&r->sw, wa_clock_wall_ms(), !st || strcmp(st, "undecryptable") != 0);
+	status_heal(r);
 	if (!f || json_object_set_new(f, "path", json_string(m->path)) < 0) {
 		json_decref(f);
 		logmsg(r, WA_LOG_WARN, "out of memory reporting message %s",
@@ -1320,6 +1336,7 @@ recv_event(void *arg, const char *kind, const json_t *ev)
 	struct run *r = arg;
 	struct wa_event e;
 
+	status_heal(r);
 	if (strcmp(kind, "decrypt_failed") == 0) {
 		wa_event_init(&e, WA_EV_DECRYPT_FAILED, r->state);
 		logmsg(r, WA_LOG_WARN, "cannot decrypt from %s (%s): asked the sender to send again",

@@ -350,6 +350,13 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 	st->messages_received = json_is_integer(json_object_get(o, "messages_received")) ?
 	    (long)s.messages_received : -1;
 	st->undecryptable = json_is_integer(json_object_get(o, "undecryptable")) ? (long)s.undecryptable : -1;
+	st->updated = (time_t)(s.updated / 1000);
+	st->heal_present = s.heal;
+	memcpy(st->failures, s.decrypt_failures, sizeof st->failures);
+	memcpy(st->recent, s.decrypt_recent, sizeof st->recent);
+	st->retries = s.retries;
+	st->repaired = s.repaired;
+	st->quarantined = s.quarantined;
 	return 0;
 }
 
@@ -1235,6 +1242,45 @@ check_status(struct ctx *c, int wafd)
 }
 
 /*
+ * Failed decryptions in the status file's recent window: wa-run heals
+ * them by itself (retry receipts, quarantine of the peer's broken state),
+ * but a storm of them (many per minute from a peer that never recovers,
+ * or from many) is something to look at.
+ */
+static void
+check_decrypt(struct ctx *c)
+{
+	struct wa_runstatus *r = &c->h->run;
+	const char *rel = WA_SUBDIR "/" WA_STATUS;
+	char list[512];
+	size_t i, n = 0;
+	unsigned long over = 0;
+
+	if (!r->present || !r->heal_present)
+		return;
+	if (r->updated && c->now - r->updated > WA_STATUS_WINDOW_MIN * 60) {
+		memset(r->recent, 0, sizeof r->recent);
+		r->recent_stale = 1;
+	}
+	if (c->o->max_decrypt_failures < 0)
+		return;
+	list[0] = 0;
+	for (i = 0; i < WA_STATUS_CLASSES; i++)
+		if (r->recent[i] > (unsigned long)c->o->max_decrypt_failures && wa_status_class_name(i)) {
+			n += (size_t)snprintf(list + n, n < sizeof list ? sizeof list - n : 0, "%s%s %lu",
+			    n ? ", " : "", wa_status_class_name(i), r->recent[i]);
+			if (n >= sizeof list)
+				n = sizeof list - 1;
+			over++;
+		}
+	if (over)
+		add(c, WA_SEV_WARNING, "decrypt_storm", rel, "failed decryptions in the last %d minutes over the maximum "
+		    "of %ld per class: %s (wa-run asks the senders to send again and quarantines the broken "
+		    "sessions by itself; see wa(7) for when to step in)", WA_STATUS_WINDOW_MIN,
+		    c->o->max_decrypt_failures, list);
+}
+
+/*
  * The inbox: which one (opts, the status file, DIR.inbox when it exists),
  * what waits in its new/ and for how long.  A consumer that stopped is an
  * outage even while wa-run is healthy: messages pile up unread.
@@ -1466,6 +1512,7 @@ check_folder(struct ctx *c, int fd)
 		add(c, WA_SEV_WARNING, "too_many_files", "", "%zu files, over the warning threshold of %ld "
 		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->warn_files);
 	check_status(c, wafd);
+	check_decrypt(c);
 	check_inbox(c);
 	check_backup(c);
 out:

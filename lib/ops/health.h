@@ -19,7 +19,8 @@
  * first error); symbolic links and odd file kinds; group/other permission
  * bits on key files; leftover temporary files and a stale lock; the file
  * count against thresholds; wa-run's status file; the inbox's backlog
- * (messages waiting in INBOX/new for their consumer) against thresholds.
+ * (messages waiting in INBOX/new for their consumer) against thresholds;
+ * failed decryptions in the status file's recent window (a storm).
  *
  * A file that fails to parse and was modified in the last two seconds is
  * read again after a pause of 100 ms, up to three times, so that a file
@@ -36,6 +37,7 @@
 #include "base/err.h"
 #include "store/fname.h"
 #include "store/lock.h"
+#include "ops/status.h"
 
 enum wa_sev {
 	WA_SEV_OK = 0,
@@ -91,6 +93,17 @@ struct wa_runstatus {
 	time_t last_message;    /* when it last stored one, 0 when absent */
 	long messages_received; /* since that wa-run started, -1 absent (an older wa-run) */
 	long undecryptable;     /* of those, -1 absent */
+	time_t updated;         /* when the file was written, 0 when absent */
+	/* Self-healing (status.h): heal_present 0 for an older wa-run's
+	 * file, then the rest is 0.  recent is the file's
+	 * decrypt_failures_recent; wa_health_check zeroes it (recent_stale 1)
+	 * when the file was written more than the window ago: a running
+	 * wa-run would have written the window's decay since. */
+	int heal_present;
+	unsigned long failures[WA_STATUS_CLASSES];  /* since start, by class (status.h wa_status_class_name) */
+	unsigned long recent[WA_STATUS_CLASSES];    /* in the window before updated */
+	int recent_stale;
+	unsigned long retries, repaired, quarantined;
 };
 
 /* Fill st from a parsed status object (anything else: st->present = 0),
@@ -119,8 +132,11 @@ struct wa_health_opts {
 	const char *inbox;
 	long max_backlog;       /* more files than this waiting: WARNING; -1 not checked */
 	long max_backlog_age;   /* seconds; the oldest waiting longer: WARNING, twice: CRITICAL; -1 not checked */
+	/* more failed decryptions of one class than this in the status
+	 * file's recent window: WARNING, kind decrypt_storm; -1 not checked */
+	long max_decrypt_failures;
 };
-#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL, NULL, -1, -1 }
+#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL, NULL, -1, -1, -1 }
 
 struct wa_health {
 	enum wa_sev status;

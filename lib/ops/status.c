@@ -24,6 +24,7 @@
 #include "store/names.h"
 #include "ops/status.h"
 #include "base/version.h"
+#include "signal/cipher.h"
 
 #define LINE_MAX_BYTES (64u << 10)
 
@@ -44,6 +45,38 @@ static int
 set_str(json_t *o, const char *k, const char *s)
 {
 	return json_object_set_new(o, k, wa_json_text(s));
+}
+
+const char *
+wa_status_class_name(size_t i)
+{
+	if (i == 0)
+		return "other";
+	return i <= WA_SIGF_INTERNAL && i < WA_STATUS_CLASSES ? wa_sigclass_name((enum wa_sigclass)i) : NULL;
+}
+
+/* {"bad_mac": 3, ...}: the classes that occurred; an index without a
+ * name counts as "other" */
+static int
+set_classes(json_t *o, const char *k, const unsigned long *c)
+{
+	unsigned long f[WA_STATUS_CLASSES] = { 0 };
+	json_t *m = json_object();
+	size_t i;
+	int bad = 0;
+
+	if (!m)
+		return -1;
+	for (i = 0; i < WA_STATUS_CLASSES; i++)
+		f[wa_status_class_name(i) ? i : 0] += c[i];
+	for (i = 0; i < WA_STATUS_CLASSES; i++)
+		if (f[i])
+			bad |= json_object_set_new(m, wa_status_class_name(i), json_integer((json_int_t)f[i]));
+	if (bad) {
+		json_decref(m);
+		return -1;
+	}
+	return json_object_set_new(o, k, m);
 }
 
 int
@@ -78,6 +111,11 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 	bad |= set_time(o, "last_message", st->last_message);
 	bad |= json_object_set_new(o, "messages_received", json_integer((json_int_t)st->messages_received));
 	bad |= json_object_set_new(o, "undecryptable", json_integer((json_int_t)st->undecryptable));
+	bad |= set_classes(o, "decrypt_failures", st->decrypt_failures);
+	bad |= set_classes(o, "decrypt_failures_recent", st->decrypt_recent);
+	bad |= json_object_set_new(o, "retries", json_integer((json_int_t)st->retries));
+	bad |= json_object_set_new(o, "repaired", json_integer((json_int_t)st->repaired));
+	bad |= json_object_set_new(o, "quarantined", json_integer((json_int_t)st->quarantined));
 	if (bad) {
 		json_decref(o);
 		return WA_ENOMEM;
@@ -149,6 +187,34 @@ get_int(long long *x, const json_t *o, const char *k, int nullable)
 	return 0;
 }
 
+/* {"class": count, ...} into c by class index (unknown names: "other").
+ * Strict: a value that is not an object of non-negative integers is
+ * corrupt; lenient: what is not one is skipped. */
+static int
+get_classes(unsigned long *c, const json_t *o, const char *k, int lenient)
+{
+	const json_t *m = json_object_get(o, k), *v;
+	const char *name;
+	size_t i;
+
+	if (!m)
+		return 0;
+	if (!json_is_object(m))
+		return lenient ? 0 : WA_ECORRUPT;
+	json_object_foreach((json_t *)m, name, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 0) {
+			if (!lenient)
+				return WA_ECORRUPT;
+			continue;
+		}
+		for (i = 1; i < WA_STATUS_CLASSES; i++)
+			if (wa_status_class_name(i) && strcmp(name, wa_status_class_name(i)) == 0)
+				break;
+		c[i < WA_STATUS_CLASSES ? i : 0] += (unsigned long)json_integer_value(v);
+	}
+	return 0;
+}
+
 /* strict: the first bad field fails the object; lenient: it keeps its
  * default and the rest is read */
 #define FIELD(call) do { if ((call) < 0 && !lenient) return WA_ECORRUPT; } while (0)
@@ -161,6 +227,7 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 	int lenient = flags & WA_STATUS_LENIENT;
 	const json_t *v;
 	long long x;
+	size_t i;
 	int s;
 
 	memset(st, 0, sizeof *st);
@@ -211,6 +278,21 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 		x = 0;
 		FIELD(get_int(&x, o, "undecryptable", 0));
 		st->undecryptable = x < 0 ? 0 : (unsigned long)x;
+	}
+	FIELD(get_time(&st->updated, o, "updated", LATER("updated")));
+	/* the self-healing fields came later still */
+	st->heal = json_is_object(json_object_get(o, "decrypt_failures"));
+	FIELD(get_classes(st->decrypt_failures, o, "decrypt_failures", lenient));
+	FIELD(get_classes(st->decrypt_recent, o, "decrypt_failures_recent", lenient));
+	{
+		static const char *const k[] = { "retries", "repaired", "quarantined" };
+		unsigned long *dst[] = { &st->retries, &st->repaired, &st->quarantined };
+		for (i = 0; i < 3; i++)
+			if (json_object_get(o, k[i])) {
+				x = 0;
+				FIELD(get_int(&x, o, k[i], 0));
+				*dst[i] = x < 0 ? 0 : (unsigned long)x;
+			}
 	}
 	return 0;
 }
@@ -291,6 +373,24 @@ wa_status_init(struct wa_statusw *w, int wafd, int stagefd, const struct wa_stat
 	w->dirty = 1;
 }
 
+/* The recent window at now from the minute slots: 1 when it changed. */
+static int
+recent_update(struct wa_statusw *w, int64_t now)
+{
+	unsigned long r[WA_STATUS_CLASSES] = { 0 };
+	int64_t m = now / 60000;
+	size_t s, i;
+
+	for (s = 0; s < WA_STATUS_WINDOW_MIN; s++)
+		if (w->slot_min[s] > m - WA_STATUS_WINDOW_MIN && w->slot_min[s] <= m)
+			for (i = 0; i < WA_STATUS_CLASSES; i++)
+				r[i] += w->slot[s][i];
+	if (memcmp(r, w->st.decrypt_recent, sizeof r) == 0)
+		return 0;
+	memcpy(w->st.decrypt_recent, r, sizeof r);
+	return 1;
+}
+
 int
 wa_status_flush(struct wa_statusw *w, int64_t now)
 {
@@ -298,6 +398,8 @@ wa_status_flush(struct wa_statusw *w, int64_t now)
 	size_t len;
 	int rc;
 
+	if (recent_update(w, now))
+		w->heal_changes++;
 	if ((rc = wa_status_encode(&buf, &len, &w->st, now)) < 0)
 		return rc;
 	rc = wa_durable_put(w->wafd, WA_STATUS, w->stagefd, buf, len);
@@ -308,6 +410,10 @@ wa_status_flush(struct wa_statusw *w, int64_t now)
 		    w->messages_written != w->st.messages_received) {
 			w->inbound_written = w->st.last_inbound;
 			w->messages_written = w->st.messages_received;
+			w->lazy_written_at = now;
+		}
+		if (w->heal_written != w->heal_changes) {
+			w->heal_written = w->heal_changes;
 			w->lazy_written_at = now;
 		}
 		w->written_at = now;
@@ -397,6 +503,42 @@ wa_status_message(struct wa_statusw *w, int64_t now, int ok)
 		w->st.undecryptable++;
 }
 
+void
+wa_status_heal(struct wa_statusw *w, int64_t now, const unsigned long *failures, size_t n,
+    unsigned long retries, unsigned long repaired, unsigned long quarantined)
+{
+	unsigned long f[WA_STATUS_CLASSES] = { 0 };
+	int64_t m = now / 60000;
+	size_t s = (size_t)(m % WA_STATUS_WINDOW_MIN), i;
+	int changed = 0;
+
+	for (i = 0; i < n; i++)
+		f[i < WA_STATUS_CLASSES ? i : 0] += failures[i];
+	for (i = 0; i < WA_STATUS_CLASSES; i++) {
+		if (f[i] == w->st.decrypt_failures[i])
+			continue;
+		if (f[i] > w->st.decrypt_failures[i]) {
+			if (w->slot_min[s] != m) {
+				memset(w->slot[s], 0, sizeof w->slot[s]);
+				w->slot_min[s] = m;
+			}
+			w->slot[s][i] += f[i] - w->st.decrypt_failures[i];
+		}
+		w->st.decrypt_failures[i] = f[i];
+		changed = 1;
+	}
+	if (retries != w->st.retries || repaired != w->st.repaired || quarantined != w->st.quarantined) {
+		w->st.retries = retries;
+		w->st.repaired = repaired;
+		w->st.quarantined = quarantined;
+		changed = 1;
+	}
+	if (recent_update(w, now))
+		changed = 1;
+	if (changed)
+		w->heal_changes++;
+}
+
 int
 wa_status_inbound(struct wa_statusw *w, int64_t now)
 {
@@ -409,13 +551,17 @@ wa_status_tick(struct wa_statusw *w, int64_t now)
 {
 	int inbound = w->st.last_inbound != w->inbound_written;
 	int message = w->st.messages_received != w->messages_written;
+	int heal;
 
-	if (!inbound && !message)
+	if (recent_update(w, now))   /* failures aging out of the window */
+		w->heal_changes++;
+	heal = w->heal_changes != w->heal_written;
+	if (!inbound && !message && !heal)
 		return 0;
-	/* the first inbound and the first message are written at once
-	 * (e.g. right after online), later ones once the last write of a
-	 * new one is interval old */
-	if ((inbound && !w->inbound_written) || (message && !w->messages_written))
+	/* the first inbound, the first message and the first self-healing
+	 * change are written at once (e.g. right after online), later ones
+	 * once the last write of a new one is interval old */
+	if ((inbound && !w->inbound_written) || (message && !w->messages_written) || (heal && !w->heal_written))
 		return wa_status_flush(w, now);
 	if (now - w->lazy_written_at < w->inbound_interval_ms)
 		return 0;

@@ -36,6 +36,17 @@
  *	messages_received  messages stored in the inbox since this wa-run
  *	               started (undecryptable ones included)
  *	undecryptable  of those, the ones stored as undecryptable
+ *	decrypt_failures  failed decryptions since this wa-run started, by
+ *	               class: {"bad_mac": 12, "no_session": 1} (the classes
+ *	               of signal/cipher.h, wa_sigclass_name; only those that
+ *	               occurred; "other" for one this version does not know)
+ *	decrypt_failures_recent  the same, counted over about the last 10
+ *	               minutes (WA_STATUS_WINDOW_MIN one-minute slots kept in
+ *	               memory) before "updated"
+ *	retries        retry receipts sent since start (self-healing)
+ *	repaired       messages that decrypted after a retry receipt
+ *	quarantined    peer state files (sessions, sender keys) moved to
+ *	               quarantine by the self-healing
  *	superseded     absent while wa-run owns the file; {"by": "wa-pair" or
  *	               "wa-restore", "at": time} once such a tool replaced the
  *	               folder's credentials (wa_status_supersede): the state
@@ -65,10 +76,19 @@
  * the process is written by the next wa_status_inbound or wa_status_tick,
  * later ones at most once per inbound_interval_ms (one interval clock for
  * both lazy fields), so receiving never costs a durable write per message.
+ * The self-healing counters (wa_status_heal) are lazy in the same way:
+ * the first change of the process is written by the next inbound or
+ * tick, later ones at most once per interval; and a tick whose recent
+ * window lost a minute (failures aging out) writes that change when due,
+ * so the file's recent counts trail the truth by at most the interval
+ * plus the tick period, and a file last written over WA_STATUS_WINDOW_MIN
+ * minutes ago holds no failure that is still recent.
  *
  * The fields inbox, last_message, messages_received and undecryptable
  * came later: a file without them (an older wa-run) decodes, strictly
- * too, with inbox and last_message null and the counters 0.
+ * too, with inbox and last_message null and the counters 0; so do
+ * decrypt_failures, decrypt_failures_recent, retries, repaired and
+ * quarantined (all 0 when absent; heal 0 tells).
  *
  * EVENT HISTORY.  events.jsonl holds one JSON object per line (lib/event.h
  * schema), appended with a single write(2) on a descriptor opened
@@ -100,6 +120,16 @@
 
 #include "session/state.h"
 
+/* Failure classes counted: enum wa_sigclass (signal/cipher.h) as index;
+ * index 0 is "other" (a class this version has no name for). */
+#define WA_STATUS_CLASSES 16
+/* The recent window: this many one-minute slots, the current one included. */
+#define WA_STATUS_WINDOW_MIN 10
+
+/* "other", "no_session", "bad_mac", ... for index i < WA_STATUS_CLASSES;
+ * NULL for an index without a class of its own. */
+const char *wa_status_class_name(size_t i);
+
 /* The content of the status file.  Times are wall clock milliseconds since
  * the epoch, 0 for null. */
 struct wa_status {
@@ -122,6 +152,11 @@ struct wa_status {
 	int64_t last_message;
 	unsigned long messages_received;
 	unsigned long undecryptable;
+	int64_t updated;            /* decode only: when the file was written (encode writes now) */
+	int heal;                   /* decode: the file has the self-healing fields; encode writes them always */
+	unsigned long decrypt_failures[WA_STATUS_CLASSES];  /* since start */
+	unsigned long decrypt_recent[WA_STATUS_CLASSES];    /* the recent window */
+	unsigned long retries, repaired, quarantined;
 };
 
 /* The JSON text of st (one line, ending in a newline), with updated set to
@@ -149,7 +184,11 @@ struct wa_statusw {
 	long inbound_interval_ms;
 	int64_t inbound_written;    /* last_inbound in the file */
 	unsigned long messages_written; /* messages_received in the file */
-	int64_t lazy_written_at;    /* when a write last carried a new last_inbound or last_message */
+	int64_t lazy_written_at;    /* when a write last carried a new lazy field */
+	unsigned long heal_changes; /* changes of the self-healing fields in memory */
+	unsigned long heal_written; /* heal_changes as of the last write */
+	int64_t slot_min[WA_STATUS_WINDOW_MIN];   /* the minute each slot counts */
+	unsigned long slot[WA_STATUS_WINDOW_MIN][WA_STATUS_CLASSES];
 	int64_t written_at;         /* wall ms of the last write, 0 never */
 	int dirty;                  /* a field other than last_inbound changed since */
 	unsigned long writes;       /* successful writes */
@@ -183,10 +222,20 @@ void wa_status_inbox(struct wa_statusw *w, const char *path);
  * wa_status_inbound or wa_status_tick writes it once due. */
 void wa_status_message(struct wa_statusw *w, int64_t now, int ok);
 
+/* The self-healing counters as recv.h's struct wa_recv_stats has them
+ * at now, cumulative since start: failures[] by enum wa_sigclass (n
+ * entries; indexes from WA_STATUS_CLASSES on count as 0, "other"),
+ * retries, repaired, quarantined.  What grew since the last call counts
+ * in the recent window's current minute.  Memory only: the next
+ * wa_status_inbound or wa_status_tick writes it once due (write policy). */
+void wa_status_heal(struct wa_statusw *w, int64_t now, const unsigned long *failures, size_t n,
+    unsigned long retries, unsigned long repaired, unsigned long quarantined);
+
 /* Data arrived at now: see the write policy.  Returns 0 whether or not it
  * wrote, or the write's error. */
 int wa_status_inbound(struct wa_statusw *w, int64_t now);
-/* Write a pending last_inbound or last_message once it is due.  0 or the write's error. */
+/* Write a pending last_inbound, last_message or self-healing change (the
+ * recent window included) once it is due.  0 or the write's error. */
 int wa_status_tick(struct wa_statusw *w, int64_t now);
 /* Write now, whatever the policy says. */
 int wa_status_flush(struct wa_statusw *w, int64_t now);

@@ -23,6 +23,7 @@
 #include "ops/health.h"
 #include "store/names.h"
 #include "ops/status.h"
+#include "signal/cipher.h"
 #include "tap.h"
 
 static char top[256];
@@ -122,7 +123,8 @@ test_status(struct wa_authdir *ad)
 		static const char *fields[] = { "state", "since", "pid", "pstart", "started", "updated",
 			"last_connected", "last_inbound", "last_error", "class", "code", "reconnects",
 			"reconnects_since_online", "next_attempt", "exit_code", "version", "inbox",
-			"last_message", "messages_received", "undecryptable", NULL };
+			"last_message", "messages_received", "undecryptable", "decrypt_failures",
+			"decrypt_failures_recent", "retries", "repaired", "quarantined", NULL };
 		int all = 1, i;
 		for (i = 0; fields[i]; i++)
 			if (!json_object_get(j, fields[i])) {
@@ -324,6 +326,147 @@ test_messages(struct wa_authdir *ad)
 	json_decref(j);
 }
 
+/* The self-healing counters: decrypt_failures by class since start, the
+ * recent window of one-minute slots, retries/repaired/quarantined; lazy
+ * like last_message; an older file decodes. */
+static void
+test_heal(struct wa_authdir *ad)
+{
+	struct wa_statusw w;
+	struct wa_statusw_opts o = { 30000 };
+	struct wa_status st, back;
+	struct wa_runstatus rs;
+	unsigned long f[16] = { 0 };
+	int64_t t0 = 1795256100000LL, t;
+	unsigned long writes;
+	json_t *j, *m;
+	char *text;
+	size_t len;
+	int i;
+
+	wa_status_init(&w, ad->wafd, ad->stagefd, &o, t0);
+	wa_status_online(&w, t0);
+	is_int(wa_status_state(&w, WA_ST_ONLINE, t0), 0, "heal: online");
+	j = load(ad->wafd, WA_STATUS);
+	m = json_object_get(j, "decrypt_failures");
+	ok(json_is_object(m) && json_object_size(m) == 0 &&
+	    json_is_object(json_object_get(j, "decrypt_failures_recent")) &&
+	    json_integer_value(json_object_get(j, "retries")) == 0 &&
+	    json_is_integer(json_object_get(j, "repaired")) && json_is_integer(json_object_get(j, "quarantined")),
+	    "  no failure yet: empty class objects, counters 0");
+	json_decref(j);
+	wa_status_inbound(&w, t0 + 500);   /* the first inbound: written at once */
+	writes = w.writes;
+
+	/* the first failures: memory, then written at once by the next tick */
+	f[WA_SIGF_BAD_MAC] = 3;
+	f[WA_SIGF_NO_SESSION] = 1;
+	wa_status_heal(&w, t0 + 1000, f, 16, 4, 0, 1);
+	is_int(w.writes, writes, "the first failures alone write nothing");
+	is_int(wa_status_tick(&w, t0 + 2000), 0, "tick after them");
+	is_int(w.writes, writes + 1, "  the first self-healing change is written at once");
+	is_int(wa_status_read(&st, ad->wafd), 0, "  read back strictly");
+	ok(st.heal && st.decrypt_failures[WA_SIGF_BAD_MAC] == 3 && st.decrypt_failures[WA_SIGF_NO_SESSION] == 1 &&
+	    st.decrypt_recent[WA_SIGF_BAD_MAC] == 3 && st.decrypt_recent[WA_SIGF_NO_SESSION] == 1 &&
+	    st.retries == 4 && st.repaired == 0 && st.quarantined == 1,
+	    "  bad_mac 3, no_session 1 since start and recent; 4 retries, 1 quarantined");
+	j = load(ad->wafd, WA_STATUS);
+	is_int(json_integer_value(json_object_get(json_object_get(j, "decrypt_failures"), "bad_mac")), 3,
+	    "  on disk by name: decrypt_failures.bad_mac 3");
+	is_int(json_integer_value(json_object_get(json_object_get(j, "decrypt_failures_recent"), "no_session")), 1,
+	    "  decrypt_failures_recent.no_session 1");
+	wa_runstatus_parse(&rs, j);
+	ok(rs.heal_present && rs.failures[WA_SIGF_BAD_MAC] == 3 && rs.recent[WA_SIGF_NO_SESSION] == 1 &&
+	    rs.retries == 4 && rs.quarantined == 1 && rs.updated == (t0 + 2000) / 1000,
+	    "  wa-check's parser reads them and updated");
+	json_decref(j);
+
+	/* a storm: 1000 more over 20 s, ticks and inbounds: no write per failure */
+	for (i = 0, t = t0 + 3000; i < 1000; i++, t += 20) {
+		f[WA_SIGF_BAD_MAC]++;
+		wa_status_heal(&w, t, f, 16, 4 + (unsigned long)i, 0, 1);
+		wa_status_inbound(&w, t);
+		wa_status_tick(&w, t);
+	}
+	ok(w.writes == writes + 1, "1000 failures in 20 s with inbounds and ticks: no write (interval 30 s), %lu",
+	    w.writes - writes);
+	is_int(wa_status_tick(&w, t0 + 2000 + 30000), 0, "tick 30 s after the last lazy write");
+	is_int(w.writes, writes + 2, "  writes once");
+	wa_status_read(&st, ad->wafd);
+	ok(st.decrypt_failures[WA_SIGF_BAD_MAC] == 1003 && st.decrypt_recent[WA_SIGF_BAD_MAC] == 1003,
+	    "  bad_mac 1003 since start and in the window");
+
+	/* a repair four minutes later: since start grows, the window too */
+	f[WA_SIGF_NO_SENDER_KEY] = 2;
+	wa_status_heal(&w, t0 + 240000, f, 16, 1010, 1, 2);
+	wa_status_tick(&w, t0 + 240000);
+	wa_status_read(&st, ad->wafd);
+	ok(st.repaired == 1 && st.quarantined == 2 && st.decrypt_recent[WA_SIGF_NO_SENDER_KEY] == 2 &&
+	    st.decrypt_recent[WA_SIGF_BAD_MAC] == 1003, "4 min later: repaired 1, no_sender_key 2 in the window");
+
+	/* the first minute's failures age out of the window; the tick writes
+	 * that without any new failure */
+	writes = w.writes;
+	is_int(wa_status_tick(&w, t0 + 11 * 60000), 0, "11 min later, a tick");
+	is_int(w.writes, writes + 1, "  the window changed: written");
+	wa_status_read(&st, ad->wafd);
+	ok(st.decrypt_failures[WA_SIGF_BAD_MAC] == 1003 && st.decrypt_recent[WA_SIGF_BAD_MAC] == 0 &&
+	    st.decrypt_recent[WA_SIGF_NO_SENDER_KEY] == 2, "  bad_mac gone from the window, kept since start; "
+	    "no_sender_key still in it");
+	wa_status_tick(&w, t0 + 16 * 60000);
+	wa_status_read(&st, ad->wafd);
+	ok(st.decrypt_recent[WA_SIGF_NO_SENDER_KEY] == 0 && st.decrypt_failures[WA_SIGF_NO_SENDER_KEY] == 2,
+	    "16 min later: the window is empty");
+	writes = w.writes;
+	wa_status_tick(&w, t0 + 40 * 60000);
+	is_int(w.writes, writes, "  and stays so: no more writes");
+
+	/* round trip, an unknown class, an index past the table */
+	memset(&st, 0, sizeof st);
+	st.state = WA_ST_ONLINE;
+	st.since = t0;
+	st.exit_code = -1;
+	st.decrypt_failures[WA_SIGF_UNTRUSTED] = 5;
+	st.decrypt_failures[15] = 2;   /* no name: "other" */
+	st.decrypt_recent[WA_SIGF_CORRUPT] = 1;
+	st.retries = 9;
+	st.repaired = 8;
+	st.quarantined = 7;
+	is_int(wa_status_encode(&text, &len, &st, t0 + 500), 0, "encode the self-healing fields");
+	j = json_loadb(text, len, 0, NULL);
+	free(text);
+	is_int(json_integer_value(json_object_get(json_object_get(j, "decrypt_failures"), "other")), 2,
+	    "  a class without a name is written as other");
+	is_int(wa_status_decode(&back, j, 0), 0, "  decode strictly");
+	ok(back.heal && back.decrypt_failures[WA_SIGF_UNTRUSTED] == 5 && back.decrypt_failures[0] == 2 &&
+	    back.decrypt_recent[WA_SIGF_CORRUPT] == 1 && back.retries == 9 && back.repaired == 8 &&
+	    back.quarantined == 7 && back.updated == t0 + 500, "  classes, counters and updated round-trip");
+	json_object_set_new(json_object_get(j, "decrypt_failures"), "from_the_future", json_integer(4));
+	ok(wa_status_decode(&back, j, 0) == 0 && back.decrypt_failures[0] == 6,
+	    "  a class name this version does not know counts as other");
+	json_object_set_new(json_object_get(j, "decrypt_failures"), "bad_mac", json_string("x"));
+	ok(wa_status_decode(&back, j, 0) == WA_ECORRUPT, "  strict: a count of the wrong type is corrupt");
+	ok(wa_status_decode(&back, j, WA_STATUS_LENIENT) == 0 && back.decrypt_failures[WA_SIGF_UNTRUSTED] == 5 &&
+	    back.retries == 9, "  lenient: that count is skipped, the rest is read");
+	json_object_set_new(j, "decrypt_failures_recent", json_integer(3));
+	ok(wa_status_decode(&back, j, WA_STATUS_LENIENT) == 0 && back.decrypt_recent[WA_SIGF_CORRUPT] == 0,
+	    "  lenient: a window that is not an object counts as empty");
+	json_decref(j);
+
+	/* an older file: no self-healing fields */
+	j = json_pack("{s:s, s:s, s:i, s:n, s:s, s:s, s:n, s:n, s:n, s:n, s:n, s:i, s:i, s:n, s:n, s:s, s:n, "
+	    "s:n, s:i, s:i}",
+	    "state", "online", "since", "2026-11-21T10:15:00.000Z", "pid", 4242, "pstart", "started",
+	    "2026-11-21T10:00:00.000Z", "updated", "2026-11-21T10:16:00.000Z", "last_connected", "last_inbound",
+	    "last_error", "class", "code", "reconnects", 0, "reconnects_since_online", 0, "next_attempt",
+	    "exit_code", "version", "0.9", "inbox", "last_message", "messages_received", 3, "undecryptable", 0);
+	is_int(wa_status_decode(&back, j, 0), 0, "an older file without the self-healing fields decodes strictly");
+	ok(!back.heal && back.decrypt_failures[WA_SIGF_BAD_MAC] == 0 && back.retries == 0, "  counters 0, heal 0");
+	wa_runstatus_parse(&rs, j);
+	ok(rs.present && !rs.heal_present, "  wa-check's parser: no self-healing fields");
+	json_decref(j);
+}
+
 static void
 write_raw(int dirfd, const char *name, const char *s)
 {
@@ -483,6 +626,7 @@ main(void)
 	}
 	test_status(ad);
 	test_messages(ad);
+	test_heal(ad);
 	test_events(ad);
 	wa_authdir_close(ad);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

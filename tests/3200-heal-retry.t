@@ -15,7 +15,7 @@ recv_wa "$T/a"
 recv_peer "$T/b" 15550000041 Erin
 SB=$S
 PK0=$(creds_get "$WA_DIR" 'c.firstUnuploadedPreKeyId')
-run_start "$WA_DIR" --retry-wait 10s
+run_start "$WA_DIR" --retry-wait 30s
 await_online
 
 # retry_receipts ID: how many retry receipts wa-run sent for ID

@@ -805,7 +805,7 @@ repaired(struct wa_recv *r, const struct who *w, const char *key)
 	int64_t first = json_integer_value(json_object_get(e, "first"));
 
 	r->stats.repaired++;
-	if (r->o.on_event && (ev = json_pack("{s:s, s:s, s:s, s:I, s:I}", "chat", w->chat, "sender", w->author,
+	if (r->o.on_event && first_of_storm(r, w->author, "repaired") && (ev = json_pack("{s:s, s:s, s:s, s:I, s:I}", "chat", w->chat, "sender", w->author,
 	    "class", json_string_value(json_object_get(e, "class")) ?: "",
 	    "retries", json_integer_value(json_object_get(e, "count")), "ms", (json_int_t)(now_ms() - first)))) {
 		r->o.on_event(r->o.arg, "repaired", ev);

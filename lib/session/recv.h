@@ -124,7 +124,8 @@ struct wa_recv_opts {
 	/* Something an operator hears of: "identity" (jid), "appstate_keys"
 	 * (count), "undecryptable" (class, chat, sender, id: stored so),
 	 * "decrypt_failed" (class, chat, sender, id, retry: once per sender
-	 * and class an hour), "repaired" (chat, sender, class, retries, ms).
+	 * and class an hour), "repaired" (chat, sender, class, retries, ms:
+	 * once per sender an hour; stats.repaired counts every message).
 	 * ev is borrowed. */
 	void (*on_event)(void *arg, const char *kind, const json_t *ev);
 	void *arg;

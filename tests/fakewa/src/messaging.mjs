@@ -142,8 +142,8 @@ export class Messaging {
 	// ---- queue and delivery --------------------------------------------------------
 
 	/**
-	 * POST /messages/fault {kind: "corrupt", device, count, at?}: the next
-	 * count message stanzas for device (resends included) get their first
+	 * POST /messages/fault {kind: "corrupt", device, count, at?, from?}: the next
+	 * count message stanzas for device (from that sender user only, if given) (resends included) get their first
 	 * <enc> broken: the last byte flipped (at "last", default: a msg's
 	 * MAC) or every byte after the version (at "all": also a pkmsg
 	 * resend); the receiver's check fails and a retry receipt follows.
@@ -156,14 +156,18 @@ export class Messaging {
 			throw Object.assign(new Error(`no device ${b.device}`), { status: 404 });
 		if (b.at !== undefined && b.at !== 'last' && b.at !== 'all')
 			throw Object.assign(new Error('at must be last or all'), { status: 400 });
-		const f = { kind: b.kind, device: d.jid, left: Number(b.count ?? 1), at: b.at ?? 'last' };
+		// from: only stanzas whose sender (from, or participant in a
+		// group) is that user; any device, PN or LID form as routed
+		const from = b.from === undefined ? null : String(b.from).replace(/[:@].*$/, '');
+		const f = { kind: b.kind, device: d.jid, left: Number(b.count ?? 1), at: b.at ?? 'last', from };
 		this.faults = [...(this.faults ?? []), f];
 		const ev = this.ctx.events.record('fault', null, { ...f });
 		return { ...f, seq: ev.seq };
 	}
 
 	corrupt(d, node) {
-		const f = (this.faults ?? []).find(x => x.device === d.jid && x.left > 0);
+		const who = String(node.attrs.participant ?? node.attrs.from ?? '').replace(/[:@].*$/, '');
+		const f = (this.faults ?? []).find(x => x.device === d.jid && x.left > 0 && (!x.from || x.from === who));
 		const i = node.content.findIndex(c => c.tag === 'enc');
 		if (!f || i < 0)
 			return node;

@@ -814,6 +814,38 @@ repaired(struct wa_recv *r, const struct who *w, const char *key)
 	wa_retries_put(r->o.retries, key, NULL);
 }
 
+/* Stage rec (taken) as the inbox file of key, for the next commit.  0;
+ * WA_ENOMEM; WA_ESYS when the spool could not take it: the batch is then
+ * marked failed (flush reports it and sends nothing). */
+static int
+stage_record(struct wa_recv *r, const char *key, json_t *rec)
+{
+	char *text;
+	int rc;
+
+	if (!(text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15))) ||
+	    grow((void **)&r->msgs, &r->capmsgs, r->nmsgs, sizeof *r->msgs) < 0 ||
+	    grow((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0) {
+		free(text);
+		json_decref(rec);
+		return WA_ENOMEM;
+	}
+	rc = wa_spool_add(r->o.spool, key, text, strlen(text), r->msgs[r->nmsgs].name);
+	free(text);
+	if (rc < 0 || !(r->keys[r->nkeys] = strdup(key))) {
+		json_decref(rec);
+		if (!r->err) {
+			r->err = rc < 0 ? rc : WA_ENOMEM;
+			snprintf(r->errwhy, sizeof r->errwhy, "inbox '%s': %s", wa_spool_dir(r->o.spool),
+			    wa_strerror(r->err));
+		}
+		return WA_ESYS;
+	}
+	r->nkeys++;
+	r->msgs[r->nmsgs++].rec = rec;
+	return 0;
+}
+
 /* A message id wa stores: 1..128 printable ASCII bytes, no space (the
  * spool's key rule; WhatsApp's ids are hex or base32-like). */
 static int
@@ -839,7 +871,6 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 	size_t i, nenc = 0;
 	int rc, seen, pass;
 	json_t *rec;
-	char *text;
 
 	if (wa_node_attr(n, "offline") && r->offline_open)
 		r->offline_count++;
@@ -919,32 +950,12 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 	}
 	if (!oc.content)
 		event_undecryptable(r, n, &w, &oc);
-	if (!(text = json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15)))) {
-		json_decref(rec);
-		rc = WA_ENOMEM;
+	if ((rc = stage_record(r, key, rec)) < 0) {
+		/* a storage failure fails the whole batch at flush: no reply */
+		if (rc == WA_ESYS)
+			rc = 0;
 		goto out;
 	}
-	if ((rc = grow((void **)&r->msgs, &r->capmsgs, r->nmsgs, sizeof *r->msgs)) < 0 ||
-	    (rc = grow((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys)) < 0) {
-		free(text);
-		json_decref(rec);
-		goto out;
-	}
-	rc = wa_spool_add(r->o.spool, key, text, strlen(text), r->msgs[r->nmsgs].name);
-	free(text);
-	if (rc < 0 || !(r->keys[r->nkeys] = strdup(key))) {
-		json_decref(rec);
-		/* a storage failure: the whole batch fails at flush */
-		if (!r->err) {
-			r->err = rc < 0 ? rc : WA_ENOMEM;
-			snprintf(r->errwhy, sizeof r->errwhy, "inbox '%s': %s", wa_spool_dir(r->o.spool),
-			    wa_strerror(r->err));
-		}
-		rc = 0;
-		goto out;
-	}
-	r->nkeys++;
-	r->msgs[r->nmsgs++].rec = rec;
 	if (oc.content)
 		rc = queue_receipt(r, n, &w, w.from_me ? "sender" : NULL);
 	else
@@ -1095,7 +1106,6 @@ wa_recv_tick(struct wa_recv *r, int64_t now)
 		struct who w;
 		struct outcome oc;
 		json_t *rec;
-		char *text, name[WA_SPOOL_NAME_MAX];
 		size_t j;
 
 		e = wa_retries_get(r->o.retries, k);
@@ -1118,26 +1128,12 @@ wa_recv_tick(struct wa_recv *r, int64_t now)
 			wa_node_free(n);
 			continue;
 		}
-		rec = make_record(r, n, &w, &oc);
-		text = rec ? json_dumps(rec, JSON_COMPACT | JSON_REAL_PRECISION(15)) : NULL;
-		if (!text || grow((void **)&r->msgs, &r->capmsgs, r->nmsgs, sizeof *r->msgs) < 0 ||
-		    grow((void **)&r->keys, &r->capkeys, r->nkeys, sizeof *r->keys) < 0) {
-			free(text);
-			json_decref(rec);
+		if (!(rec = make_record(r, n, &w, &oc)) || (rc = stage_record(r, k, rec)) < 0) {
 			wa_node_free(n);
-			rc = WA_ENOMEM;
+			if (!rec)
+				rc = WA_ENOMEM;
 			break;
 		}
-		if (wa_spool_add(r->o.spool, k, text, strlen(text), name) < 0 || !(r->keys[r->nkeys] = strdup(k))) {
-			free(text);
-			json_decref(rec);
-			wa_node_free(n);
-			continue;
-		}
-		free(text);
-		r->nkeys++;
-		snprintf(r->msgs[r->nmsgs].name, sizeof r->msgs[r->nmsgs].name, "%s", name);
-		r->msgs[r->nmsgs++].rec = rec;
 		r->taken++;
 		event_undecryptable(r, n, &w, &oc);
 		wa_node_free(n);

@@ -3,7 +3,8 @@
  *
  * Reads the folder without taking its lock (a running writer is never
  * blocked), writes the archive durably, and in the backups folder keeps
- * the newest --keep archives of this folder.
+ * the newest --keep archives of this folder, or those of the last
+ * --keep-days days (never fewer than the newest usable one).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@
 #include "store/names.h"
 #include "tool.h"
 
-#define USAGE "wa-backup [-fhq] [--version] [-B dir] [-d dir] [--keep n] [-o file]"
+#define USAGE "wa-backup [-fhq] [--version] [-B dir] [-d dir] [--keep n] [--keep-days n] [-o file]"
 
 static int quiet;
 
@@ -58,6 +59,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "keep", required_argument, NULL, 'k' },
+		{ "keep-days", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -69,7 +71,7 @@ main(int argc, char **argv)
 	const char *dir, *dopt = NULL, *output = NULL, *bdir = NULL;
 	char *folder = NULL, *fparent = NULL, *defbdir = NULL, *oparent = NULL, *obase = NULL;
 	char name[512], shown[4096];
-	long keep = WA_BACKUP_KEEP;
+	long keep = WA_BACKUP_KEEP, keepdays = 0;
 	int c, rc, ofd = -1, keepset = 0, tostdout = 0, stdoutfd = 1, force = 0;
 	unsigned flags;
 	time_t now;
@@ -91,15 +93,25 @@ main(int argc, char **argv)
 			}
 			keepset = 1;
 			break;
+		case 'K':
+			if ((keepdays = tool_number(optarg)) <= 0 || keepdays > 100000) {
+				tool_err("--keep-days: '%s' is not a number of days (1 to 100000)", optarg);
+				tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+			}
+			break;
 		default: tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 		}
 	}
 	if (optind != argc)
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-	if (output && (bdir || keepset)) {
-		tool_err("-o writes one file: -B and --keep apply to the backups folder only");
+	if (output && (bdir || keepset || keepdays)) {
+		tool_err("-o writes one file: -B, --keep and --keep-days apply to the backups folder only");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
+	/* --keep-days alone keeps by age only: a count would cut a week of
+	 * six-hourly backups down to the default ten */
+	if (keepdays && !keepset)
+		keep = 0;
 	if (!(dir = tool_authdir(dopt))) {
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
@@ -172,6 +184,9 @@ main(int argc, char **argv)
 	if (w && (rc = wa_durable_commit(w)) < 0)
 		tool_die(WA_EXIT_IOERR, "unable to write '%s': %s", shown, wa_strerror(rc));
 	if (!output && (rc = wa_backup_retain(ofd, folder, (size_t)keep, name, removed, (void *)bdir)) < 0)
+		tool_err("warning: unable to remove old backups in '%s': %s", bdir, wa_strerror(rc));
+	if (!output && keepdays && (rc = wa_backup_retain_age(ofd, folder, (long long)keepdays * 86400, now, name,
+	    removed, (void *)bdir)) < 0)
 		tool_err("warning: unable to remove old backups in '%s': %s", bdir, wa_strerror(rc));
 
 	if (!tostdout && printf("%s\n", shown) < 0)

@@ -1621,6 +1621,69 @@ wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spare,
 	return rc;
 }
 
+/* The creation time in an archive's name, "<folder>-YYYYmmddTHHMMSSZ...";
+ * -1 when it does not parse. */
+static time_t
+stamp_time(const char *name, const char *folder)
+{
+	struct tm tm;
+
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(name + strlen(folder) + 1, "%4d%2d%2dT%2d%2d%2dZ", &tm.tm_year, &tm.tm_mon, &tm.tm_mday,
+	    &tm.tm_hour, &tm.tm_min, &tm.tm_sec) != 6)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	return timegm(&tm);
+}
+
+int
+wa_backup_retain_age(int dirfd, const char *folder, long long max_age, time_t now, const char *spare,
+    void (*fn)(void *arg, const char *name), void *arg)
+{
+	char **v;
+	const char *keep = NULL;
+	size_t n, i;
+	int rc, removed = 0;
+
+	if (max_age <= 0)
+		return 0;
+	if ((rc = wa_backup_list(&v, &n, dirfd, folder)) < 0)
+		return rc;
+	/* the newest usable archive: the one just written when it is usable
+	 * (its name may sort before older ones: see wa_backup_retain), else
+	 * the first usable one from the newest */
+	if (spare && usable_at(dirfd, spare))
+		keep = spare;
+	for (i = n; !keep && i-- > 0;)
+		if (usable_at(dirfd, v[i]))
+			keep = v[i];
+	for (i = 0; keep && i < n; i++) {
+		time_t t = stamp_time(v[i], folder);
+		if (strcmp(v[i], keep) == 0 || (spare && strcmp(v[i], spare) == 0))
+			continue;
+		if (t < 0 || (long long)now - (long long)t <= max_age)
+			continue;
+		if (unlinkat(dirfd, v[i], 0) < 0) {
+			if (errno == ENOENT)
+				continue;
+			rc = WA_ESYS;
+			break;
+		}
+		removed = 1;
+		if (fn)
+			fn(arg, v[i]);
+	}
+	{
+		int saved = errno;
+		wa_backup_names_free(v);
+		errno = saved;
+	}
+	if (rc == 0 && removed && wa_durable_syncfd(dirfd) < 0)
+		rc = WA_ESYS;
+	return rc;
+}
+
 /* ---- the folders wa-restore replaced ---- */
 
 /* Whether file is "<folder>.replaced-YYYYmmddTHHMMSSZ[-N]"; *seq the N. */

@@ -260,6 +260,21 @@ int wa_backup_retain(int dirfd, const char *folder, size_t keep, const char *spa
     void (*fn)(void *arg, const char *name), void *arg);
 
 /*
+ * Delete every archive of folder in dirfd created more than max_age
+ * seconds before now (the time is the stamp in the name, as for
+ * wa_backup_list's order, wa-restore --latest and wa-check
+ * --max-backup-age; a copy with a fresh modification time is no younger),
+ * except the newest usable archive (wa_backup_usable), which stays however
+ * old: a host whose backups stopped keeps its last good one.  An archive
+ * that is not usable never stands in for it.  With no usable archive at
+ * all nothing is deleted.  Never deletes spare (may be NULL) or anything
+ * not ours; fsyncs the folder after a removal.  max_age <= 0 deletes
+ * nothing.  fn as for wa_backup_retain.  WA_ESYS, WA_ENOMEM.
+ */
+int wa_backup_retain_age(int dirfd, const char *folder, long long max_age, time_t now, const char *spare,
+    void (*fn)(void *arg, const char *name), void *arg);
+
+/*
  * The same for the folders wa-restore kept beside the auth folder called
  * folder in parentfd, "<folder>.replaced-YYYYmmddTHHMMSSZ[-N]" (real
  * folders only, never a link): delete the oldest, with everything in

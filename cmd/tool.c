@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -268,4 +269,107 @@ tool_duration(const char *s)
 	if (v > LONG_MAX / unit)
 		return TOOL_TOOBIG;
 	return v * unit;
+}
+
+char **
+tool_split_words(const char *s, const char *opt)
+{
+	char **v, *copy, *p, *save = NULL;
+	size_t n = 0, cap = 8;
+
+	if (!(copy = strdup(s)) || !(v = calloc(cap, sizeof *v)))
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	for (p = strtok_r(copy, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
+		if (n + 2 > cap) {
+			char **nv = realloc(v, (cap *= 2) * sizeof *v);
+			if (!nv)
+				tool_die(WA_EXIT_SOFTWARE, "out of memory");
+			v = nv;
+		}
+		if (!(v[n++] = strdup(p)))
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	}
+	v[n] = NULL;
+	free(copy);
+	if (!n)
+		tool_die(WA_EXIT_USAGE, "%s: empty command", opt);
+	return v;
+}
+
+void
+tool_free_words(char **v)
+{
+	size_t i;
+
+	for (i = 0; v && v[i]; i++)
+		free(v[i]);
+	free(v);
+}
+
+char *
+tool_absolute_dir(const char *d)
+{
+	char cwd[4096], *out;
+	size_t n;
+
+	while (d[0] == '.' && d[1] == '/')
+		for (d += 2; *d == '/'; d++)
+			;
+	if (d[0] == '/') {
+		out = strdup(d);
+	} else if (!getcwd(cwd, sizeof cwd)) {
+		tool_die(WA_EXIT_IOERR, "unable to find the current directory for '%s': %s", d, strerror(errno));
+	} else {
+		n = strlen(cwd) + strlen(d) + 2;
+		if ((out = malloc(n)))
+			snprintf(out, n, "%s%s%s", strcmp(cwd, "/") ? cwd : "", !*d || !strcmp(d, ".") ? "" : "/",
+			    !strcmp(d, ".") ? "" : d);
+	}
+	if (!out)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	n = strlen(out);
+	while (n > 1 && out[n - 1] == '/')
+		out[--n] = 0;
+	if (!*out)
+		strcpy(out, "/");
+	return out;
+}
+
+void
+tool_check_command(const char *prog, const char *opt, const char *usage)
+{
+	const char *path, *p, *colon;
+	char buf[4096];
+	struct stat st;
+	size_t n;
+	int seen = 0;
+
+	if (strchr(prog, '/')) {
+		if (stat(prog, &st) < 0) {
+			tool_err("%s: unable to run '%s': %s", opt, prog, strerror(errno));
+			tool_usage(usage, stderr, WA_EXIT_USAGE);
+		}
+		if (!S_ISREG(st.st_mode) || access(prog, X_OK) < 0) {
+			tool_err("%s: unable to run '%s': %s", opt, prog,
+			    S_ISDIR(st.st_mode) ? "it is a directory" : "not an executable file");
+			tool_usage(usage, stderr, WA_EXIT_USAGE);
+		}
+		return;
+	}
+	if (!(path = getenv("PATH")) || !*path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	for (p = path; p; p = colon ? colon + 1 : NULL) {
+		colon = strchr(p, ':');
+		n = colon ? (size_t)(colon - p) : strlen(p);
+		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", prog) >= (int)sizeof buf)
+			continue;
+		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
+			seen = 1;
+			if (access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	tool_err("%s: unable to run '%s': %s", opt, prog, seen ? "not an executable file" :
+	    "no such command in PATH");
+	tool_usage(usage, stderr, WA_EXIT_USAGE);
 }

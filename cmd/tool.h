@@ -85,4 +85,19 @@ long tool_duration(const char *s);
 /* Parse a non-negative decimal integer; -1 when malformed. */
 long tool_number(const char *s);
 
+/* --on-event "CMD ARG...": words split at blanks, no shell; a
+ * NULL-terminated array (tool_free_words).  An empty command is a usage
+ * error named after opt (exits). */
+char **tool_split_words(const char *s, const char *opt);
+void tool_free_words(char **v);
+
+/* A command's program must exist and be executable now, as execvp would
+ * find it (a name without a slash is looked up in PATH); else the error,
+ * naming opt, and usage (exits 64). */
+void tool_check_command(const char *prog, const char *opt, const char *usage);
+
+/* d as an absolute path (for events and WA_AUTH_DIR: read from another
+ * directory), not resolved further; the caller frees. Exits on failure. */
+char *tool_absolute_dir(const char *d);
+
 #endif

@@ -27,6 +27,8 @@
 
 #include "store/authdir.h"
 #include "ops/backup.h"
+#include "ops/event.h"
+#include "ops/notify.h"
 #include "store/creds.h"
 #include "crypto/credsgen.h"
 #include "store/durable.h"
@@ -44,9 +46,14 @@
 #include "tool.h"
 
 #define USAGE "wa-pair [-fhv] [--version] [-B dir] [-d dir] [-t duration] [--debug] [--phone number] " \
-	"[--qr-text] [--qr-time first[,next]]"
+	"[--qr-text] [--qr-time first[,next]] [--qr-png file] [--qr-svg file] [--on-event command] " \
+	"[--webhook url]"
 
 #define HEADER "Scan with WhatsApp on your phone: Settings > Linked devices > Link a device"
+#define QR_SCALE 8	/* pixels a module in the --qr-png / --qr-svg images */
+#define NOTIFY_FDS 16	/* descriptors the notifications may poll */
+#define GRACE_MS 3000	/* at exit: pending notifications get this long */
+
 #define CODE_HEADER "On your phone: WhatsApp > Settings > Linked devices > Link a device >\n" \
 	"Link with phone number instead, then enter this code:"
 
@@ -219,11 +226,23 @@ ui_codes_done(struct ui *u)
 	u->dirty = 0;
 }
 
-/* ---- pairing callbacks ---------------------------------------------------------- */
+
+/* --qr-png / --qr-svg: one image file, rewritten durably per code */
+struct qrfile {
+	const char *path;	/* as given; NULL: none */
+	char *base;		/* its name in dirfd */
+	int dirfd;		/* its folder; -1: none */
+	int png;		/* PNG, else SVG */
+	int written;
+};
 
 struct run {
 	struct ui *u;
 	struct wa_authdir *ad;
+	struct qrfile files[2];	/* --qr-png, --qr-svg */
+	struct wa_notify *notify;	/* --on-event, --webhook; NULL: none */
+	unsigned long seq;	/* events */
+	char *absdir;		/* the folder, absolute, for the events */
 	int replace;		/* -f: move the old pairing's files aside once verified */
 	char quarantined[WA_QUARANTINE_NAME_MAX];
 	size_t moved;
@@ -238,6 +257,191 @@ logcb(void *arg, enum wa_log_level lv, const char *line)
 		ui_msg(r->u, "%s", line);
 }
 
+/* ---- QR files and events ------------------------------------------------------ */
+
+/* An event to --on-event and --webhook (every wa-pair event is delivered);
+ * takes fields. */
+static void
+emit(struct run *r, enum wa_event_type t, enum wa_state st, const char *reason, json_t *fields)
+{
+	struct wa_event e;
+
+	if (!r->notify) {
+		json_decref(fields);
+		return;
+	}
+	wa_event_init(&e, t, st);
+	e.seq = ++r->seq;
+	e.dir = r->absdir;
+	e.reason = reason;
+	e.fields = fields;
+	if (wa_notify_event(r->notify, &e) < 0)
+		tool_err("warning: out of memory: the %s event is not delivered", wa_event_name(t));
+	json_decref(fields);
+}
+
+static void
+notify_log(void *arg, enum wa_notify_log kind, const char *line)
+{
+	(void)arg;
+	tool_err("%s%s", kind == WA_NOTIFY_LOST ? "warning: " : "", line);
+}
+
+/* The file's folder, opened once before pairing: a missing folder is
+ * said before any code is shown. */
+static void
+qrfile_open(struct qrfile *f, const char *path, int png, const char *opt)
+{
+	char *parent = NULL;
+	int rc;
+
+	f->path = path;
+	f->png = png;
+	f->dirfd = -1;
+	if (!path)
+		return;
+	if ((rc = wa_backup_path_split(&parent, &f->base, path)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "%s: unable to write '%s': %s", opt, path, wa_strerror(rc));
+	if ((f->dirfd = open(parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "%s: unable to write '%s': '%s': %s", opt, path, parent, strerror(errno));
+	free(parent);
+}
+
+/* The code as an image, durably over the last one: a reader sees the old
+ * code or the new one, never half of either. */
+static void
+qrfile_write(struct qrfile *f, const struct wa_qr *qr)
+{
+	unsigned char *png = NULL;
+	char *svg = NULL;
+	size_t len;
+	int rc;
+
+	if (f->dirfd < 0)
+		return;
+	rc = f->png ? wa_qr_png(&png, &len, qr, QR_SCALE) : wa_qr_svg(&svg, &len, qr, QR_SCALE);
+	if (rc == 0)
+		rc = wa_durable_put(f->dirfd, f->base, f->dirfd, f->png ? (void *)png : (void *)svg, len);
+	if (rc < 0)
+		tool_err("warning: unable to write '%s': %s", f->path, rc == WA_ESYS ? strerror(errno) : wa_strerror(rc));
+	else
+		f->written = 1;
+	if (png)
+		OPENSSL_cleanse(png, len);
+	if (svg)
+		OPENSSL_cleanse(svg, len);
+	free(png);
+	free(svg);
+}
+
+/* The codes are over: the image goes (a stale code can only fail). */
+static void
+qrfile_done(struct qrfile *f)
+{
+	if (f->dirfd < 0)
+		return;
+	if (f->written && unlinkat(f->dirfd, f->base, 0) < 0 && errno != ENOENT)
+		tool_err("warning: unable to remove '%s': %s", f->path, strerror(errno));
+	f->written = 0;
+	close(f->dirfd);
+	f->dirfd = -1;
+	free(f->base);
+	f->base = NULL;
+}
+
+/* A new QR code: the image files, then the qr event. */
+static void
+qr_outputs(struct run *r, const char *qr, int n, int total, int valid_ms)
+{
+	struct wa_qr sym;
+	const char *hash, *comma;
+	char when[40];
+	int i;
+
+	if (r->files[0].dirfd >= 0 || r->files[1].dirfd >= 0) {
+		if (wa_qr_encode(&sym, qr) == 0) {
+			for (i = 0; i < 2; i++)
+				qrfile_write(&r->files[i], &sym);
+			wa_qr_free(&sym);
+		} else {
+			tool_err("warning: cannot encode the QR code as an image");
+		}
+	}
+	if (!r->notify)
+		return;
+	hash = strchr(qr, '#');
+	hash = hash ? hash + 1 : qr;
+	comma = strchr(hash, ',');
+	wa_time_iso(when, sizeof when, wa_clock_wall_ms() + valid_ms);
+	emit(r, WA_EV_QR, WA_ST_CONNECTING, NULL, json_pack("{s:s, s:s#, s:i, s:i, s:i, s:s}",
+	    "qr", qr, "ref", hash, (int)(comma ? (size_t)(comma - hash) : strlen(hash)),
+	    "n", n, "total", total, "valid_ms", valid_ms, "expires", when));
+}
+
+static void
+qr_outputs_done(struct run *r)
+{
+	qrfile_done(&r->files[0]);
+	qrfile_done(&r->files[1]);
+}
+
+/* The notifications' descriptors, after those of the connection; *t the
+ * shorter of the two waits. */
+static int
+notify_fds(struct run *r, struct pollfd *fds, int *t)
+{
+	int nt = -1, m;
+
+	if (!r->notify)
+		return 0;
+	m = wa_notify_pollfds(r->notify, fds, NOTIFY_FDS, &nt);
+	if (nt >= 0 && (*t < 0 || nt < *t))
+		*t = nt;
+	return m;
+}
+
+/* At exit: the events still queued or running get GRACE_MS. */
+static void
+notify_finish(struct run *r)
+{
+	long long end = mono_ms() + GRACE_MS;
+	size_t left;
+
+	if (!r->notify)
+		return;
+	while (wa_notify_pending(r->notify) && mono_ms() < end) {
+		struct pollfd fds[NOTIFY_FDS];
+		int t = -1, m = wa_notify_pollfds(r->notify, fds, NOTIFY_FDS, &t);
+		long long rest = end - mono_ms();
+		if (t < 0 || t > rest)
+			t = (int)rest;
+		if (poll(fds, (nfds_t)m, t) < 0 && errno != EINTR)
+			break;
+		wa_notify_process(r->notify, fds, m);
+	}
+	if ((left = wa_notify_pending(r->notify)))
+		tool_err("warning: %zu notifications not delivered before exit", left);
+	wa_notify_free(r->notify);
+	r->notify = NULL;
+}
+
+static const char *
+status_word(enum wa_pairing_status st, int sig)
+{
+	switch (st) {
+	case WA_PAIRING_EXPIRED: return "expired";
+	case WA_PAIRING_TIMEOUT: return "timeout";
+	case WA_PAIRING_CLOSED: return "closed";
+	case WA_PAIRING_REFUSED: return "refused";
+	case WA_PAIRING_FORGED: return "forged";
+	case WA_PAIRING_STORAGE: return "storage";
+	case WA_PAIRING_ABORTED: return sig ? "interrupted" : "aborted";
+	default: return "failed";
+	}
+}
+
+/* ---- pairing callbacks ---------------------------------------------------------- */
+
 static void
 on_qr(void *arg, const char *qr, int n, int total, int valid_ms)
 {
@@ -247,6 +451,9 @@ on_qr(void *arg, const char *qr, int n, int total, int valid_ms)
 	u->n = n;
 	u->total = total;
 	u->expires = mono_ms() + valid_ms;
+	qr_outputs(r, qr, n, total, valid_ms);
+	if (!u->text && !u->tty)
+		return;		/* the files and events only */
 	if (u->text) {
 		printf("%s\n", qr);
 		fflush(stdout);
@@ -659,6 +866,8 @@ pairing_hint(const struct wa_pairing_outcome *o, int phone)
 
 struct opts {
 	const char *dir, *bdir;
+	const char *png, *svg;	/* --qr-png, --qr-svg */
+	const char *on_event, *webhook;
 	char *phone;		/* --phone, digits only; NULL: QR codes */
 	long step;		/* -t, seconds */
 	int force, qr_first, qr_next;
@@ -672,6 +881,10 @@ parse_options(struct opts *o, struct ui *u, int argc, char **argv)
 		{ "phone", required_argument, NULL, 'P' },
 		{ "qr-text", no_argument, NULL, 'T' },
 		{ "qr-time", required_argument, NULL, 'Q' },
+		{ "qr-png", required_argument, NULL, 'G' },
+		{ "qr-svg", required_argument, NULL, 'S' },
+		{ "on-event", required_argument, NULL, 'E' },
+		{ "webhook", required_argument, NULL, 'W' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
@@ -692,6 +905,10 @@ parse_options(struct opts *o, struct ui *u, int argc, char **argv)
 		case 'D': u->verbose = 2; break;
 		case 'P': free(o->phone); o->phone = phone_digits(optarg); break;
 		case 'T': u->text = 1; break;
+		case 'G': o->png = optarg; break;
+		case 'S': o->svg = optarg; break;
+		case 'E': o->on_event = optarg; break;
+		case 'W': o->webhook = optarg; break;
 		case 't':
 			if ((o->step = tool_duration(optarg)) == TOOL_TOOBIG || o->step > 3600) {
 				tool_err("-t: '%s' is too large (at most 1h)", optarg);
@@ -713,8 +930,9 @@ parse_options(struct opts *o, struct ui *u, int argc, char **argv)
 	}
 	if (optind != argc)
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-	if (o->phone && u->text) {
-		tool_err("--phone pairs with a code, --qr-text with QR codes: choose one");
+	if (o->phone && (u->text || o->png || o->svg)) {
+		tool_err("--phone pairs with a code, %s with QR codes: choose one",
+		    u->text ? "--qr-text" : o->png ? "--qr-png" : "--qr-svg");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
 	if (!(o->dir = tool_authdir(dopt))) {
@@ -730,6 +948,15 @@ check_screen(struct ui *u, const struct opts *o)
 	u->err_tty = isatty(2);
 	u->tty = isatty(1) && !u->text;
 	if (!o->phone && !u->text) {
+		/* a dashboard or a script takes the codes from the files or
+		 * the qr events: no terminal needed, none drawn on */
+		if (o->png || o->svg || o->on_event || o->webhook) {
+			if (!isatty(1))
+				u->tty = 0;
+			else
+				check_terminal();
+			return;
+		}
 		if (!isatty(1))
 			tool_die(WA_EXIT_PAIR_TERMINAL, "standard output is not a terminal to draw the QR code on: "
 			    "use --qr-text to print the QR strings (they hold a secret: keep them out of logs), "
@@ -772,6 +999,35 @@ open_folder(struct run *r, const struct opts *o)
 	/* (a folder it created is already flushed into its parent) */
 	r->ad = ad;
 	return starting_creds(ad, o->force, o->bdir, &r->replace, 0);
+}
+
+/* --qr-png, --qr-svg, --on-event, --webhook. */
+static void
+outputs_open(struct run *r, const struct opts *o)
+{
+	struct wa_notify_opts no = WA_NOTIFY_OPTS_INIT;
+	struct wa_why why = { "" };
+	char **cmd = NULL;
+	int rc;
+
+	qrfile_open(&r->files[0], o->png, 1, "--qr-png");
+	qrfile_open(&r->files[1], o->svg, 0, "--qr-svg");
+	if (!o->on_event && !o->webhook)
+		return;
+	r->absdir = tool_absolute_dir(r->ad->path);
+	if (o->on_event) {
+		cmd = tool_split_words(o->on_event, "--on-event");
+		tool_check_command(cmd[0], "--on-event", USAGE);
+	}
+	no.argv = cmd;
+	no.url = o->webhook;
+	no.auth_dir = r->absdir;
+	no.all_events = 1;
+	no.log = notify_log;
+	if ((rc = wa_notify_new(&r->notify, &no, &why)) < 0)
+		tool_die(rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE, "%s", why.text[0] ? why.text :
+		    wa_strerror(rc));
+	tool_free_words(cmd);	/* notify keeps its own copy */
 }
 
 /* Signals: an orderly end (the lock released, the screen cleaned).  They
@@ -838,16 +1094,23 @@ pair(json_t **paired, struct run *r, const struct opts *o, json_t *creds, const 
 	if (rc < 0)
 		tool_die(rc == WA_EINVAL ? WA_EXIT_USAGE : WA_EXIT_SOFTWARE, "%s", why.text);
 	while (!(out = wa_pairing_outcome(p))) {
-		struct pollfd fds[WA_CONN_MAXFDS];
+		struct pollfd fds[WA_CONN_MAXFDS + NOTIFY_FDS];
 		int t, n = wa_pairing_pollfds(p, fds, WA_CONN_MAXFDS, &t);
-		wait_once(r->u, fds, n, t, orig);
+		int m = notify_fds(r, fds + n, &t);
+		wait_once(r->u, fds, n + m, t, orig);
+		if (r->notify)
+			wa_notify_process(r->notify, fds + n, m);
 		if (got_signal)
 			wa_pairing_abort(p, "interrupted");
 		wa_pairing_process(p);
 	}
 	ui_codes_done(r->u);
+	qr_outputs_done(r);
 	if (out->status != WA_PAIRING_PAIRED && out->status != WA_PAIRING_SAVED) {
 		code = pairing_exit(out, got_signal);
+		emit(r, WA_EV_FAILED, WA_ST_FAILED, out->status == WA_PAIRING_ABORTED && got_signal ?
+		    "interrupted" : out->text, json_pack("{s:s, s:i}", "status",
+		    status_word(out->status, got_signal), "exit_code", code));
 		if (out->status == WA_PAIRING_ABORTED && got_signal)
 			tool_err("interrupted; nothing was written");
 		else
@@ -915,6 +1178,10 @@ report(struct run *r, const struct wa_session_end *end, const json_t *paired)
 		    "wa-run will log in and upload the pre-keys", info.me, r->ad->path, WA_CREDS, end->text);
 		code = got_signal ? 128 + got_signal : WA_EXIT_PAIR_UNFINISHED;
 	}
+	emit(r, WA_EV_PAIRED, u->online ? WA_ST_ONLINE : WA_ST_STOPPED, NULL,
+	    json_pack("{s:s, s:s?, s:s?, s:b, s:i}", "jid", info.me, "lid", info.lid[0] ? info.lid : NULL,
+	    "platform", info.platform[0] ? info.platform : NULL, "login", u->online && u->prekeys_rc == 0,
+	    "prekeys", (int)u->prekeys_up));
 	if (fflush(stdout) != 0 && code == WA_EXIT_OK)
 		code = WA_EXIT_IOERR;
 	return code;
@@ -938,9 +1205,12 @@ first_login(struct run *r, const struct opts *o, json_t *paired, const sigset_t 
 		return WA_EXIT_PAIR_UNFINISHED;
 	}
 	while (wa_session_state(s) != WA_SESSION_CLOSED) {
-		struct pollfd fds[WA_CONN_MAXFDS];
+		struct pollfd fds[WA_CONN_MAXFDS + NOTIFY_FDS];
 		int t, n = wa_session_pollfds(s, fds, WA_CONN_MAXFDS, &t);
-		wait_once(r->u, fds, n, t, orig);
+		int m = notify_fds(r, fds + n, &t);
+		wait_once(r->u, fds, n + m, t, orig);
+		if (r->notify)
+			wa_notify_process(r->notify, fds + n, m);
 		if (got_signal && wa_session_end(s)->kind == WA_SESSION_END_NONE) {
 			tool_err("interrupted during the first login");
 			wa_session_close(s);
@@ -970,11 +1240,15 @@ main(int argc, char **argv)
 	parse_options(&o, &u, argc, argv);
 	check_screen(&u, &o);
 	creds = open_folder(&r, &o);
+	outputs_open(&r, &o);
 	catch_signals(&orig);
 	if ((code = pair(&paired, &r, &o, creds, &orig)) == WA_EXIT_OK)
 		code = first_login(&r, &o, paired, &orig);
 	json_decref(paired);
+	notify_finish(&r);
+	qr_outputs_done(&r);
 	wa_authdir_close(r.ad);
+	free(r.absdir);
 	free(o.phone);
 	return code;
 }

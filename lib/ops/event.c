@@ -28,6 +28,9 @@ static const char *const names[] = {
 	[WA_EV_RECEIPT] = "receipt",
 	[WA_EV_DECRYPT_FAILED] = "decrypt_failed",
 	[WA_EV_REPAIRED] = "repaired",
+	[WA_EV_QR] = "qr",
+	[WA_EV_PAIRED] = "paired",
+	[WA_EV_FAILED] = "failed",
 };
 
 const char *
@@ -145,6 +148,10 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 		break;
 	case WA_EV_MESSAGE: case WA_EV_OFFLINE: case WA_EV_IDENTITY: case WA_EV_UNDECRYPTABLE:
 	case WA_EV_RECEIPT: case WA_EV_DECRYPT_FAILED: case WA_EV_REPAIRED:
+	case WA_EV_QR: case WA_EV_PAIRED:
+		break;
+	case WA_EV_FAILED:
+		bad |= json_object_set_new(o, "reason", str_or_null(reason));
 		break;
 	}
 	if (e->fields) {

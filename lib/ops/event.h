@@ -46,6 +46,21 @@
  *	                                              an hour)
  *	repaired    a message decrypted after retries chat, sender, class, retries, ms
  *
+ * wa-pair's events (its --on-event and --webhook; no history, no stdout),
+ * state connecting while the codes are shown, then online (the first
+ * login finished), stopped (paired, the first login did not finish) or
+ * failed:
+ *
+ *	qr          a QR code to scan                 qr (the whole string: it holds a
+ *	                                              secret), ref, n, total (codes this
+ *	                                              connection offers), valid_ms, expires
+ *	paired      the credentials are saved         jid, lid (or null), platform, login
+ *	                                              (true when the first login and the
+ *	                                              pre-key upload finished), prekeys
+ *	failed      pairing ended without a link      reason, status (expired, timeout,
+ *	                                              closed, refused, forged, storage,
+ *	                                              interrupted), exit_code
+ *
  * message and receipt lines go to standard output (and message to
  * --on-message) only: the event history and --on-event / --webhook
  * never see message content.
@@ -87,6 +102,9 @@ enum wa_event_type {
 	WA_EV_RECEIPT,		/* a peer's receipt for one of ours (not in the history) */
 	WA_EV_DECRYPT_FAILED,	/* a message did not decrypt: a retry receipt went out */
 	WA_EV_REPAIRED,		/* a peer's messages decrypt again after retries */
+	WA_EV_QR,		/* wa-pair: a QR code to scan */
+	WA_EV_PAIRED,		/* wa-pair: the credentials are saved */
+	WA_EV_FAILED,		/* wa-pair: pairing ended without a link */
 };
 
 /* struct wa_event.outage of a state event */
@@ -100,7 +118,7 @@ struct wa_event {
 	const char *dir;          /* may be NULL */
 
 	enum wa_state prev;       /* state */
-	const char *reason;       /* state, disconnect, warning; may be NULL */
+	const char *reason;       /* state, disconnect, warning, failed; may be NULL */
 	unsigned attempt;         /* connecting, online, reconnect */
 	int64_t downtime_ms;      /* online; -1 null */
 	int outage;               /* online; state: WA_OUTAGE_* */
@@ -118,7 +136,7 @@ struct wa_event {
 	long pid;                 /* start */
 	const char *version;      /* start */
 	const json_t *fields;     /* message, offline, identity, undecryptable,
-				     receipt: an object whose members follow the
+				     receipt, qr, paired, failed: an object whose members follow the
 				     common ones, in order (borrowed) */
 };
 

@@ -76,4 +76,18 @@ size_t wa_qr_render_size(const struct wa_qr *qr, int quiet, unsigned flags);
 int wa_qr_render(char *buf, size_t bufsz, size_t *len, int *cols, int *rows,
     const struct wa_qr *qr, int quiet, unsigned flags);
 
+/*
+ * Images of qr for a web page or a dashboard, each with a quiet zone of
+ * WA_QR_QUIET modules, dark on white, into a buffer the caller frees
+ * (free()).  The symbol is the same as on the terminal (level L).
+ *
+ * wa_qr_png: a PNG, 1-bit greyscale, scale pixels a module (1..64),
+ * written with zlib (no libpng).  wa_qr_svg: an SVG 1.1 document, one
+ * path of unit squares in a viewBox of the symbol with its quiet zone,
+ * displayed scale pixels a module (1..64), crisp edges.  WA_EINVAL for
+ * a scale out of range, WA_ENOMEM.
+ */
+int wa_qr_png(unsigned char **out, size_t *len, const struct wa_qr *qr, int scale);
+int wa_qr_svg(char **out, size_t *len, const struct wa_qr *qr, int scale);
+
 #endif

@@ -338,10 +338,21 @@ qrfile_write(struct qrfile *f, const struct wa_qr *qr)
 static void
 qrfile_done(struct qrfile *f)
 {
+	struct wa_durable_batch *b = NULL;
+	int rc = 0;
+
 	if (f->dirfd < 0)
 		return;
-	if (f->written && unlinkat(f->dirfd, f->base, 0) < 0 && errno != ENOENT)
-		tool_err("warning: unable to remove '%s': %s", f->path, strerror(errno));
+	/* through the durable layer: the removal reaches the disk (a power
+	 * cut cannot bring a dead code back) */
+	if (f->written && (rc = wa_durable_batch_begin(&b, f->dirfd, f->dirfd)) == 0 &&
+	    (rc = wa_durable_batch_unlink(b, f->base)) == 0)
+		rc = wa_durable_batch_commit(b);
+	else if (b)
+		wa_durable_batch_abort(b);
+	if (rc < 0 && !(rc == WA_ESYS && errno == ENOENT))
+		tool_err("warning: unable to remove '%s': %s", f->path, rc == WA_ESYS ? strerror(errno) :
+		    wa_strerror(rc));
 	f->written = 0;
 	close(f->dirfd);
 	f->dirfd = -1;

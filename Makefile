@@ -148,12 +148,12 @@ fuzz: fuzz-build
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
 	for b in $(BINS); do cp -f $$b $(DESTDIR)$(BINDIR)/ && chmod 755 $(DESTDIR)$(BINDIR)/$${b##*/}; done
-	cp -f scripts/wa-recover $(DESTDIR)$(BINDIR)/ && chmod 755 $(DESTDIR)$(BINDIR)/wa-recover
+	for s in wa-recover wa-backup-hook wa-qr-page; do cp -f scripts/$$s $(DESTDIR)$(BINDIR)/ && chmod 755 $(DESTDIR)$(BINDIR)/$$s; done
 	for m in $(MAN); do s=$${m##*.}; cp -f $$m $(DESTDIR)$(MANDIR)/man$$s/ && chmod 644 $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 uninstall:
 	for b in $(BINS); do rm -f $(DESTDIR)$(BINDIR)/$${b##*/}; done
-	rm -f $(DESTDIR)$(BINDIR)/wa-recover
+	rm -f $(DESTDIR)$(BINDIR)/wa-recover $(DESTDIR)$(BINDIR)/wa-backup-hook $(DESTDIR)$(BINDIR)/wa-qr-page
 	for m in $(MAN); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 
 clean:

@@ -94,6 +94,10 @@ run_wait
 ok "a backup at the stop during the outage" wait_archives 4
 ok "... said in wa-run's log" wait_grep "$RUN_LOG" "wa-backup-hook: stopped during an outage: backed up"
 
+# ---- wa-check counts them ------------------------------------------------------------
+wa-check -d "$A" --max-backup-age 1h --problems > "$T/k"
+is "$(grep -c '^backup_' "$T/k")" 0 "wa-check --max-backup-age 1h: no backup problem"
+
 # ---- the hook ignores what it does not know; a missing folder is an error ------------
 WA_EVENT=state WA_EVENT_JSON='{"event":"state","outage":null}' WA_AUTH_DIR=$A "$HOOK"
 is "$?/$(archives)" "0/4" "another event: exit 0, no backup"

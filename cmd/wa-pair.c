@@ -960,14 +960,10 @@ check_screen(struct ui *u, const struct opts *o)
 	u->tty = isatty(1) && !u->text;
 	if (!o->phone && !u->text) {
 		/* a dashboard or a script takes the codes from the files or
-		 * the qr events: no terminal needed, none drawn on */
-		if (o->png || o->svg || o->on_event || o->webhook) {
-			if (!isatty(1))
-				u->tty = 0;
-			else
-				check_terminal();
+		 * the qr events: no terminal needed (a terminal on standard
+		 * output still shows them, or says it is too small) */
+		if (o->png || o->svg || o->on_event || o->webhook)
 			return;
-		}
 		if (!isatty(1))
 			tool_die(WA_EXIT_PAIR_TERMINAL, "standard output is not a terminal to draw the QR code on: "
 			    "use --qr-text to print the QR strings (they hold a secret: keep them out of logs), "

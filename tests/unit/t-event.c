@@ -186,6 +186,38 @@ main(void)
 	e = mk(WA_EV_EXIT, WA_ST_LOGGED_OUT, 1);
 	ok(!wa_event_notable(&e), "exit is not notable");
 
+	/* wa-pair's events: the common fields, then the fields object; failed
+	 * has its reason first (WA_REASON comes from e.reason) */
+	{
+		json_t *f = json_pack("{s:s, s:s, s:i, s:i, s:i, s:s}", "qr", "https://x#2@R,a,b,c,1", "ref", "2@R",
+		    "n", 2, "total", 6, "valid_ms", 20000, "expires", "2026-11-21T10:15:20.123Z");
+		e = mk(WA_EV_QR, WA_ST_CONNECTING, 2);
+		e.dir = "/srv/bot/auth";
+		e.fields = f;
+		line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":2,\"event\":\"qr\",\"state\":\"connecting\","
+		    "\"dir\":\"/srv/bot/auth\",\"qr\":\"https://x#2@R,a,b,c,1\",\"ref\":\"2@R\",\"n\":2,\"total\":6,"
+		    "\"valid_ms\":20000,\"expires\":\"2026-11-21T10:15:20.123Z\"}", "qr (wa-pair)");
+		json_decref(f);
+		f = json_pack("{s:s, s:n, s:s, s:b, s:i}", "jid", "15550001111:3@s.whatsapp.net", "lid", "platform",
+		    "android", "login", 1, "prekeys", 812);
+		e = mk(WA_EV_PAIRED, WA_ST_ONLINE, 3);
+		e.fields = f;
+		line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":3,\"event\":\"paired\",\"state\":\"online\","
+		    "\"jid\":\"15550001111:3@s.whatsapp.net\",\"lid\":null,\"platform\":\"android\",\"login\":true,"
+		    "\"prekeys\":812}", "paired (wa-pair)");
+		json_decref(f);
+		f = json_pack("{s:s, s:i}", "status", "expired", "exit_code", 21);
+		e = mk(WA_EV_FAILED, WA_ST_FAILED, 7);
+		e.reason = "all 6 QR codes expired\nwithout a scan";
+		e.fields = f;
+		line_is(&e, "{\"ts\":\"2026-11-21T10:15:00.123Z\",\"seq\":7,\"event\":\"failed\",\"state\":\"failed\","
+		    "\"reason\":\"all 6 QR codes expired without a scan\",\"status\":\"expired\",\"exit_code\":21}",
+		    "failed (wa-pair): the reason on one line");
+		json_decref(f);
+		e = mk(WA_EV_QR, WA_ST_CONNECTING, 1);
+		ok(!wa_event_notable(&e), "qr is not notable: wa-pair delivers all its events itself");
+	}
+
 	done_testing();
 	return exit_status();
 }

@@ -924,8 +924,12 @@ take_message(struct wa_recv *r, const struct wa_node *n)
 		free(oc.content_pt);
 		return queue_receipt(r, n, &w, w.from_me ? "sender" : NULL);
 	}
-	if (!oc.content && oc.reason[0] && r->o.retries && strcmp(oc.reason, "duplicate") != 0) {
-		/* ask the sender again (or, past the limit, store it as it is) */
+	if (!oc.content && oc.reason[0] && r->o.retries) {
+		/* ask the sender again (or, past the limit, store it as it is);
+		 * also for a counter already used: the message is not in the
+		 * spool (a redelivery is, above), so the sender's own state went
+		 * back (its unsynced session writes lost in a power cut) and
+		 * only a fresh session brings it forward (3206) */
 		if ((rc = retry_or_give_up(r, n, &w, &oc, key)) != 0) {
 			rc = rc < 0 ? rc : 0;
 			goto out;

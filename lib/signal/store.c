@@ -45,6 +45,10 @@ struct ent {
 	uint8_t *save_rec;
 	size_t save_reclen;
 	int save_stale;
+	/* retire: what disk holds goes to quarantine at the commit, even when
+	 * cur puts new content in its place (a session of an identity that
+	 * changed, replaced in the same op by the new identity's session) */
+	int retire, save_retire;
 };
 
 struct wa_sigstore {
@@ -165,6 +169,7 @@ savepoint(struct ent *e)
 		memcpy(e->save_rec, e->rec, e->reclen);
 	e->save_reclen = e->reclen;
 	e->save_stale = e->stale;
+	e->save_retire = e->retire;
 	e->save = json_incref(e->cur);
 	e->saved = 1;
 	return 0;
@@ -328,6 +333,7 @@ wa_sigstore_op_end(struct wa_sigstore *st, int ok)
 				e->rec = e->save_rec;
 				e->reclen = e->save_reclen;
 				e->stale = e->save_stale;
+				e->retire = e->save_retire;
 			} else {
 				json_decref(e->save);
 				free(e->save_rec);
@@ -374,6 +380,8 @@ wa_sigstore_identity_changed(struct wa_sigstore *st)
 static int
 changed(const struct ent *e)
 {
+	if (e->retire && e->disk)
+		return 1;
 	if (e->cur == e->disk)
 		return 0;
 	if (!e->cur || !e->disk)
@@ -460,8 +468,33 @@ quarantine_dir(struct wa_sigstore *st)
 	return st->runfd >= 0 ? st->runfd : WA_ESYS;
 }
 
+/* The phase a changed entry's new content is written in: 1 for sessions
+ * and for what replaces a retired file (moved away in phase 0), else 0. */
+static int
+put_phase(const struct ent *e)
+{
+	return e->retire || wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION;
+}
+
+/* Move e's file into this process's quarantine folder within batch b. */
+static int
+batch_quarantine(struct wa_sigstore *st, struct wa_durable_batch *b, const struct ent *e,
+    struct wa_why *why)
+{
+	char to[320];
+	int q = quarantine_dir(st);
+
+	if (q < 0)
+		return wa_why_set(why, q, "'%s/%s/%s': %s", st->ad->path, WA_SUBDIR, WA_QUARANTINE,
+		    wa_strerror(q));
+	snprintf(to, sizeof to, "%s.%lld", e->name, now_ms());
+	return wa_durable_batch_move(b, e->name, q, to);
+}
+
 /* One durable batch of the changed files: phase 0 every new content
- * but sessions', phase 1 the sessions' and then every removal. */
+ * but sessions', then the retired files to quarantine (after the puts, so
+ * a retired name is not written in this phase); phase 1 the sessions' and
+ * the retired files' new content and then every removal. */
 static int
 commit_phase(struct wa_sigstore *st, int phase, struct wa_why *why)
 {
@@ -472,8 +505,8 @@ commit_phase(struct wa_sigstore *st, int phase, struct wa_why *why)
 
 	for (i = 0; i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next)
-			if (changed(e) && (e->cur ? (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) == phase :
-			    phase == 1))
+			if ((changed(e) && (e->cur ? put_phase(e) == phase : phase == 1 && e->disk)) ||
+			    (phase == 0 && e->retire && e->disk))
 				n++;
 	if (n == 0)
 		return 0;
@@ -482,8 +515,7 @@ commit_phase(struct wa_sigstore *st, int phase, struct wa_why *why)
 	for (i = 0; i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next) {
 			char *text;
-			if (!changed(e) || !e->cur ||
-			    (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) != phase)
+			if (!changed(e) || !e->cur || put_phase(e) != phase)
 				continue;
 			if (!(text = json_dumps(e->cur, JSON_COMPACT | JSON_ENCODE_ANY))) {
 				rc = WA_ENOMEM;
@@ -497,36 +529,36 @@ commit_phase(struct wa_sigstore *st, int phase, struct wa_why *why)
 				goto fail;
 			}
 		}
+	for (i = 0; phase == 0 && i < NBUCKET; i++)
+		for (e = st->tab[i]; e; e = e->next)
+			if (e->retire && e->disk && (rc = batch_quarantine(st, b, e, why)) < 0)
+				goto fail;
 	for (i = 0; phase == 1 && i < NBUCKET; i++)
 		for (e = st->tab[i]; e; e = e->next) {
-			if (!changed(e) || e->cur)
+			if (!changed(e) || e->cur || !e->disk)
 				continue;
-			if (wa_fname_classify(e->name, NULL, NULL) == WA_FT_PRE_KEY) {
+			if (wa_fname_classify(e->name, NULL, NULL) == WA_FT_PRE_KEY)
 				rc = wa_durable_batch_unlink(b, e->name);
-			} else {
-				char to[320];
-				int q = quarantine_dir(st);
-				if (q < 0) {
-					rc = q;
-					wa_why_set(why, rc, "'%s/%s/%s': %s", st->ad->path, WA_SUBDIR, WA_QUARANTINE,
-					    wa_strerror(rc));
-					goto fail;
-				}
-				snprintf(to, sizeof to, "%s.%lld", e->name, now_ms());
-				rc = wa_durable_batch_move(b, e->name, q, to);
-			}
+			else
+				rc = batch_quarantine(st, b, e, why);
 			if (rc < 0)
 				goto fail;
 		}
 	if ((rc = wa_durable_batch_commit(b)) < 0)
 		return wa_why_set(why, rc, "'%s': group commit: %s", st->ad->path, wa_strerror(rc));
 	for (i = 0; i < NBUCKET; i++)
-		for (e = st->tab[i]; e; e = e->next)
-			if (changed(e) && (e->cur ? (wa_fname_classify(e->name, NULL, NULL) == WA_FT_SESSION) == phase :
-			    phase == 1)) {
+		for (e = st->tab[i]; e; e = e->next) {
+			if (phase == 0 && e->retire && e->disk) {
+				/* moved away: the name is free for phase 1 */
+				json_decref(e->disk);
+				e->disk = NULL;
+				continue;
+			}
+			if (changed(e) && (e->cur ? put_phase(e) == phase : phase == 1)) {
 				json_decref(e->disk);
 				e->disk = json_incref(e->cur);
 			}
+		}
 	return 0;
 fail:
 	wa_durable_batch_abort(b);
@@ -563,6 +595,9 @@ wa_sigstore_commit(struct wa_sigstore *st, struct wa_why *why)
 		forget_all(st);
 		return rc;
 	}
+	for (i = 0; i < NBUCKET; i++)
+		for (e = st->tab[i]; e; e = e->next)
+			e->retire = 0;
 	return 0;
 }
 
@@ -642,6 +677,28 @@ wa_sigstore_identity(struct wa_sigstore *st, uint8_t key[33], const struct wa_si
 	return 0;
 }
 
+/* The file name holds goes to quarantine at the commit, whatever this op
+ * puts in its place (the session of an identity that changed: the pkmsg
+ * of the new identity writes a new one in the same op). */
+static int
+retire(struct wa_sigstore *st, const char *name)
+{
+	struct ent *e;
+	int rc;
+
+	if ((rc = load_ent(st, &e, name, NULL)) < 0)
+		return rc;
+	if (!e->disk)
+		return wa_sigstore_put(st, name, NULL);
+	if ((rc = savepoint(e)) < 0)
+		return rc;
+	drop_rec(e);
+	json_decref(e->cur);
+	e->cur = NULL;
+	e->retire = 1;
+	return 0;
+}
+
 int
 wa_sigstore_save_identity(struct wa_sigstore *st, const struct wa_sigaddr *a,
     const uint8_t key[33], int *chg, struct wa_why *why)
@@ -661,7 +718,7 @@ wa_sigstore_save_identity(struct wa_sigstore *st, const struct wa_sigaddr *a,
 		*chg = 1;
 		wa_sigaddr_id(st->changed, sizeof st->changed, a);
 		if (wa_sigaddr_file(sess, sizeof sess, WA_FT_SESSION, a) == 0 &&
-		    (rc = wa_sigstore_put(st, sess, NULL)) < 0 && rc != WA_ENOTFOUND)
+		    (rc = retire(st, sess)) < 0)
 			return rc;
 	}
 	if ((rc = wa_sigaddr_file(name, sizeof name, WA_FT_IDENTITY_KEY, a)) < 0)

@@ -91,7 +91,10 @@ int wa_sigstore_identity(struct wa_sigstore *st, uint8_t key[33], const struct w
     struct wa_why *why);
 /* Store it (trust on first use / on change); *changed 1 when a different
  * key was stored before.  A change also removes the peer's session, as
- * Baileys' saveIdentity does. */
+ * Baileys' saveIdentity does: the file goes to .wa/quarantine/ with the
+ * commit, also when the same op writes the new identity's session in its
+ * place (moved in the first batch of the commit, the new one written in
+ * the second). */
 int wa_sigstore_save_identity(struct wa_sigstore *st, const struct wa_sigaddr *a,
     const uint8_t key[33], int *changed, struct wa_why *why);
 

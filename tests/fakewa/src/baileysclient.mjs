@@ -202,8 +202,14 @@ async function start(dir, flags) {
 		shouldSyncHistoryMessage: () => false,
 		// Resends after a retry receipt take the message from here when
 		// Baileys' own recent-message cache misses (it is keyed by the chat
-		// JID, the receipt names the device).
-		getMessage: async key => slot.store.get(key.id)?.message ?? undefined
+		// JID, the receipt names the device).  A fast receiver's retry
+		// receipt can come before sendMessage returns (and sendAs stores
+		// the message): wait for the send in flight first.
+		getMessage: async key => {
+			if (!slot.store.has(key.id) && slot.inflight)
+				await slot.inflight;
+			return slot.store.get(key.id)?.message ?? undefined;
+		}
 	});
 	sock = s;
 	const no = ++sockNo;
@@ -309,7 +315,9 @@ function pick(rest) {
 }
 
 async function sendAs(slot, jid, content, opts) {
-	const m = await slot.sock.sendMessage(jid, content, opts);
+	const p = slot.sock.sendMessage(jid, content, opts);
+	slot.inflight = p.then(() => {}, () => {});
+	const m = await p;
 	slot.sent.add(m.key.id);
 	slot.store.set(m.key.id, m);
 	return `sent ${m.key.id}`;

@@ -243,7 +243,7 @@ export class Messaging {
 			const n = k => String(list.filter(e => e.kind === k).length);
 			conn.sendNode({
 				tag: 'ib', attrs: {},
-				content: [{ tag: 'offline_preview', attrs: { count: String(list.length), message: n('message'), receipt: n('receipt'), notification: '0', appdata: '0' } }]
+				content: [{ tag: 'offline_preview', attrs: { count: String(list.length), message: n('message'), receipt: n('receipt'), notification: n('notification'), appdata: '0' } }]
 			});
 		}
 		for (const e of list)
@@ -284,6 +284,51 @@ export class Messaging {
 
 	pushName(a) {
 		return this.pushNames[a.phone] ?? null;
+	}
+
+	// ---- identity change (§12.5) ---------------------------------------------------
+
+	/**
+	 * Device d of account a came back with a new identity key (a removed
+	 * device number paired again: a reinstall).  Its contacts, every device
+	 * of another account that a message went to from a or came to a from,
+	 * get <notification from=PHONE@s.whatsapp.net type=encrypt id t>
+	 * <identity/></notification>, queued like a message until the device
+	 * acks it (<ack class=notification>); with notify false nobody is told
+	 * (the receiver must notice the new identity in the next pkmsg).
+	 * Event identity-changed {jid, phone, previous, identity, notify, notified}.
+	 */
+	identityChanged(a, d, previous, notify) {
+		const { accounts, events, router } = this.ctx;
+		const mine = j => String(j ?? '').split(/[:@]/)[0] === a.phone;
+		const contacts = new Map();
+		const add = j => {
+			const r = resolve(accounts, j);
+			if (r?.device && r.account !== a && !r.device.removed && r.device.via !== 'flood')
+				contacts.set(r.device.jid, r.device);
+		};
+		for (const m of this.messages.values()) {
+			if (mine(m.from))
+				m.recipients.forEach(add);
+			else if (m.recipients.some(mine))
+				add(m.from);
+		}
+		const notified = [];
+		if (notify) {
+			for (const c of contacts.values()) {
+				const id = router.nextId();
+				this.enqueue('notification', id, c, {
+					tag: 'notification',
+					attrs: { from: `${a.phone}@s.whatsapp.net`, type: 'encrypt', id, t: String(now()) },
+					content: [{ tag: 'identity', attrs: {} }]
+				});
+				notified.push(c.jid);
+			}
+		}
+		events.record('identity-changed', null, {
+			jid: d.jid, phone: a.phone, previous, identity: d.identityKey, notify: !!notify, notified,
+			contacts: [...contacts.keys()]
+		});
 	}
 
 	// ---- routing a <message> ------------------------------------------------------
@@ -513,10 +558,10 @@ export const receiptHandler = {
 	}
 };
 
-/** <ack class=message|receipt id [error]> from a receiving client. */
+/** <ack class=message|receipt|notification id [error]> from a receiving client. */
 export const ackHandler = {
 	name: 'client-ack',
-	match: n => n.tag === 'ack' && (n.attrs.class === 'message' || n.attrs.class === 'receipt') && !!n.attrs.id,
+	match: n => n.tag === 'ack' && ['message', 'receipt', 'notification'].includes(n.attrs.class) && !!n.attrs.id,
 	handle(n, conn) {
 		if (!loggedIn(conn))
 			return;

@@ -102,6 +102,12 @@ function sendPairSuccess(conn, p) {
 	const accountKey = accounts.accountKeyPair(a);
 	if (!accountKey)
 		throw new PhoneError(409, `account ${a.phone} was imported without its account key; it cannot sign new devices`);
+	// device: a number the account had before (a reinstall keeps it): only
+	// one that is free or removed; its old identity is remembered, so the
+	// pairing can tell the contacts (identityChanged below)
+	const was = p.device ? a.devices[p.device] ?? null : null;
+	if (was && !was.removed)
+		throw new PhoneError(409, `device ${p.device} of ${a.phone} is in use; remove it first (POST /accounts/JID/remove)`);
 	const { device, keyIndex } = accounts.allocate(a, p.device);
 	const built = buildDeviceIdentity({
 		accountKey, identity: p.identity, adv: p.adv, keyIndex, rawId: a.rawId, hosted: !!p.hosted, forge: p.forge ?? null
@@ -113,7 +119,8 @@ function sendPairSuccess(conn, p) {
 	const pair = {
 		id, via: p.via, phone: a.phone, device, keyIndex, jid, lid, platform,
 		forge: p.forge ?? null, hosted: !!p.hosted, identity: p.identity, noise: p.noise,
-		companionPlatform: p.companionPlatform ?? null, sent: built, done: false, timer: null
+		companionPlatform: p.companionPlatform ?? null, sent: built, done: false, timer: null,
+		previous: was?.identityKey ?? null, identityNotify: p.identityNotify ?? true
 	};
 	conn.data.pair = pair;
 	stopQR(conn);
@@ -189,6 +196,10 @@ export const pairReplyHandler = {
 		events.record('paired', conn.id, {
 			jid: d.jid, lid: d.lid, phone: a.phone, device: d.device, keyIndex: d.keyIndex, via: d.via, platform: d.platform
 		});
+		// a removed device number paired again with another identity: a
+		// reinstall; the server tells the account's contacts (§12.5)
+		if (pair.previous && pair.previous !== d.identityKey)
+			conn.ctx.messaging?.identityChanged(a, d, pair.previous, pair.identityNotify);
 		conn.log.info(`paired ${d.jid} (${d.via}); sending 515`);
 		conn.sendNode({ tag: 'stream:error', attrs: { code: '515' } }, { force: true });
 		conn.close();
@@ -225,7 +236,12 @@ function commonOpts(b) {
 		throw new PhoneError(400, 'device must be an integer 1..99');
 	if (b.platform !== undefined && (typeof b.platform !== 'string' || !b.platform))
 		throw new PhoneError(400, 'platform must be a non-empty string');
-	return { forge: b.forge ?? null, hosted: !!b.hosted, platform: b.platform, biz: b.biz, device: b.device };
+	if (b.identityNotify !== undefined && typeof b.identityNotify !== 'boolean')
+		throw new PhoneError(400, 'identityNotify must be true or false');
+	return {
+		forge: b.forge ?? null, hosted: !!b.hosted, platform: b.platform, biz: b.biz, device: b.device,
+		identityNotify: b.identityNotify ?? true
+	};
 }
 
 /**

@@ -55,7 +55,11 @@ is "$(tree_state etcish)" "$S" "  nothing created in it"
 
 # ---- wa-pair -f keeps its backups like wa-backup (the newest 10) ----
 for i in 1 2 3 4 5 6 7 8 9 10 11 12; do wa-backup -q -d u > /dev/null 2>&1; done
-oldest=$(ls u.backups | sort | head -n 1)
+# the oldest as wa-backup orders them: by stamp, then by the -N suffix
+# (none is 0) as a number ("-10" is after "-9"; a plain sort is not)
+oldest=$(ls u.backups | awk '{ s = $0; sub(/\.tar$/, "", s); q = 0
+	if (match(s, /Z-[0-9]+$/)) { q = substr(s, RSTART + 2) + 0; s = substr(s, 1, RSTART) }
+	print s, q, $0 }' | sort -k1,1 -k2,2n | head -n 1 | cut -d' ' -f3)
 is "$(ls u.backups | wc -l | tr -d ' ')" 10 "(wa-backup kept 10)"
 wa-pair -f -d u --qr-text --qr-time 1 -t 5 > /dev/null 2> "$T/err" < /dev/null
 like "$(cat "$T/err")" "backed up 'u'" "wa-pair -f takes a backup"

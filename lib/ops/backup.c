@@ -191,6 +191,52 @@ out:
 	return rc;
 }
 
+/* The highest sequence number among the archives of folder with this
+ * stamp ("<folder>-<stamp>.tar" is 0, "...-N.tar" is N), -1 when none. */
+static int
+max_seq(int dirfd, const char *folder, const char *stamp)
+{
+	char pre[512];
+	struct dirent *e;
+	DIR *d;
+	int fd, best = -1;
+	size_t k;
+
+	if ((size_t)snprintf(pre, sizeof pre, "%s-%s", folder, stamp) >= sizeof pre)
+		return -1;
+	k = strlen(pre);
+	if ((fd = dup(dirfd)) < 0)
+		return -1;
+	if (!(d = fdopendir(fd))) {
+		close(fd);
+		return -1;
+	}
+	rewinddir(d);
+	while ((e = readdir(d))) {
+		const char *r = e->d_name + k;
+		char *end;
+		long v;
+
+		if (strncmp(e->d_name, pre, k) != 0)
+			continue;
+		if (strcmp(r, ".tar") == 0) {
+			if (best < 0)
+				best = 0;
+			continue;
+		}
+		if (r[0] != '-' || r[1] < '0' || r[1] > '9')
+			continue;
+		v = strtol(r + 1, &end, 10);
+		if (strcmp(end, ".tar") == 0 && v > best && v < 1000000)
+			best = (int)v;
+	}
+	closedir(d);
+	return best;
+}
+
+/* A name never used before in that second: one past the highest sequence
+ * of the stamp (a name freed by retention is not reused, so the order of
+ * (stamp, sequence) is the order archives were written in). */
 int
 wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now)
 {
@@ -199,13 +245,15 @@ wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t no
 	int i;
 
 	wa_backup_stamp(stamp, sizeof stamp, now);
-	if ((size_t)snprintf(out, n, "%s-%s.tar", folder, stamp) >= n)
-		return WA_ETOOBIG;
-	for (i = 1; fstatat(dirfd, out, &st, AT_SYMLINK_NOFOLLOW) == 0; i++) {
-		if (i == 100)
+	i = max_seq(dirfd, folder, stamp) + 1;
+	for (;; i++) {
+		if (i >= 1000000)
 			return WA_EEXIST;
-		if ((size_t)snprintf(out, n, "%s-%s-%d.tar", folder, stamp, i) >= n)
+		if ((size_t)(i == 0 ? snprintf(out, n, "%s-%s.tar", folder, stamp) :
+		    snprintf(out, n, "%s-%s-%d.tar", folder, stamp, i)) >= n)
 			return WA_ETOOBIG;
+		if (fstatat(dirfd, out, &st, AT_SYMLINK_NOFOLLOW) != 0)
+			break;
 	}
 	return 0;
 }

@@ -225,8 +225,10 @@ int wa_backup_dir(char **out, const char *authpath, const char *bdir);
 int wa_backup_dir_open(const char *path, struct wa_why *why);
 
 /* A new archive name in the backups folder dirfd for the auth folder
- * called folder: "<folder>-<stamp>.tar", or "-N.tar" added when taken.
- * WA_EEXIST after 99 taken names in one second, WA_ETOOBIG. */
+ * called folder: "<folder>-<stamp>.tar", or "-N.tar" added, N one past the
+ * highest N of that second: a name is never reused, even after retention
+ * removed it, so (stamp, N) orders archives by creation.  WA_EEXIST when N
+ * would pass 999999, WA_ETOOBIG. */
 int wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now);
 
 /* "YYYYmmddTHHMMSSZ" for t, in UTC (out at least 17 bytes). */

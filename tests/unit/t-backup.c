@@ -153,6 +153,32 @@ test_retain(const char *top)
 	close(fd);
 }
 
+/* A name freed by retention is not handed out again in the same second:
+ * (stamp, N) stays the order of creation. */
+static void
+test_new_name(const char *top)
+{
+	char path[512], name[128];
+	int fd;
+	time_t t = 1577836800;	/* 2020-01-01T00:00:00Z */
+
+	snprintf(path, sizeof path, "%s/nn", top);
+	mkdir(path, 0700);
+	fd = open(path, O_RDONLY | O_DIRECTORY);
+	ok(wa_backup_new_name(name, sizeof name, fd, "a", t) == 0 && strcmp(name, "a-20200101T000000Z.tar") == 0,
+	    "the first name of a second has no suffix");
+	put(fd, name, "x");
+	put(fd, "a-20200101T000000Z-7.tar", "x");
+	ok(wa_backup_new_name(name, sizeof name, fd, "a", t) == 0 && strcmp(name, "a-20200101T000000Z-8.tar") == 0,
+	    "then one past the highest suffix of that second");
+	unlinkat(fd, "a-20200101T000000Z.tar", 0);
+	unlinkat(fd, "a-20200101T000000Z-7.tar", 0);
+	put(fd, "a-20200101T000000Z-9.tar", "x");
+	ok(wa_backup_new_name(name, sizeof name, fd, "a", t) == 0 && strcmp(name, "a-20200101T000000Z-10.tar") == 0,
+	    "a freed name is not reused");
+	close(fd);
+}
+
 /* Listing from two threads at once, folders of different name lengths:
  * the sort must not depend on anything but its arguments (a static set
  * by one thread's listing would sort the other's names at the wrong
@@ -310,6 +336,7 @@ main(void)
 	test_ours();
 	test_split();
 	test_retain(top);
+	test_new_name(top);
 	test_reentrant(top);
 	test_roundtrip(top);
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

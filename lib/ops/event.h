@@ -45,6 +45,10 @@
  *	            a retry receipt asked again       detail (once per sender and class
  *	                                              an hour)
  *	repaired    a message decrypted after retries chat, sender, class, retries, ms
+ *	phone_offline  our primary phone has sent     phone_seen (its last stanza), quiet_ms
+ *	            nothing for --phone-ping (once a  (how long), pinged (a ping went out)
+ *	            silence; WhatsApp logs the device
+ *	            out after about 14 days)
  *
  * message and receipt lines go to standard output (and message to
  * --on-message) only: the event history and --on-event / --webhook
@@ -54,7 +58,7 @@
  * deliver: a state event into logged_out, replaced, retries_exhausted,
  * banned, outdated, refused or failed; a state event with an outage
  * ("down", "end"); an online event with outage true; an identity,
- * decrypt_failed, repaired or undecryptable event.  So every outage
+ * decrypt_failed, repaired, undecryptable or phone_offline event.  So every outage
  * that is notified as down is notified again when it is over: online
  * (outage true) or the final state it ended in (outage "end").
  */
@@ -87,6 +91,7 @@ enum wa_event_type {
 	WA_EV_RECEIPT,		/* a peer's receipt for one of ours (not in the history) */
 	WA_EV_DECRYPT_FAILED,	/* a message did not decrypt: a retry receipt went out */
 	WA_EV_REPAIRED,		/* a peer's messages decrypt again after retries */
+	WA_EV_PHONE_OFFLINE,	/* our primary phone has been silent for the quiet period */
 };
 
 /* struct wa_event.outage of a state event */

@@ -119,6 +119,7 @@ demo: deps
 # online (bench/README).  A measurement, not a test.
 bench: all
 	sh bench/run
+	sh bench/accounts.sh
 
 # libFuzzer harnesses (clang, ASan+UBSan): fuzz/fuzz-NAME.c runs on
 # fuzz/corpus/NAME/.  make check builds them and tests/0900-fuzz.t runs

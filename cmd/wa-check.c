@@ -19,17 +19,24 @@
 #include "base/bufjson.h"
 #include "ops/backup.h"
 #include "ops/health.h"
+#include "store/names.h"
 #include "tool.h"
 
 #define USAGE "wa-check [-hv] [--version] [-B dir] [-d dir] [--json | --problems] [--warn-files n] [--crit-files n] " \
 	"[--max-silence duration] [--min-free size] [--min-free-inodes n] [--max-backup-age duration] " \
-	"[--inbox dir] [--max-backlog n] [--max-backlog-age duration] [--max-decrypt-failures n]"
+	"[--inbox dir] [--max-backlog n] [--max-backlog-age duration] [--max-decrypt-failures n] " \
+	"[--phone-warn duration] [--phone-crit duration] [dir ...]"
 
 #define MIN_FREE_DEFAULT (64LL << 20)   /* 64M: thousands of session writes */
 #define MIN_INODES_DEFAULT 1000
+/* WhatsApp logs a companion out after about 14 days without its phone;
+ * mautrix-whatsapp warns at 12 */
+#define PHONE_WARN_DEFAULT (12L * 86400)
+#define PHONE_CRIT_DEFAULT (13L * 86400)
 
 enum { OPT_JSON = 256, OPT_WARN, OPT_CRIT, OPT_SILENCE, OPT_PROBLEMS, OPT_MIN_FREE, OPT_MIN_INODES,
-	OPT_BACKUP_AGE, OPT_VERSION, OPT_INBOX, OPT_BACKLOG, OPT_BACKLOG_AGE, OPT_DECRYPT };
+	OPT_BACKUP_AGE, OPT_VERSION, OPT_INBOX, OPT_BACKLOG, OPT_BACKLOG_AGE, OPT_DECRYPT, OPT_PHONE_WARN,
+	OPT_PHONE_CRIT };
 
 static const struct option longopts[] = {
 	{ "help", no_argument, NULL, 'h' },
@@ -48,6 +55,8 @@ static const struct option longopts[] = {
 	{ "max-backlog", required_argument, NULL, OPT_BACKLOG },
 	{ "max-backlog-age", required_argument, NULL, OPT_BACKLOG_AGE },
 	{ "max-decrypt-failures", required_argument, NULL, OPT_DECRYPT },
+	{ "phone-warn", required_argument, NULL, OPT_PHONE_WARN },
+	{ "phone-crit", required_argument, NULL, OPT_PHONE_CRIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -345,8 +354,8 @@ time_or_null(time_t t)
 	return json_string(buf);
 }
 
-static void
-print_json(const char *dir, const struct wa_health *h)
+static json_t *
+health_json(const char *dir, const struct wa_health *h)
 {
 	json_t *o = json_object(), *probs = json_array(), *counts = json_object(), *lock, *run;
 	size_t i;
@@ -410,6 +419,11 @@ print_json(const char *dir, const struct wa_health *h)
 		    json_null());
 		json_object_set_new(run, "quarantined", h->run.heal_present ?
 		    json_integer((json_int_t)h->run.quarantined) : json_null());
+		json_object_set_new(run, "last_sent", time_or_null(h->run.last_sent));
+		json_object_set_new(run, "phone_seen", time_or_null(h->run.phone_seen));
+		json_object_set_new(run, "phone_pinged", time_or_null(h->run.phone_pinged));
+		json_object_set_new(run, "reconnects_24h", h->reconnects_24h >= 0 ?
+		    json_integer(h->reconnects_24h) : json_null());
 	} else {
 		run = json_null();
 	}
@@ -445,6 +459,14 @@ print_json(const char *dir, const struct wa_health *h)
 		json_array_append_new(probs, p);
 	}
 	json_object_set_new(o, "problems", probs);
+	return o;
+}
+
+static void
+print_json(const char *dir, const struct wa_health *h)
+{
+	json_t *o = health_json(dir, h);
+
 	json_dumpf(o, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
 	putchar('\n');
 	json_decref(o);
@@ -505,14 +527,195 @@ parse_size(const char *s)
 	return v << shift;
 }
 
+/* ---- several folders: one line per account -------------------------------- */
+
+/* "-" for none */
+static const char *
+when_or_dash(char *buf, size_t n, time_t t)
+{
+	if (!t)
+		return "-";
+	isotime(buf, n, t);
+	return buf;
+}
+
+/* FOLDER: account, state since, last in, last out, reconnects, backlog; problems */
+static void
+print_account(const char *dir, const struct wa_health *h, int verbose)
+{
+	char w1[32];
+	size_t i, j;
+
+	printf("%s ", status_word[h->status]);
+	put_text(stdout, dir);
+	printf(": ");
+	put_text(stdout, h->me[0] ? h->me : "?");
+	if (h->run.present) {
+		printf(", ");
+		put_text(stdout, h->run.state[0] ? h->run.state : "?");
+		printf(" since %s", when_or_dash(w1, sizeof w1, h->run.since));
+	} else {
+		printf(", no wa-run status");
+	}
+	printf(", last in %s", when_or_dash(w1, sizeof w1, h->run.last_message));
+	printf(", last out %s", when_or_dash(w1, sizeof w1, h->run.last_sent));
+	if (h->reconnects_24h >= 0)
+		printf(", %ld reconnect%s today", h->reconnects_24h, h->reconnects_24h == 1 ? "" : "s");
+	else
+		printf(", reconnects today -");
+	if (h->backlog >= 0)
+		printf(", backlog %ld", h->backlog);
+	else
+		printf(", backlog -");
+	for (i = 0; i < h->nproblems; i++) {
+		for (j = 0; j < i && strcmp(h->problems[j].kind, h->problems[i].kind) != 0; j++)
+			;
+		if (j == i)
+			printf("%s%s", i ? ", " : "; problems: ", h->problems[i].kind);
+	}
+	putchar('\n');
+	if (!verbose)
+		return;
+	for (i = 0; i < h->nproblems; i++) {
+		const char *s = wa_sev_name(h->problems[i].sev);
+		printf("  ");
+		for (; *s; s++)
+			putchar(*s - ('a' - 'A'));
+		printf(": ");
+		put_problem(stdout, &h->problems[i]);
+		putchar('\n');
+	}
+}
+
+/* The summary line (the plugin's status), then one line per account. */
+static void
+print_accounts(char **dirs, struct wa_health **hs, size_t n, enum wa_sev worst, int verbose)
+{
+	static const enum wa_sev order[] = { WA_SEV_CRITICAL, WA_SEV_UNKNOWN, WA_SEV_WARNING, WA_SEV_OK };
+	size_t count[4] = { 0 }, i;
+	const char *sep = ": ";
+
+	for (i = 0; i < n; i++)
+		count[hs[i]->status]++;
+	printf("WA %s - %zu account%s", status_word[worst], n, n == 1 ? "" : "s");
+	for (i = 0; i < 4; i++)
+		if (count[order[i]]) {
+			printf("%s%zu %s", sep, count[order[i]], wa_sev_name(order[i]));
+			sep = ", ";
+		}
+	printf(" | accounts=%zu ok=%zu warning=%zu critical=%zu unknown=%zu\n", n, count[WA_SEV_OK],
+	    count[WA_SEV_WARNING], count[WA_SEV_CRITICAL], count[WA_SEV_UNKNOWN]);
+	for (i = 0; i < n; i++)
+		print_account(dirs[i], hs[i], verbose);
+}
+
+/* The folder as the messages show it, without trailing slashes (a copy). */
+static char *
+normalized(const char *dir)
+{
+	size_t n = strlen(dir);
+	char *d = strdup(dir);
+
+	if (!d)
+		tool_die(WA_EXIT_UNKNOWN, "out of memory");
+	for (; n > 1 && d[n - 1] == '/'; n--)
+		d[n - 1] = 0;
+	return d;
+}
+
+/* A glob such as /var/lib/wa/ * also matches each account's own siblings
+ * (DIR.inbox, DIR.outbox, DIR.backups): those are not accounts. */
+static int
+is_sibling(char **dirs, size_t n, const char *d)
+{
+	static const char *const suffix[] = { WA_INBOX_SUFFIX, ".outbox", WA_BACKUP_SUFFIX };
+	size_t i, k, len = strlen(d), sl;
+
+	for (k = 0; k < sizeof suffix / sizeof suffix[0]; k++) {
+		sl = strlen(suffix[k]);
+		if (len <= sl || strcmp(d + len - sl, suffix[k]) != 0)
+			continue;
+		for (i = 0; i < n; i++)
+			if (strlen(dirs[i]) == len - sl && strncmp(dirs[i], d, len - sl) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Check one folder: the backups folder it needs, then the checks. */
+static struct wa_health *
+check_one(const char *dir, struct wa_health_opts *o, const char *bopt, int json)
+{
+	struct wa_health *h;
+	char *bdir = NULL;
+	int rc;
+
+	o->backup_dir = NULL;
+	if (o->max_backup_age >= 0) {
+		if ((rc = wa_backup_dir(&bdir, dir, tool_backup_dir(bopt))) < 0)
+			unknown(json, TOOL_ERR_NOMEM, rc == WA_ENOMEM ? "out of memory" :
+			    "cannot tell where the backups are: pass -B DIR");
+		o->backup_dir = bdir;
+	}
+	if ((rc = wa_health_check(&h, dir, o)) < 0)
+		unknown(json, TOOL_ERR_NOMEM, "out of memory");
+	o->backup_dir = NULL;
+	free(bdir);
+	return h;
+}
+
+/* Several folders (operands, or -d more than once): one line each, the
+ * worst status as the exit status; --json an array. */
+static int
+check_many(char **dirs, size_t n, struct wa_health_opts *o, const char *bopt, int json, int kinds, int verbose)
+{
+	struct wa_health **hs = calloc(n ? n : 1, sizeof *hs);
+	enum wa_sev worst = WA_SEV_OK;
+	size_t i, k, j;
+
+	if (!hs)
+		unknown(json, TOOL_ERR_NOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		hs[i] = check_one(dirs[i], o, bopt, json);
+		if (wa_sev_worse(hs[i]->status, worst))
+			worst = hs[i]->status;
+	}
+	if (json) {
+		json_t *a = json_array();
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, health_json(dirs[i], hs[i]));
+		json_dumpf(a, stdout, JSON_COMPACT | JSON_ENSURE_ASCII);
+		putchar('\n');
+		json_decref(a);
+	} else if (kinds) {
+		for (i = 0; i < n; i++)
+			for (k = 0; k < hs[i]->nproblems; k++) {
+				for (j = 0; j < k && strcmp(hs[i]->problems[j].kind, hs[i]->problems[k].kind) != 0; j++)
+					;
+				if (j < k)
+					continue;
+				printf("%s ", hs[i]->problems[k].kind);
+				put_text(stdout, dirs[i]);
+				putchar('\n');
+			}
+	} else {
+		print_accounts(dirs, hs, n, worst, verbose);
+	}
+	for (i = 0; i < n; i++)
+		wa_health_free(hs[i]);
+	free(hs);
+	return (int)worst;
+}
+
 int
 main(int argc, char **argv)
 {
 	struct wa_health_opts o = WA_HEALTH_OPTS_INIT;
 	struct wa_health *h;
-	const char *dopt = NULL, *dir;
+	const char *dir;
 	const char *bopt = NULL;
-	char *bdir = NULL;
+	char **dopts, **dirs;
+	size_t ndopt = 0, ndirs = 0;
 	int c, i, verbose = 0, json = 0, kinds = 0, rc;
 
 	tool_init("wa-check");
@@ -520,8 +723,12 @@ main(int argc, char **argv)
 	for (i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "--json") == 0)
 			json_mode = 1;
+	if (!(dopts = calloc((size_t)argc + 1, sizeof *dopts)) || !(dirs = calloc((size_t)argc + 1, sizeof *dirs)))
+		tool_die(WA_EXIT_UNKNOWN, "out of memory");
 	o.min_free = MIN_FREE_DEFAULT;
 	o.min_inodes = MIN_INODES_DEFAULT;
+	o.phone_warn = PHONE_WARN_DEFAULT;
+	o.phone_crit = PHONE_CRIT_DEFAULT;
 	opterr = 0;   /* the messages below, in JSON too */
 	while ((c = getopt_long(argc, argv, ":hvB:d:", longopts, NULL)) != -1) {
 		switch (c) {
@@ -533,7 +740,7 @@ main(int argc, char **argv)
 			verbose = 1;
 			break;
 		case 'd':
-			dopt = optarg;
+			dopts[ndopt++] = optarg;
 			break;
 		case 'B':
 			bopt = optarg;
@@ -589,6 +796,14 @@ main(int argc, char **argv)
 			if (o.max_silence < 0)
 				usage_error("--max-silence: '%s' is not a duration (30s, 5m, 2h, 1d)", optarg);
 			break;
+		case OPT_PHONE_WARN:
+			if ((o.phone_warn = tool_duration(optarg)) < 0)
+				usage_error("--phone-warn: '%s' is not a duration (12d, 300h)", optarg);
+			break;
+		case OPT_PHONE_CRIT:
+			if ((o.phone_crit = tool_duration(optarg)) < 0)
+				usage_error("--phone-crit: '%s' is not a duration (13d, 312h)", optarg);
+			break;
 		case ':':
 			usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
@@ -597,40 +812,49 @@ main(int argc, char **argv)
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind != argc)
-		usage_error("unexpected argument '%s'", argv[optind]);
+	if (optind != argc && ndopt)
+		usage_error("unexpected argument '%s' (give the folders with -d or as operands, not both)", argv[optind]);
 	if (json && kinds)
 		usage_error("--json and --problems: give one");
-	if (!(dir = tool_authdir(dopt)))
-		unknown(json, TOOL_ERR_NO_AUTHDIR, TOOL_MSG_NO_AUTHDIR);
-	{
-		/* the folder as the messages show it, without trailing slashes */
-		size_t n = strlen(dir);
-		static char norm[4096];
-		if (n < sizeof norm) {
-			memcpy(norm, dir, n + 1);
-			for (; n > 1 && norm[n - 1] == '/'; n--)
-				norm[n - 1] = 0;
-			dir = norm;
+	if (optind != argc || ndopt > 1) {
+		/* several folders: operands (a shell glob) or -d repeated */
+		char **given = ndopt ? dopts : argv + optind;
+		size_t ngiven = ndopt ? ndopt : (size_t)(argc - optind), k;
+		for (k = 0; k < ngiven; k++) {
+			if (!*given[k])
+				usage_error("an empty folder name");
+			dirs[ndirs++] = normalized(given[k]);
 		}
+		for (k = 0, i = 0; k < ndirs; k++)
+			if (!is_sibling(dirs, ndirs, dirs[k]))
+				dirs[i++] = dirs[k];
+			else
+				free(dirs[k]);
+		ndirs = (size_t)i;
+		rc = check_many(dirs, ndirs, &o, bopt, json, kinds, verbose);
+		for (k = 0; k < ndirs; k++)
+			free(dirs[k]);
+		free(dirs);
+		free(dopts);
+		if (fflush(stdout) != 0 || ferror(stdout))
+			return WA_EXIT_UNKNOWN;
+		return rc;
 	}
-	if (o.max_backup_age >= 0) {
-		if ((rc = wa_backup_dir(&bdir, dir, tool_backup_dir(bopt))) < 0)
-			unknown(json, TOOL_ERR_NOMEM, rc == WA_ENOMEM ? "out of memory" :
-			    "cannot tell where the backups are: pass -B DIR");
-		o.backup_dir = bdir;
-	}
-	if ((rc = wa_health_check(&h, dir, &o)) < 0)
-		unknown(json, TOOL_ERR_NOMEM, "out of memory");
+	if (!(dir = tool_authdir(ndopt ? dopts[0] : NULL)))
+		unknown(json, TOOL_ERR_NO_AUTHDIR, TOOL_MSG_NO_AUTHDIR);
+	dirs[0] = normalized(dir);
+	h = check_one(dirs[0], &o, bopt, json);
 	if (json)
-		print_json(dir, h);
+		print_json(dirs[0], h);
 	else if (kinds)
 		print_kinds(h);
 	else
 		print_text(h, &o, verbose);
-	free(bdir);
 	rc = (int)h->status;
 	wa_health_free(h);
+	free(dirs[0]);
+	free(dirs);
+	free(dopts);
 	if (fflush(stdout) != 0 || ferror(stdout))
 		return WA_EXIT_UNKNOWN;
 	return rc;

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -32,9 +33,12 @@
 #include "store/authdir.h"
 #include "base/backoff.h"
 #include "store/creds.h"
+#include "store/durable.h"
 #include "store/scan.h"
 #include "session/disconnect.h"
 #include "ops/event.h"
+#include "ops/metrics.h"
+#include "base/file.h"
 #include "base/loop.h"
 #include "store/names.h"
 #include "ops/notify.h"
@@ -47,6 +51,7 @@
 #include "crypto/pair.h"
 #include "session/recv.h"
 #include "session/retry.h"
+#include "signal/cipher.h"
 #include "signal/store.h"
 #include "spool/spool.h"
 #include "tool.h"
@@ -55,7 +60,8 @@
 #define USAGE "wa-run [-hv] [--version] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
 	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
 	"[--inbox dir] [--login-timeout duration] [--on-event command] [--on-message command] " \
-	"[--passive] [--retry-wait duration] [--stable duration] [--webhook url]"
+	"[--metrics file] [--passive] [--phone-ping duration] [--retry-wait duration] [--stable duration] " \
+	"[--webhook url]"
 
 #define STOP_MS 1000		/* SIGTERM: the orderly close may take this long */
 #define CLOSE_MS 500		/* ... of which sending what is queued and the close frame */
@@ -66,6 +72,10 @@
 #define LOG_MAX (256u << 10)	/* log lines waiting for a slow standard error */
 #define OUT_WARN_MS 60000	/* "standard output is not being read": at most this often */
 #define RECV_BATCH 100		/* messages per group commit, at most */
+#define METRICS_MS 5000		/* --metrics: looked at this often, written when it changed */
+#define METRICS_MAX_MS 60000	/* ... and at least this often (uptime) */
+#define PHONE_PING_MS (7L * 86400000)	/* --phone-ping default */
+#define PHONE_PING_EVERY_MS 86400000L	/* at most one ping a day (mautrix-whatsapp's interval) */
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -76,6 +86,8 @@ struct cfg {
 	const char *webhook;		/* --webhook */
 	const char *inbox;		/* --inbox */
 	const char *on_message;		/* --on-message */
+	const char *metrics;		/* --metrics */
+	long phone_ping;		/* --phone-ping, ms; 0 never */
 	long retry_wait;		/* --retry-wait, ms */
 	int passive;
 	long ka_min, ka_max, ka_deadline;	/* ms */
@@ -262,6 +274,24 @@ struct run {
 	struct wa_retries *retries;
 	char **msgcmd;			/* --on-message's words */
 	struct wa_notify *msgnotify;
+	/* --metrics: the file's folder and name, what was last written */
+	struct {
+		int dirfd;
+		char *name;
+		int timer;
+		int err;		/* errno of the last failed write, 0 */
+		unsigned long reconnects[WA_METRICS_DC];
+		long prekeys;		/* -1 unknown */
+		struct wa_metrics last;	/* as last written, now_ms 0 */
+		int64_t written_at;	/* mono ms, 0 never */
+	} mx;
+	/* our primary phone (device 0 of our own account) */
+	struct {
+		char pn[64], lid[64];	/* the users of me.id and me.lid */
+		int offline;		/* phone_offline was fired for this silence */
+		int64_t tried_at;	/* wall ms of the last ping attempt, 0 none */
+		int nosession;		/* "no session" was said */
+	} ph;
 	/* where receiving spends its time, logged at exit with -v (bench/recv.mjs) */
 	struct {
 		unsigned long commits, stanzas, largest;
@@ -513,6 +543,8 @@ unstutter(enum wa_state st, const char *reason)
 	return reason;
 }
 
+static void metrics_write(struct run *r, int force);
+
 /* Move to st: status file, then the state event. */
 static void
 set_state(struct run *r, enum wa_state st, const char *reason, const char *klass, int code, int outage)
@@ -542,6 +574,7 @@ set_state(struct run *r, enum wa_state st, const char *reason, const char *klass
 		status_failed(r, rc);
 	else
 		status_ok(r);
+	metrics_write(r, 1);
 }
 
 /* ---- the end ---------------------------------------------------------- */
@@ -560,7 +593,7 @@ signame(int signo)
 static void
 cancel_timers(struct run *r)
 {
-	int *t[] = { &r->wd_timer, &r->tick_timer };
+	int *t[] = { &r->wd_timer, &r->tick_timer, &r->mx.timer };
 	size_t i;
 
 	for (i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -712,6 +745,8 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	logmsg(r, dc->klass == WA_DC_STOPPED || dc->klass == WA_DC_RESTART ? WA_LOG_INFO : WA_LOG_WARN,
 	    "disconnected: %s (%s, %s)", dc->reason, wa_dc_class_name(dc->klass), action);
 	wa_status_error(&r->sw, wa_dc_class_name(dc->klass), dc->code, dc->reason);
+	if (strcmp(action, "exit") != 0 && dc->klass != WA_DC_STOPPED && (size_t)dc->klass < WA_METRICS_DC)
+		r->mx.reconnects[dc->klass]++;
 }
 
 static void
@@ -752,6 +787,7 @@ on_prekeys(void *arg, struct wa_run *run, const struct wa_session_prekeys *p)
 		warning(r, 0, "pre-keys: %s", p->why);	/* the session logged it */
 		return;
 	}
+	r->mx.prekeys = p->server_count;
 	wa_event_init(&e, WA_EV_PREKEYS, r->state);
 	e.server_count = p->server_count;
 	e.uploaded = p->uploaded;
@@ -797,6 +833,8 @@ watchdog(void *arg)
 
 static int flush_inbox(struct run *r, char why_out[WA_WHY_MAX]);
 static void status_heal(struct run *r);
+static void phone_check(struct run *r);
+static void phone_restore(struct run *r);
 
 /* The tick: TICK_MS, or often enough for a short --retry-wait. */
 static int
@@ -819,6 +857,7 @@ tick(void *arg)
 	status_heal(r);
 	if ((rc = wa_status_tick(&r->sw, wa_clock_wall_ms())) < 0)
 		status_failed(r, rc);
+	phone_check(r);
 	/* messages whose sender never answered a retry: stored undecryptable */
 	if (r->recv && r->run && wa_run_session(r->run) && wa_recv_tick(r->recv, wa_clock_wall_ms()) == 0 &&
 	    wa_recv_pending(r->recv) > 0) {
@@ -1022,6 +1061,124 @@ fix_modes(struct run *r)
 	wa_scan_free(s);
 }
 
+/* ---- --metrics FILE (ops/metrics.h) --------------------------------------- */
+
+/* The file's folder, opened once: every write is a durable replace in it
+ * (the temporary file, named .wa-tmp.*, is not a *.prom file, so the
+ * textfile collector never reads a half-written one). */
+static void
+metrics_open(struct run *r)
+{
+	const char *path = r->cfg.metrics, *slash = strrchr(path, '/');
+	char *dir;
+
+	if (!*path || (slash && !slash[1])) {
+		tool_err("--metrics: '%s' is not a file name", path);
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	if (!(dir = slash ? strndup(path, (size_t)(slash - path) + (slash == path)) : strdup(".")) ||
+	    !(r->mx.name = strdup(slash ? slash + 1 : path)))
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	if ((r->mx.dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		tool_die(WA_EXIT_CANTCREAT, "--metrics: unable to open the folder '%s': %s", dir, strerror(errno));
+	free(dir);
+}
+
+/* A spool's new/ (inbox or outbox): messages waiting and the oldest's age;
+ * a spool that does not exist yet holds nothing. */
+static void
+spool_count(const char *dir, long *count, long *age)
+{
+	struct wa_why why = WA_WHY_INIT;
+	struct stat st;
+	size_t n = 0;
+	time_t oldest = 0, now = time(NULL);
+
+	*count = 0;
+	if (age)
+		*age = 0;
+	if (stat(dir, &st) < 0)
+		return;
+	if (wa_spool_backlog(dir, &n, &oldest, &why) < 0) {
+		*count = -1;
+		return;
+	}
+	*count = (long)n;
+	if (age && n && oldest)
+		*age = now > oldest ? (long)(now - oldest) : 0;
+}
+
+/* Write the metrics file: always when force (a state change), else when
+ * something changed or METRICS_MAX_MS passed. */
+static void
+metrics_write(struct run *r, int force)
+{
+	struct wa_metrics m;
+	char *buf, outbox[4200];
+	size_t len;
+	int64_t mono = wa_clock_mono_ms();
+	int rc;
+
+	if (r->mx.dirfd < 0)
+		return;
+	memset(&m, 0, sizeof m);
+	m.account = json_string_value(json_object_get(json_object_get(r->creds, "me"), "id"));
+	m.dir = r->dir;
+	m.state = r->state;
+	m.started_ms = r->sw.st.started;
+	m.since_ms = r->sw.st.since;
+	m.last_inbound_ms = r->sw.st.last_inbound;
+	memcpy(m.reconnects, r->mx.reconnects, sizeof m.reconnects);
+	m.messages_in = r->sw.st.messages_received;
+	m.undecryptable = r->sw.st.undecryptable;
+	memcpy(m.decrypt_failures, r->sw.st.decrypt_failures, sizeof m.decrypt_failures);
+	m.retries = r->sw.st.retries;
+	m.repaired = r->sw.st.repaired;
+	spool_count(r->inbox, &m.inbox_backlog, &m.inbox_oldest_age_s);
+	snprintf(outbox, sizeof outbox, "%s.outbox", r->absdir);
+	spool_count(outbox, &m.outbox_backlog, NULL);
+	m.prekeys_server = r->mx.prekeys;
+	m.phone_seen_ms = r->sw.st.phone_seen;
+	if (!force && r->mx.written_at && mono - r->mx.written_at < METRICS_MAX_MS &&
+	    memcmp(&m, &r->mx.last, sizeof m) == 0)
+		return;
+	memcpy(&r->mx.last, &m, sizeof m);
+	m.now_ms = wa_clock_wall_ms();
+	if (wa_metrics_format(&buf, &len, &m) < 0) {
+		logmsg(r, WA_LOG_WARN, "out of memory formatting the metrics");
+		return;
+	}
+	rc = wa_durable_put(r->mx.dirfd, r->mx.name, r->mx.dirfd, buf, len);
+	free(buf);
+	if (rc < 0 && rc != WA_ESYNC) {
+		int e = rc == WA_ESYS ? errno : EIO;
+		if (e != r->mx.err)
+			logmsg(r, WA_LOG_WARN, "--metrics: cannot write '%s': %s; trying again", r->cfg.metrics,
+			    rc == WA_ESYS ? strerror(e) : wa_strerror(rc));
+		r->mx.err = e;
+		return;
+	}
+	if (r->mx.err)
+		logmsg(r, WA_LOG_WARN, "--metrics: '%s' is written again", r->cfg.metrics);
+	r->mx.err = 0;
+	r->mx.written_at = mono;
+}
+
+static void
+metrics_tick(void *arg)
+{
+	struct run *r = arg;
+	int rc;
+
+	r->mx.timer = 0;
+	if (r->done)
+		return;
+	status_heal(r);
+	metrics_write(r, 0);
+	if ((rc = wa_loop_timer(r->loop, METRICS_MS, metrics_tick, r)) > 0)
+		r->mx.timer = rc;
+}
+
 /* Options and environment into r->cfg, the folder into r->dir; --on-event
  * checked, --log opened: every usage error before anything starts. */
 static void
@@ -1038,6 +1195,8 @@ parse_args(struct run *r, int argc, char **argv)
 		{ "inbox", required_argument, NULL, 'I' },
 		{ "on-event", required_argument, NULL, 'E' },
 		{ "on-message", required_argument, NULL, 'M' },
+		{ "metrics", required_argument, NULL, 'X' },
+		{ "phone-ping", required_argument, NULL, 'Y' },
 		{ "passive", no_argument, NULL, 'P' },
 		{ "retry-wait", required_argument, NULL, 'R' },
 		{ "stable", required_argument, NULL, 'S' },
@@ -1061,6 +1220,7 @@ parse_args(struct run *r, int argc, char **argv)
 	r->cfg.login_timeout = 20000;
 	r->cfg.ban_min = WA_DC_BAN_MIN_WAIT;
 	r->cfg.ban_max = WA_DC_BAN_MAX_WAIT;
+	r->cfg.phone_ping = PHONE_PING_MS;
 	cfg_env(&r->cfg);
 	while ((c = getopt_long(argc, argv, "d:hv", longopts, NULL)) != -1) {
 		switch (c) {
@@ -1073,6 +1233,11 @@ parse_args(struct run *r, int argc, char **argv)
 		case 'E': r->cfg.on_event = optarg; break;
 		case 'I': r->cfg.inbox = optarg; break;
 		case 'M': r->cfg.on_message = optarg; break;
+		case 'X': r->cfg.metrics = optarg; break;
+		case 'Y':
+			if ((r->cfg.phone_ping = dur_ms(optarg)) < 0)
+				bad_value("--phone-ping", optarg, "a duration (0 turns it off; e.g. 7d)");
+			break;
 		case 'H': r->cfg.webhook = optarg; break;
 		case 'P': r->cfg.passive = 1; break;
 		case 'R':
@@ -1112,6 +1277,10 @@ parse_args(struct run *r, int argc, char **argv)
 			tool_die(WA_EXIT_SOFTWARE, "out of memory");
 		snprintf(r->inbox, n, "%s%s", r->absdir, WA_INBOX_SUFFIX);
 	}
+	r->mx.dirfd = -1;
+	r->mx.prekeys = -1;
+	if (r->cfg.metrics)
+		metrics_open(r);
 	if (r->cfg.log_path && open_log(r) < 0)
 		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r->cfg.log_path, strerror(errno));
 	if (!r->cfg.log_path && wa_outq_new(&r->logq, 2, LOG_MAX) < 0)
@@ -1164,6 +1333,7 @@ open_folder(struct run *r)
 		logmsg(r, WA_LOG_INFO, "removed %zu leftover temporary files from '%s/%s/%s'", swept, r->dir,
 		    WA_SUBDIR, WA_STAGE);
 	wa_status_init(&r->sw, r->ad->wafd, r->ad->stagefd, NULL, wa_clock_wall_ms());
+	phone_restore(r);
 	r->state = WA_ST_STARTING;
 	if ((rc = wa_eventlog_open(&r->elog, r->ad->wafd, NULL)) < 0) {
 		logmsg(r, WA_LOG_WARN, "cannot open '%s/%s/%s': %s; no event history", r->dir, WA_SUBDIR,
@@ -1416,6 +1586,186 @@ flush_inbox(struct run *r, char why_out[WA_WHY_MAX])
 	return rc;
 }
 
+/* ---- phone liveness --------------------------------------------------------
+ *
+ * WhatsApp logs a companion device out when its primary phone has not
+ * been online for about 14 days.  Any stanza from the phone (device 0 of
+ * our own account, PN or LID form: its receipts, its messages to other
+ * chats, its peer messages) is recorded as phone_seen in the status file.
+ * After --phone-ping of silence, phone_offline fires once and wa-run sends
+ * the request mautrix-whatsapp sends (connector/phoneping.go,
+ * sendHackyPhonePing): a peer message to our own phone (category=peer,
+ * push_priority=high) holding a ProtocolMessage of type
+ * APP_STATE_SYNC_KEY_REQUEST, which the phone answers when it is online;
+ * at most once a day.  wa-protocol(7) has the stanza.
+ */
+
+/* 1 when jid is device 0 of our own account */
+static int
+phone_jid(const struct run *r, const char *jid)
+{
+	const char *at, *colon;
+	size_t ulen;
+
+	if (!jid || !(at = strchr(jid, '@')))
+		return 0;
+	colon = memchr(jid, ':', (size_t)(at - jid));
+	if (colon && strcmp(colon, ":0") != 0 && !(colon[1] == '0' && colon + 2 == at))
+		return 0;
+	ulen = (size_t)((colon ? colon : at) - jid);
+	if (strcmp(at, "@s.whatsapp.net") == 0)
+		return r->ph.pn[0] && strlen(r->ph.pn) == ulen && strncmp(jid, r->ph.pn, ulen) == 0;
+	if (strcmp(at, "@lid") == 0)
+		return r->ph.lid[0] && strlen(r->ph.lid) == ulen && strncmp(jid, r->ph.lid, ulen) == 0;
+	return 0;
+}
+
+/* the user part of a JID into out ("" when none) */
+static void
+jid_user(char *out, size_t n, const char *jid)
+{
+	size_t k = jid ? strcspn(jid, ":@") : 0;
+
+	snprintf(out, n, "%.*s", k < n ? (int)k : 0, jid ? jid : "");
+}
+
+/* The users of our own JIDs. */
+static void
+phone_init(struct run *r)
+{
+	json_t *me = json_object_get(r->creds, "me");
+
+	jid_user(r->ph.pn, sizeof r->ph.pn, json_string_value(json_object_get(me, "id")));
+	jid_user(r->ph.lid, sizeof r->ph.lid, json_string_value(json_object_get(me, "lid")));
+}
+
+/* The phone times of the last status file, before the first write: a
+ * restart does not forget how long the phone has been silent. */
+static void
+phone_restore(struct run *r)
+{
+	json_t *old = NULL;
+	struct wa_status st;
+
+	if (wa_json_read(&old, r->ad->wafd, WA_STATUS, WA_SUBDIR, NULL) == 0 &&
+	    wa_status_decode(&st, old, WA_STATUS_LENIENT) == 0)
+		wa_status_phone_restore(&r->sw, st.phone_seen, st.phone_pinged);
+	json_decref(old);
+}
+
+static void
+phone_node(struct run *r, const struct wa_node *n)
+{
+	if (!phone_jid(r, wa_node_attr(n, "from")) && !phone_jid(r, wa_node_attr(n, "participant")))
+		return;
+	wa_status_phone(&r->sw, wa_clock_wall_ms());
+	if (r->ph.offline) {
+		logmsg(r, WA_LOG_WARN, "the phone is online again");
+		r->ph.offline = 0;
+	}
+}
+
+/* The ping: encrypted to our phone over the session it made with us, the
+ * session stored before the ciphertext leaves (R3).  0 sent, else < 0. */
+static int
+phone_ping(struct run *r)
+{
+	/* Message{protocolMessage{type: APP_STATE_SYNC_KEY_REQUEST (7),
+	 * appStateSyncKeyRequest{}}}: the empty request mautrix-whatsapp
+	 * sends when it knows no key id, then 1..16 bytes of padding */
+	static const uint8_t msg[] = { 0x62, 0x04, 0x10, 0x07, 0x42, 0x00 };
+	struct wa_sigfail f = { 0 };
+	struct wa_why why = WA_WHY_INIT;
+	struct wa_node *n = NULL, *enc = NULL, *di = NULL;
+	uint8_t pt[sizeof msg + 16], rnd[9], *ct = NULL, *dev = NULL;
+	char jid[96], id[24];
+	size_t ctlen = 0, devlen = 0, pad, i;
+	int type = 0, rc;
+
+	if (!r->store || !r->ph.pn[0] || getrandom(rnd, sizeof rnd, 0) != (ssize_t)sizeof rnd)
+		return WA_EINVAL;
+	pad = (size_t)(rnd[0] & 0x0f) + 1;
+	memcpy(pt, msg, sizeof msg);
+	memset(pt + sizeof msg, (int)pad, pad);
+	snprintf(jid, sizeof jid, "%s@s.whatsapp.net", r->ph.pn);
+	snprintf(id, sizeof id, "3EB0");
+	for (i = 1; i < sizeof rnd; i++)
+		snprintf(id + 4 + 2 * (i - 1), sizeof id - 4 - 2 * (i - 1), "%02X", rnd[i]);
+	if (wa_sigcipher_encrypt(&ct, &ctlen, &type, r->store, jid, pt, sizeof msg + pad, &f) < 0) {
+		if (f.cls == WA_SIGF_NO_SESSION) {
+			if (!r->ph.nosession)
+				logmsg(r, WA_LOG_WARN, "cannot ping the phone: no Signal session with it yet "
+				    "(it makes one when it first sends this device anything)");
+			r->ph.nosession = 1;
+		} else {
+			logmsg(r, WA_LOG_WARN, "cannot ping the phone: %s: %s", wa_sigclass_name(f.cls), f.detail);
+		}
+		return WA_EINVAL;
+	}
+	if ((rc = wa_sigstore_commit(r->store, &why)) < 0) {
+		logmsg(r, WA_LOG_WARN, "cannot ping the phone: %s", wa_why_text(&why, rc));
+		free(ct);
+		return rc;
+	}
+	rc = wa_node_make(&n, "message", "id", id, "to", jid, "type", "text", "category", "peer",
+	    "push_priority", "high", (char *)NULL);
+	if (rc == 0)
+		rc = wa_node_make(&enc, "enc", "v", "2", "type", type == WA_SIG_PKMSG ? "pkmsg" : "msg", (char *)NULL);
+	if (rc == 0 && (rc = wa_node_set_bytes(enc, ct, ctlen)) == 0 && (rc = wa_node_child_add(n, enc)) == 0)
+		enc = NULL;
+	if (rc == 0 && type == WA_SIG_PKMSG && wa_pair_device_identity(&dev, &devlen, r->creds) == 0 &&
+	    (rc = wa_node_new(&di, "device-identity")) == 0 && (rc = wa_node_set_bytes(di, dev, devlen)) == 0 &&
+	    (rc = wa_node_child_add(n, di)) == 0)
+		di = NULL;
+	if (rc == 0)
+		rc = recv_send(r, n);
+	wa_node_free(n);
+	wa_node_free(enc);
+	wa_node_free(di);
+	free(ct);
+	free(dev);
+	if (rc < 0)
+		logmsg(r, WA_LOG_WARN, "cannot ping the phone: %s", wa_strerror(rc));
+	else
+		logmsg(r, WA_LOG_INFO, "pinged the phone (message %s)", id);
+	return rc;
+}
+
+/* From the tick: the silence, the event once, a ping at most once a day. */
+static void
+phone_check(struct run *r)
+{
+	int64_t now = wa_clock_wall_ms(), seen = r->sw.st.phone_seen;
+	struct wa_event e;
+	json_t *f;
+	char when[40];
+	int pinged = 0, rc;
+
+	if (!r->cfg.phone_ping || !seen || now - seen < r->cfg.phone_ping || r->state != WA_ST_ONLINE)
+		return;
+	if (now - r->sw.st.phone_pinged >= PHONE_PING_EVERY_MS && (!r->ph.tried_at ||
+	    now - r->ph.tried_at >= PHONE_PING_EVERY_MS) && r->recv && !wa_recv_pending(r->recv)) {
+		r->ph.tried_at = now;
+		if (phone_ping(r) == 0) {
+			pinged = 1;
+			wa_status_phone_pinged(&r->sw, now);
+			if ((rc = wa_status_flush(&r->sw, now)) < 0)
+				status_failed(r, rc);
+		}
+	}
+	if (r->ph.offline)
+		return;
+	r->ph.offline = 1;
+	wa_time_iso(when, sizeof when, seen);
+	logmsg(r, WA_LOG_WARN, "the phone has sent nothing since %s: open WhatsApp on it (WhatsApp logs this "
+	    "device out after about 14 days without the phone)", when);
+	f = json_pack("{s:s, s:I, s:b}", "phone_seen", when, "quiet_ms", (json_int_t)(now - seen), "pinged", pinged);
+	wa_event_init(&e, WA_EV_PHONE_OFFLINE, r->state);
+	e.fields = f;
+	emit(r, &e);
+	json_decref(f);
+}
+
 static int
 on_node(void *arg, struct wa_run *run, const struct wa_node *n)
 {
@@ -1424,6 +1774,7 @@ on_node(void *arg, struct wa_run *run, const struct wa_node *n)
 	int rc;
 
 	(void)run;
+	phone_node(r, n);
 	if (!r->recv)
 		return 0;
 	t0 = mono_us();
@@ -1532,6 +1883,8 @@ start_run(struct run *r)
 		r->wd_timer = rc;
 	if ((rc = wa_loop_timer(r->loop, tick_ms(r), tick, r)) > 0)
 		r->tick_timer = rc;
+	if (r->mx.dirfd >= 0 && (rc = wa_loop_timer(r->loop, METRICS_MS, metrics_tick, r)) > 0)
+		r->mx.timer = rc;
 	wa_run_start(r->run);
 }
 
@@ -1592,6 +1945,9 @@ cleanup(struct run *r)
 	wa_loop_free(r->loop);
 	if (r->logfd > 2)
 		close(r->logfd);
+	if (r->mx.dirfd >= 0)
+		close(r->mx.dirfd);
+	free(r->mx.name);
 	free(r->absdir);
 }
 
@@ -1618,6 +1974,8 @@ main(int argc, char **argv)
 		fix_modes(&r);
 	if (!r.done)
 		load_creds(&r);
+	if (!r.done)
+		phone_init(&r);
 	if (!r.done)
 		open_inbox(&r);
 	if (!r.done)

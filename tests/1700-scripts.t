@@ -12,8 +12,12 @@
 #     newest backup (byte-identical afterwards), moves a corrupt session
 #     into quarantine after a backup, changes nothing in a dry run, and
 #     exits with the documented code for each case it cannot repair.
-# Parts whose tool is missing (systemd-analyze, python3, shellcheck, flock)
-# are skipped.
+#   - wa-statefulset.yaml parses as Kubernetes objects: a StatefulSet with
+#     one volume per account (volumeClaimTemplates), wa-run as the command
+#     on the folder the liveness probe checks, and a probe that passes on an
+#     OK and a WARNING folder and fails on a CRITICAL one (run for real).
+# Parts whose tool is missing (systemd-analyze, python3, shellcheck, flock,
+# PyYAML) are skipped.
 . "${WA_TOP:-$(dirname "$0")/..}/tests/lib.sh"
 
 S=$WA_TOP/scripts
@@ -300,4 +304,38 @@ ok "wa-recover(1) lints" sh -c 'command -v mandoc > /dev/null || exit 0; mandoc 
 synopsis=$(mandoc -Tascii -O width=1000 "$WA_TOP/man/wa-recover.1" 2>/dev/null | col -b |
     awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z]/ { on = 0 } on' | tr -s ' \t\n' '   ' | sed 's/^ //; s/ $//')
 is "$synopsis" "$("$rec" -h | sed 's/^usage: //')" "wa-recover -h is the SYNOPSIS of wa-recover(1)"
+# ---- Kubernetes -----------------------------------------------------------------
+k8s=$S/wa-statefulset.yaml
+ok "wa-statefulset.yaml exists" test -f "$k8s"
+if command -v python3 > /dev/null 2>&1 && python3 -c 'import yaml' 2> /dev/null; then
+	ok "wa-statefulset.yaml: a StatefulSet with one volume per account, wa-run, wa-check as liveness probe" python3 -c '
+import sys, yaml
+docs = [d for d in yaml.safe_load_all(open(sys.argv[1])) if d]
+ss = [d for d in docs if d["kind"] == "StatefulSet"][0]
+assert ss["apiVersion"] == "apps/v1"
+spec = ss["spec"]
+assert [d for d in docs if d["kind"] == "Service" and d["metadata"]["name"] == spec["serviceName"]], "headless service"
+vct = spec["volumeClaimTemplates"][0]
+assert vct["spec"]["accessModes"] == ["ReadWriteOnce"], "one node per volume"
+c = spec["template"]["spec"]["containers"][0]
+assert c["command"][0].endswith("/wa-run"), c["command"]
+folder = c["command"][c["command"].index("-d") + 1]
+assert any(m["name"] == vct["metadata"]["name"] and folder.startswith(m["mountPath"] + "/") for m in c["volumeMounts"]), "the folder is on the claim"
+probe = " ".join(c["livenessProbe"]["exec"]["command"])
+assert "wa-check -d " + folder in probe, probe
+open(sys.argv[2], "w").write(c["livenessProbe"]["exec"]["command"][2])
+' "$k8s" "$T/probe"
+	probe=$(sed -e "s|/usr/local/bin/wa-check|wa-check|" -e "s|/var/lib/wa/auth|$T/k8s|" "$T/probe")
+	mkfolder "$T/k8s"
+	expect_exit 0 "the liveness probe passes on a healthy folder" sh -c "$probe"
+	printf '{"state":"online","since":"%s","pid":999999999}' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$T/k8s/.wa/status.json"
+	chmod 600 "$T/k8s/.wa/status.json"
+	wa-check -d "$T/k8s" > /dev/null 2>&1
+	is "$?" 1 "  (a stale status is a WARNING)"
+	expect_exit 0 "  and passes on a WARNING (left to monitoring)" sh -c "$probe"
+	printf '{"state":"logged_out","since":"2026-11-21T10:13:20Z"}' > "$T/k8s/.wa/status.json"
+	expect_exit 1 "  and fails on a CRITICAL folder (logged out)" sh -c "$probe"
+else
+	pass "# SKIP python3 with PyYAML missing"
+fi
 done_testing

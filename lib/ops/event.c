@@ -31,6 +31,7 @@ static const char *const names[] = {
 	[WA_EV_QR] = "qr",
 	[WA_EV_PAIRED] = "paired",
 	[WA_EV_FAILED] = "failed",
+	[WA_EV_PHONE_OFFLINE] = "phone_offline",
 };
 
 const char *
@@ -147,7 +148,7 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 		bad |= json_object_set_new(o, "exit_code", json_integer(e->exit_code));
 		break;
 	case WA_EV_MESSAGE: case WA_EV_OFFLINE: case WA_EV_IDENTITY: case WA_EV_UNDECRYPTABLE:
-	case WA_EV_RECEIPT: case WA_EV_DECRYPT_FAILED: case WA_EV_REPAIRED:
+	case WA_EV_RECEIPT: case WA_EV_DECRYPT_FAILED: case WA_EV_REPAIRED: case WA_EV_PHONE_OFFLINE:
 	case WA_EV_QR: case WA_EV_PAIRED:
 		break;
 	case WA_EV_FAILED:
@@ -187,7 +188,7 @@ wa_event_notable(const struct wa_event *e)
 	if (e->type == WA_EV_ONLINE)
 		return e->outage != 0;
 	if (e->type == WA_EV_IDENTITY || e->type == WA_EV_DECRYPT_FAILED || e->type == WA_EV_REPAIRED ||
-	    e->type == WA_EV_UNDECRYPTABLE)
+	    e->type == WA_EV_UNDECRYPTABLE || e->type == WA_EV_PHONE_OFFLINE)
 		return 1;
 	if (e->type != WA_EV_STATE)
 		return 0;

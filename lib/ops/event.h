@@ -45,6 +45,10 @@
  *	            a retry receipt asked again       detail (once per sender and class
  *	                                              an hour)
  *	repaired    a message decrypted after retries chat, sender, class, retries, ms
+ *	phone_offline  our primary phone has sent     phone_seen (its last stanza), quiet_ms
+ *	            nothing for --phone-ping (once a  (how long), pinged (a ping went out)
+ *	            silence; WhatsApp logs the device
+ *	            out after about 14 days)
  *
  * wa-pair's events (its --on-event and --webhook; no history, no stdout),
  * state connecting while the codes are shown, then online (the first
@@ -69,7 +73,7 @@
  * deliver: a state event into logged_out, replaced, retries_exhausted,
  * banned, outdated, refused or failed; a state event with an outage
  * ("down", "end"); an online event with outage true; an identity,
- * decrypt_failed, repaired or undecryptable event.  So every outage
+ * decrypt_failed, repaired, undecryptable or phone_offline event.  So every outage
  * that is notified as down is notified again when it is over: online
  * (outage true) or the final state it ended in (outage "end").
  */
@@ -105,6 +109,7 @@ enum wa_event_type {
 	WA_EV_QR,		/* wa-pair: a QR code to scan */
 	WA_EV_PAIRED,		/* wa-pair: the credentials are saved */
 	WA_EV_FAILED,		/* wa-pair: pairing ended without a link */
+	WA_EV_PHONE_OFFLINE,	/* our primary phone has been silent for the quiet period */
 };
 
 /* struct wa_event.outage of a state event */

@@ -357,6 +357,15 @@ wa_runstatus_parse(struct wa_runstatus *st, const json_t *o)
 	st->retries = s.retries;
 	st->repaired = s.repaired;
 	st->quarantined = s.quarantined;
+	st->phone_seen = (time_t)(s.phone_seen / 1000);
+	st->phone_pinged = (time_t)(s.phone_pinged / 1000);
+	{
+		/* written by the sending side when it exists; read leniently */
+		const json_t *v = json_object_get(o, "last_sent");
+		int64_t ms = 0;
+		if (json_is_string(v) && wa_time_parse(&ms, json_string_value(v)) == 0 && ms > 0)
+			st->last_sent = (time_t)(ms / 1000);
+	}
 	return 0;
 }
 
@@ -1281,6 +1290,78 @@ check_decrypt(struct ctx *c)
 }
 
 /*
+ * Reconnects over the last 24 hours, from the event history (the current
+ * file and the one before it): its "reconnect" lines with a ts in the
+ * window.  Lines are matched as text (wa-run writes ts first and event
+ * third, event.h), so a large history costs one read, not a JSON parse
+ * per line.  -1 when there is no history.
+ */
+static long
+count_reconnects(struct ctx *c, int wafd)
+{
+	static const char *const names[] = { WA_EVENTS ".1", WA_EVENTS };
+	const char *key = ",\"event\":\"reconnect\",";
+	int64_t from = ((int64_t)c->now - 86400) * 1000, ts;
+	long n = -1;
+	size_t i, len;
+	char *buf, *p, *nl, tsbuf[40];
+
+	if (wafd < 0)
+		return -1;
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		if (wa_file_read(&buf, &len, wafd, names[i], NULL, NULL) < 0)
+			continue;
+		if (n < 0)
+			n = 0;
+		for (p = buf; p < buf + len; p = nl + 1) {
+			char *q;
+			size_t k;
+			if (!(nl = memchr(p, '\n', (size_t)(buf + len - p))))
+				break;   /* a torn last line */
+			*nl = 0;
+			if (strncmp(p, "{\"ts\":\"", 7) != 0 || !strstr(p, key))
+				continue;
+			q = p + 7;
+			for (k = 0; q[k] && q[k] != '"' && k < sizeof tsbuf - 1; k++)
+				tsbuf[k] = q[k];
+			tsbuf[k] = 0;
+			if (wa_time_parse(&ts, tsbuf) == 0 && ts >= from)
+				n++;
+		}
+		free(buf);
+	}
+	return n;
+}
+
+/*
+ * Our primary phone: WhatsApp logs a companion device out when the phone
+ * has not been online for about 14 days; wa-run records the last stanza
+ * from it (phone_seen).  A folder whose wa-runs never saw the phone is
+ * not judged (nothing to measure from).
+ */
+static void
+check_phone(struct ctx *c)
+{
+	struct wa_runstatus *r = &c->h->run;
+	const char *rel = WA_SUBDIR "/" WA_STATUS;
+	char when[32], d1[32], d2[32];
+	int crit;
+
+	if (!r->present || !r->phone_seen)
+		return;
+	c->h->phone_silence = c->now > r->phone_seen ? (long)(c->now - r->phone_seen) : 0;
+	crit = c->o->phone_crit >= 0 && c->h->phone_silence > c->o->phone_crit;
+	if (!crit && (c->o->phone_warn < 0 || c->h->phone_silence <= c->o->phone_warn))
+		return;
+	isotime(when, sizeof when, r->phone_seen);
+	duration(d1, sizeof d1, c->h->phone_silence);
+	duration(d2, sizeof d2, crit ? c->o->phone_crit : c->o->phone_warn);
+	add(c, crit ? WA_SEV_CRITICAL : WA_SEV_WARNING, "phone_offline", rel, "the phone has not been seen for %s "
+	    "(last %s), over %s: WhatsApp logs this device out after about 14 days without the phone; "
+	    "open WhatsApp on the phone", d1, when, d2);
+}
+
+/*
  * The inbox: which one (opts, the status file, DIR.inbox when it exists),
  * what waits in its new/ and for how long.  A consumer that stopped is an
  * outage even while wa-run is healthy: messages pile up unread.
@@ -1513,6 +1594,8 @@ check_folder(struct ctx *c, int fd)
 		    "(wa-prune can move stale sessions and sender keys away)", h->files, c->o->warn_files);
 	check_status(c, wafd);
 	check_decrypt(c);
+	check_phone(c);
+	c->h->reconnects_24h = c->h->run.present ? count_reconnects(c, wafd) : -1;
 	check_inbox(c);
 	check_backup(c);
 out:
@@ -1553,6 +1636,7 @@ wa_health_check(struct wa_health **out, const char *path, const struct wa_health
 	c.now = c.o->now ? c.o->now : time(NULL);
 	h->silence = -1;
 	h->backlog = h->backlog_age = -1;
+	h->reconnects_24h = h->phone_silence = -1;
 	h->run.alive = -1;
 	h->free_bytes = h->free_inodes = -1;
 

@@ -104,6 +104,9 @@ struct wa_runstatus {
 	unsigned long recent[WA_STATUS_CLASSES];    /* in the window before updated */
 	int recent_stale;
 	unsigned long retries, repaired, quarantined;
+	time_t last_sent;       /* the "last_sent" field (a message left), 0 when absent */
+	time_t phone_seen;      /* our primary phone's last stanza, 0 when absent */
+	time_t phone_pinged;    /* wa-run's last ping to it, 0 when absent */
 };
 
 /* Fill st from a parsed status object (anything else: st->present = 0),
@@ -135,8 +138,12 @@ struct wa_health_opts {
 	/* more failed decryptions of one class than this in the status
 	 * file's recent window: WARNING, kind decrypt_storm; -1 not checked */
 	long max_decrypt_failures;
+	/* our primary phone silent (the status file's phone_seen) longer
+	 * than this: WARNING / CRITICAL, kind phone_offline (WhatsApp logs
+	 * a companion out after about 14 days); seconds, -1 not checked */
+	long phone_warn, phone_crit;
 };
-#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL, NULL, -1, -1, -1 }
+#define WA_HEALTH_OPTS_INIT { -1, -1, -1, 0, -1, -1, -1, NULL, NULL, -1, -1, -1, -1, -1 }
 
 struct wa_health {
 	enum wa_sev status;
@@ -163,6 +170,8 @@ struct wa_health {
 	char *inbox;                  /* the inbox looked at (opts, status or default), NULL none */
 	long backlog;                 /* files waiting in INBOX/new, -1 not counted (no inbox) */
 	long backlog_age;             /* seconds the oldest of them has waited, -1 none or not counted */
+	long reconnects_24h;          /* reconnect events in the history over the last 24 hours, -1 unknown */
+	long phone_silence;           /* seconds since the phone's last stanza, -1 unknown */
 };
 
 /* Check the folder at path.  Returns 0 with *out set (everything found,

@@ -116,6 +116,8 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 	bad |= json_object_set_new(o, "retries", json_integer((json_int_t)st->retries));
 	bad |= json_object_set_new(o, "repaired", json_integer((json_int_t)st->repaired));
 	bad |= json_object_set_new(o, "quarantined", json_integer((json_int_t)st->quarantined));
+	bad |= set_time(o, "phone_seen", st->phone_seen);
+	bad |= set_time(o, "phone_pinged", st->phone_pinged);
 	if (bad) {
 		json_decref(o);
 		return WA_ENOMEM;
@@ -280,6 +282,8 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 		st->undecryptable = x < 0 ? 0 : (unsigned long)x;
 	}
 	FIELD(get_time(&st->updated, o, "updated", LATER("updated")));
+	FIELD(get_time(&st->phone_seen, o, "phone_seen", LATER("phone_seen")));
+	FIELD(get_time(&st->phone_pinged, o, "phone_pinged", LATER("phone_pinged")));
 	/* the self-healing fields came later still */
 	st->heal = json_is_object(json_object_get(o, "decrypt_failures"));
 	FIELD(get_classes(st->decrypt_failures, o, "decrypt_failures", lenient));
@@ -416,6 +420,10 @@ wa_status_flush(struct wa_statusw *w, int64_t now)
 			w->heal_written = w->heal_changes;
 			w->lazy_written_at = now;
 		}
+		if (w->phone_written != w->st.phone_seen) {
+			w->phone_written = w->st.phone_seen;
+			w->lazy_written_at = now;
+		}
 		w->written_at = now;
 		w->dirty = 0;
 		w->writes++;
@@ -539,6 +547,26 @@ wa_status_heal(struct wa_statusw *w, int64_t now, const unsigned long *failures,
 		w->heal_changes++;
 }
 
+void
+wa_status_phone(struct wa_statusw *w, int64_t now)
+{
+	w->st.phone_seen = now;
+}
+
+void
+wa_status_phone_pinged(struct wa_statusw *w, int64_t now)
+{
+	w->st.phone_pinged = now;
+	w->dirty = 1;
+}
+
+void
+wa_status_phone_restore(struct wa_statusw *w, int64_t seen, int64_t pinged)
+{
+	w->st.phone_seen = w->phone_written = seen;
+	w->st.phone_pinged = pinged;
+}
+
 int
 wa_status_inbound(struct wa_statusw *w, int64_t now)
 {
@@ -551,13 +579,18 @@ wa_status_tick(struct wa_statusw *w, int64_t now)
 {
 	int inbound = w->st.last_inbound != w->inbound_written;
 	int message = w->st.messages_received != w->messages_written;
+	int phone = w->st.phone_seen != w->phone_written;
 	int heal;
 
 	if (recent_update(w, now))   /* failures aging out of the window */
 		w->heal_changes++;
 	heal = w->heal_changes != w->heal_written;
-	if (!inbound && !message && !heal)
+	if (!inbound && !message && !heal && !phone)
 		return 0;
+	if (phone && !w->phone_first) {
+		w->phone_first = 1;
+		return wa_status_flush(w, now);
+	}
 	/* the first inbound, the first message and the first self-healing
 	 * change are written at once (e.g. right after online), later ones
 	 * once the last write of a new one is interval old */

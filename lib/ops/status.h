@@ -47,6 +47,13 @@
  *	repaired       messages that decrypted after a retry receipt
  *	quarantined    peer state files (sessions, sender keys) moved to
  *	               quarantine by the self-healing
+ *	phone_seen     when our primary phone (device 0 of our own account, PN
+ *	               or LID form) last sent anything (a receipt, a message,
+ *	               a notification), or null: never seen by this folder's
+ *	               wa-runs (the value is carried over from the previous
+ *	               file at start); as lazy as last_inbound
+ *	phone_pinged   when wa-run last asked the phone to answer (--phone-ping),
+ *	               or null
  *	superseded     absent while wa-run owns the file; {"by": "wa-pair" or
  *	               "wa-restore", "at": time} once such a tool replaced the
  *	               folder's credentials (wa_status_supersede): the state
@@ -157,6 +164,8 @@ struct wa_status {
 	unsigned long decrypt_failures[WA_STATUS_CLASSES];  /* since start */
 	unsigned long decrypt_recent[WA_STATUS_CLASSES];    /* the recent window */
 	unsigned long retries, repaired, quarantined;
+	int64_t phone_seen;         /* our phone's last stanza, 0 never */
+	int64_t phone_pinged;       /* our last ping to it, 0 never */
 };
 
 /* The JSON text of st (one line, ending in a newline), with updated set to
@@ -187,6 +196,8 @@ struct wa_statusw {
 	int64_t lazy_written_at;    /* when a write last carried a new lazy field */
 	unsigned long heal_changes; /* changes of the self-healing fields in memory */
 	unsigned long heal_written; /* heal_changes as of the last write */
+	int64_t phone_written;      /* phone_seen in the file */
+	int phone_first;            /* the first phone_seen of the process is written */
 	int64_t slot_min[WA_STATUS_WINDOW_MIN];   /* the minute each slot counts */
 	unsigned long slot[WA_STATUS_WINDOW_MIN][WA_STATUS_CLASSES];
 	int64_t written_at;         /* wall ms of the last write, 0 never */
@@ -230,6 +241,15 @@ void wa_status_message(struct wa_statusw *w, int64_t now, int ok);
  * wa_status_inbound or wa_status_tick writes it once due (write policy). */
 void wa_status_heal(struct wa_statusw *w, int64_t now, const unsigned long *failures, size_t n,
     unsigned long retries, unsigned long repaired, unsigned long quarantined);
+
+/* Our primary phone sent a stanza at now: phone_seen, lazy like
+ * last_inbound (the first one of the process is written by the next
+ * inbound or tick).  wa_status_phone_pinged: a ping went out at now,
+ * written with the next write of any kind.  wa_status_phone_restore:
+ * the times the previous status file had (start), 0 for none. */
+void wa_status_phone(struct wa_statusw *w, int64_t now);
+void wa_status_phone_pinged(struct wa_statusw *w, int64_t now);
+void wa_status_phone_restore(struct wa_statusw *w, int64_t seen, int64_t pinged);
 
 /* Data arrived at now: see the write policy.  Returns 0 whether or not it
  * wrote, or the write's error. */

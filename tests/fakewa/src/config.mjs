@@ -21,6 +21,9 @@
 //   platform      <platform name> in pair-success ("android")
 //   pairReplyMs   how long the phone waits for the client's
 //                 <pair-device-sign> reply before giving up (30000)
+//   phoneAnswers  the simulated phone answers a peer message a device sends
+//                 it (wa-run's phone ping, category=peer to its own account's
+//                 device 0) with <receipt type=peer_msg> from device 0 (true)
 //   logNodes      record each node sent and received in full in the "sent"
 //                 and "node" events (true); false keeps only its tag and
 //                 attributes (benchmarks: a flood of 10^4 messages would
@@ -38,7 +41,8 @@ const SPEC = {
 	phone: { type: 'phone', def: '' },
 	platform: { type: 'string', def: 'android' },
 	pairReplyMs: { type: 'int', min: 1, max: 3600000, def: 30000 },
-	logNodes: { type: 'bool', def: true }
+	logNodes: { type: 'bool', def: true },
+	phoneAnswers: { type: 'bool', def: true }
 };
 
 export function defaultConfig() {

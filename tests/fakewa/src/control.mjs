@@ -33,6 +33,7 @@ import { flood } from './floods.mjs';
 import { createGroup } from './groups.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
+import { resolve, userJid } from './addressing.mjs';
 import { phoneLinkCode, phoneScan } from './pairing.mjs';
 import { PAIR_FORGERIES } from './phone.mjs';
 
@@ -297,6 +298,30 @@ export function startControl(server) {
 		'POST /phone/scan': async req => phone(phoneScan, await readBody(req)),
 
 		'POST /phone/link-code': async req => phone(phoneLinkCode, await readBody(req)),
+
+		// The phone shows activity: a stanza from device 0 of the account of
+		// jid (a read-self receipt, as when the user reads a chat on the
+		// phone) to every open connection logged in as one of its devices
+		// (jid a device: that one only); form "lid" sends it from the LID.
+		'POST /phone/activity': async req => {
+			const b = await readBody(req);
+			const r = typeof b.jid === 'string' ? resolve(server.ctx.accounts, b.jid) : null;
+			if (!r)
+				throw new HttpError(404, `no account for ${b.jid}`);
+			const form = b.form === 'lid' ? 'lid' : 'pn';
+			const from = userJid(r.account, form);
+			const to = [];
+			for (const c of server.connections.values()) {
+				const d = c.isOpen ? c.data.login?.device : null;
+				if (!d || c.data.login.account !== r.account || (r.device && r.no !== 0 && d !== r.device))
+					continue;
+				const id = c.ctx.router.nextId();
+				c.sendNode({ tag: 'receipt', attrs: { from, id, type: 'read-self', t: String(Math.floor(Date.now() / 1000)) } });
+				to.push(c.id);
+			}
+			const ev = server.events.record('phone-activity', null, { from, conns: to });
+			return { from, conns: to, seq: ev.seq };
+		},
 
 		'GET /accounts': () => ({ defaultPhone: server.ctx.accounts.defaultPhone, accounts: server.ctx.accounts.list() }),
 

@@ -395,8 +395,22 @@ export class Messaging {
 				encs.forEach(e => add(r.device, e));
 				if (node.attrs.recipient)
 					chat = node.attrs.recipient;
-			} else
+			} else {
 				unroutable.push(to + (node.attrs.category === 'peer' ? ' (peer message to the phone)' : ''));
+				// The phone (device 0 of the sender's own account) has no
+				// Signal identity here, but it answers as a phone that is
+				// online does: a peer_msg receipt from device 0 (how
+				// wa-run's phone ping sees that the phone is alive).
+				if (node.attrs.category === 'peer' && r?.account === sa && r.no === 0) {
+					const answered = this.ctx.config.phoneAnswers;
+					if (answered)
+						conn.sendNode({ tag: 'receipt', attrs: { from: userJid(sa, r.form), id, type: 'peer_msg', t } });
+					events.record('phone-ping', conn.id, {
+						id, from: s.jid, to, enc: encs[0]?.attrs.type ?? null,
+						pushPriority: node.attrs.push_priority ?? null, answered
+					});
+				}
+			}
 		}
 
 		const msg = {

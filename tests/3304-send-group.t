@@ -18,6 +18,11 @@ OUTBOX=$WA_DIR.outbox
 PB=15550000032 PC=15550000033
 recv_peer "$T/b" $PB Bob; SB=$S; DB=$PEER_DEV
 recv_peer "$T/c" $PC Carol; SC=$S; DC=$PEER_DEV
+pair_account "$T/c2" $PC || { done_testing; exit 1; }
+SC2=$S
+bl online "#$SC2" Carol
+PD=15550000034
+recv_peer "$T/d" $PD Dave; SD=$S
 recv_group "wa group" $WA_PHONE $PB $PC || { done_testing; exit 1; }
 run_start "$WA_DIR" -v
 await_online
@@ -33,6 +38,8 @@ peer_next "$SB"
 matches "$R" "^message $ID1 [^ ]+ conversation hello group$" "Bob decrypts it"
 peer_next "$SC"
 matches "$R" "^message $ID1 [^ ]+ conversation hello group$" "Carol decrypts it"
+peer_next "$SC2"
+matches "$R" "^message $ID1 [^ ]+ conversation hello group$" "and Carol's second device"
 MEM=$WA_DIR/sender-key-memory-$G.json
 ok "sender-key-memory-<group>.json is written" test -f "$MEM"
 like "$(cat "$MEM")" "\"$PB:2@s.whatsapp.net\":true" "it names Bob's device"
@@ -67,6 +74,20 @@ peer_next "$SB"
 matches "$R" "^message $ID4 [^ ]+ conversation fourth$" "Bob decrypts the next group message"
 peer_next "$SC"
 matches "$R" "^message $ID4 [^ ]+ conversation fourth$" "and Carol"
+k=0
+while [ $k -lt 3 ]; do peer_next "$SC2"; k=$((k + 1)); done
+is "$(printf '%s' "$R" | cut -d' ' -f2,4-)" "$ID4 conversation fourth" "Carol's second device decrypts second, third, fourth"
+
+# Dave joins; the next message carries our key to him
+fakewa_call POST /groups/add "{\"jid\":\"$G\",\"participants\":[\"$PD@s.whatsapp.net\"]}" > /dev/null ||
+    fail "fakewa adds Dave"
+peer_next "$SD" 1
+is "$R" timeout "Dave saw nothing before he joined"
+ID5=$(put '{"to":"'$G'","type":"text","text":"welcome Dave"}')
+expect_event "fifth: sent" '"event":"sent".*"id":"'$ID5'"'
+peer_next "$SD"
+matches "$R" "^message $ID5 [^ ]+ conversation welcome Dave$" "Dave, added later, decrypts it"
+like "$(cat "$MEM")" "\"$PD:2@s.whatsapp.net\":true" "and is in sender-key-memory"
 stop_run
 is "$RC" 0 "wa-run stops cleanly"
 done_testing

@@ -802,6 +802,8 @@ wa_send_job(struct wa_send *s, json_t *job)
 		return WA_EINVAL;
 	}
 	t->group = j.type == WA_JID_GROUP;
+	if (t->group)
+		json_object_del(s->groups, to);	/* members as of now (Baileys asks every time) */
 	if (strcmp(type, "read") == 0) {
 		const json_t *ids = json_object_get(job, "ids");
 		const char *first = json_string_value(json_array_get(ids, 0));

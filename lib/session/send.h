@@ -45,6 +45,14 @@
  * message is encrypted for exactly that device, <enc count=N>.  At most
  * WA_SEND_MAX_RETRIES answers per id and device.
  *
+ * Groups: a job to ID@g.us asks for the members (w:g2, every job), their
+ * devices and ours; the Message is encrypted once with our sender key
+ * (skmsg), and the distribution goes 1:1 only to the devices that
+ * sender-key-memory-<group>.json does not name; they are written there
+ * (on the overlay, durable with the next commit) only after the server's
+ * ack of that stanza.  A member's retry is answered 1:1 with the content
+ * and a fresh distribution, and the member is dropped from the memory.
+ *
  * Hooks run inside wa_send_node, wa_send_receipt and wa_send_pump (and
  * inside the iq callbacks, i.e. wa_session_process).  They must not call
  * wa_send_free.

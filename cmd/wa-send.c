@@ -431,8 +431,8 @@ wait_status(const char *out, const char *id, long seconds)
 		if (poll(&p, wfd < 0 ? 0 : 1, (int)(left > 60000 ? 60000 : left)) > 0)
 			wa_compat_watch_drain(wfd);
 	}
-	tool_err("%s: no server acknowledgement in %ld seconds; the job stays queued and is sent "
-	    "when wa-run runs", id, seconds);
+	tool_err("%s: no server acknowledgement in %ld second%s; the job stays queued and is sent "
+	    "when wa-run runs", id, seconds, seconds == 1 ? "" : "s");
 	return WA_EXIT_SEND_TIMEOUT;
 }
 

@@ -1,7 +1,8 @@
 /*
  * wa-outbox-tool - lib/spool/outbox.h from the shell, for the tests.
  *
- *	wa-outbox-tool put DIR JSON        put a job; prints its file name
+ *	wa-outbox-tool put DIR JSON...     put jobs (in this order, one process);
+ *	                                   prints their file names
  *	wa-outbox-tool status DIR JSON     write a status file, as the runner
  *	                                   (takes the outbox lock for it)
  *	wa-outbox-tool find DIR ID         print the job with that id
@@ -76,11 +77,15 @@ main(int argc, char **argv)
 	if ((rc = wa_outbox_open(&ob, argv[2], flags, WA_OUTBOX_KEEP_DAYS, &why)) < 0)
 		return fail(&why, rc);
 	if (strcmp(cmd, "put") == 0) {
-		if (!(j = parse(argv[3])))
-			return 1;
-		if ((rc = wa_outbox_put(ob, j, name, &why)) < 0)
-			return fail(&why, rc);
-		printf("%s\n", name);
+		for (i = 3; i < (size_t)argc; i++) {
+			if (!(j = parse(argv[i])))
+				return 1;
+			if ((rc = wa_outbox_put(ob, j, name, &why)) < 0)
+				return fail(&why, rc);
+			printf("%s\n", name);
+			json_decref(j);
+		}
+		j = NULL;
 	} else if (strcmp(cmd, "status") == 0) {
 		if (!(j = parse(argv[3])))
 			return 1;

@@ -67,6 +67,7 @@
 #include <jansson.h>
 
 #include "base/err.h"
+#include "store/names.h"    /* WA_OUTBOX_SUFFIX: the default folder */
 
 #define WA_OUTBOX_NAME_MAX 128
 #define WA_OUTBOX_ID_MAX 65         /* 64 bytes and the NUL */
@@ -74,7 +75,6 @@
 #define WA_OUTBOX_TEXT_MAX 65536    /* bytes of UTF-8 in a text job */
 #define WA_OUTBOX_EMOJI_MAX 32      /* bytes of UTF-8 in a reaction */
 #define WA_OUTBOX_KEEP_DAYS 14      /* default keep_days */
-#define WA_OUTBOX_SUFFIX ".outbox"  /* default folder: <auth folder>.outbox */
 
 enum {
 	WA_OUTBOX_CREATE = 1,       /* make missing folders (0700, durably) */

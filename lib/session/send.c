@@ -751,14 +751,42 @@ sent:
 
 /* ---- taking jobs -------------------------------------------------------- */
 
+static size_t
+chat_tasks(const struct wa_send *s, const char *to)
+{
+	const struct task *t;
+	size_t n = 0;
+
+	for (t = s->tasks; t; t = t->next)
+		n += !t->retry && to && t->to && strcmp(t->to, to) == 0;
+	return n;
+}
+
 int
 wa_send_busy(const struct wa_send *s, const char *to)
 {
-	const struct task *t;
+	return chat_tasks(s, to) >= WA_SEND_MAX_PER_CHAT;
+}
 
-	for (t = s->tasks; t; t = t->next)
-		if (!t->retry && to && t->to && strcmp(t->to, to) == 0)
+/* A task waits while an earlier one of its chat has not made its
+ * sessions yet (devices unknown, bundles not processed): the sessions
+ * are made once, by the first, and the chat's stanzas leave in order. */
+static int
+blocked(const struct wa_send *s, const struct task *t)
+{
+	const struct task *u;
+	size_t i;
+
+	for (u = s->tasks; u && u != t; u = u->next) {
+		if (u->retry || strcmp(u->to, t->to) != 0)
+			continue;
+		if (u->state < T_READY)
 			return 1;
+		if (u->state == T_READY)
+			for (i = 0; i < u->ndevs; i++)
+				if (u->devs[i].has_bundle)
+					return 1;
+	}
 	return 0;
 }
 
@@ -790,11 +818,13 @@ wa_send_job(struct wa_send *s, json_t *job)
 	struct task *t;
 	const char *type = jstr(job, "type"), *to = jstr(job, "to"), *id = jstr(job, "id");
 	struct wa_jid j;
+	int alone;
 
 	if (!id || !to || !type)
 		return WA_EINVAL;
 	if (wa_send_busy(s, to) || wa_send_inflight(s) >= WA_SEND_MAX_INFLIGHT)
 		return WA_EEXIST;
+	alone = chat_tasks(s, to) == 0;
 	if (!(t = task_new(s, job)))
 		return WA_ENOMEM;
 	if (wa_jid_parse(&j, to) < 0 || (!wa_jid_is_user(&j) && j.type != WA_JID_GROUP)) {
@@ -819,7 +849,8 @@ wa_send_job(struct wa_send *s, json_t *job)
 		task_fail(s, t, "unknown job type '%s'", type);
 		return WA_EINVAL;
 	}
-	advance(s, t);
+	if (alone)
+		advance(s, t);	/* else wa_send_pump, in the chat's order */
 	return 0;
 }
 
@@ -1069,7 +1100,7 @@ wa_send_pump(struct wa_send *s, struct wa_why *why)
 
 	for (t = s->tasks; t; t = next) {
 		next = t->next;
-		if (t->state == T_NEW)
+		if (t->state == T_NEW && (t->retry || !blocked(s, t)))
 			advance(s, t);
 	}
 	for (t = s->tasks; t; t = next) {

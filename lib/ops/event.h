@@ -110,6 +110,10 @@ enum wa_event_type {
 	WA_EV_PAIRED,		/* wa-pair: the credentials are saved */
 	WA_EV_FAILED,		/* wa-pair: pairing ended without a link */
 	WA_EV_PHONE_OFFLINE,	/* our primary phone has been silent for the quiet period */
+	WA_EV_SENT,		/* the server acked one of our outbox jobs (not in the history) */
+	WA_EV_DELIVERED,	/* a peer's device received one of ours (not in the history) */
+	WA_EV_READ,		/* a peer read one of ours (not in the history) */
+	WA_EV_SEND_FAILED,	/* an outbox job cannot be sent */
 };
 
 /* struct wa_event.outage of a state event */
@@ -141,7 +145,8 @@ struct wa_event {
 	long pid;                 /* start */
 	const char *version;      /* start */
 	const json_t *fields;     /* message, offline, identity, undecryptable,
-				     receipt, qr, paired, failed: an object whose members follow the
+				     receipt, qr, paired, failed, sent, delivered, read,
+				     send_failed: an object whose members follow the
 				     common ones, in order (borrowed) */
 };
 

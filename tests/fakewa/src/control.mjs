@@ -19,6 +19,7 @@
 //   POST /messages/fault {kind: corrupt, device, count}
 //   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
 //   POST /floods {to, count, text?, phone?}                              (floods.mjs)
+//   POST /synth {users, devicesPerUser?, phone?, prekeys?, decrypt?}, GET /synth?id=  (synth.mjs)
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
 // when nothing matched in time and 503 when the server shuts down meanwhile.
@@ -31,6 +32,7 @@ import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
 import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
 import { flood } from './floods.mjs';
 import { createGroup } from './groups.mjs';
+import { makeSynth, synthInfo } from './synth.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
 import { phoneLinkCode, phoneScan } from './pairing.mjs';
@@ -361,6 +363,10 @@ export function startControl(server) {
 		'POST /groups': async req => phone(createGroup, await readBody(req)),
 
 		'POST /floods': async req => phone(flood, await readBody(req)),
+
+		'POST /synth': async req => phone(makeSynth, await readBody(req)),
+
+		'GET /synth': (req, q) => synthInfo(server.ctx, q),
 
 		'POST /shutdown': () => {
 			setImmediate(() => server.shutdown('POST /shutdown'));

@@ -172,4 +172,27 @@ is "$(comm -23 "$T/jobs.s" "$T/sent" | wc -l | tr -d ' ')" 0 "every job has a st
 is "$(ls -A "$OUT/new" 2> /dev/null | wc -l | tr -d ' ')" 0 "nothing left in new/"
 is "$(ls -A "$OUT/tmp" 2> /dev/null | wc -l | tr -d ' ')" 0 "nothing left in tmp/ after a clean stop"
 echo "# kills $K, jobs $J, arrived $arrived, duplicates $dups, old-counter $oldctr, resent $resent"
+
+# the detector itself: one stanza fakewa delivered to the peer, pushed to it
+# again (the same ciphertext: a reused message key) must show as old counter
+X=$(head -n 1 "$T/jobs.s")
+pc=$(fakewa_call GET /connections | node -e '
+let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+	const c = JSON.parse(s).connections.filter(c => c.state === "open" && c.login === process.argv[1]);
+	console.log(c.length ? c[c.length - 1].id : "");
+});' "$PEER_DEV")
+fakewa_call GET "/messages?device=$PEER_DEV&id=$X" | node -e '
+let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+	const e = JSON.parse(s).entries.filter(e => e.kind === "message").pop();
+	console.log(JSON.stringify({ conn: Number(process.argv[1]), node: e.node }));
+});' "$pc" > "$T/replay.json"
+before=$(wc -l < "$T/peer.log")
+fakewa_call POST /push "$(cat "$T/replay.json")" > /dev/null || fail "push a stanza to the peer again"
+k=0
+while ! tail -n +"$((before + 1))" "$T/peer.log" | grep -q -E 'Key used already|MessageCounterError'; do
+	k=$((k + 1))
+	[ "$k" -ge 250 ] && break
+	sleep 0.02
+done
+like "$(tail -n +"$((before + 1))" "$T/peer.log")" "Key used already" "the check works: a replayed stanza is reported as a reused key"
 done_testing

@@ -9,7 +9,7 @@
  * wa-check follows the monitoring-plugin convention and only ever exits
  * 0 to 3 (a usage error there is UNKNOWN).  The other tools use 0 and the
  * sysexits(3)-style codes from 64 up; session outcomes get their own
- * codes: wa-run 10..19, wa-pair 20..29 (30..39 spare).
+ * codes: wa-run 10..19, wa-pair 20..29, wa-send 30..39.
  */
 #ifndef WA_EXITCODE_H
 #define WA_EXITCODE_H
@@ -34,6 +34,8 @@ enum wa_exit {
 	WA_EXIT_PAIR_UNFINISHED = 26, /* wa-pair: linked and saved, but the first login or the pre-key upload did not finish; wa-run completes it */
 	WA_EXIT_PAIR_LOGIN = 27, /* wa-pair: linked and saved, but the server refused the first login: the link did not hold; pair again with -f */
 	WA_EXIT_PAIR_TERMINAL = 28, /* wa-pair: no terminal to draw the QR code on, or it is too small; enlarge it, or use --qr-text or --phone */
+	WA_EXIT_SEND_FAILED = 30, /* wa-send: the message could not be sent (the reason is printed) */
+	WA_EXIT_SEND_TIMEOUT = 31, /* wa-send --wait: no server acknowledgement in time; the job stays queued and will be sent when wa-run runs */
 	WA_EXIT_USAGE = 64,      /* bad options or arguments */
 	WA_EXIT_DATAERR = 65,    /* input is corrupt or fails verification: unparseable creds.json, damaged or foreign archive */
 	WA_EXIT_NOINPUT = 66,    /* a folder, file or backup does not exist */

@@ -16,6 +16,7 @@
 #include <sys/random.h>
 #include <sys/syscall.h>
 #include <linux/fs.h>
+#include <sys/inotify.h>
 #endif
 
 #include "base/compat.h"
@@ -206,5 +207,56 @@ wa_compat_random(void *buf, size_t len)
 #else
 	arc4random_buf(buf, len);
 	return 0;
+#endif
+}
+
+int
+wa_compat_watch_dir(const char *path)
+{
+#ifdef __linux__
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), saved;
+
+	if (fd < 0)
+		return -1;
+	if (inotify_add_watch(fd, path, IN_CREATE | IN_MOVED_TO | IN_ONLYDIR | IN_DONT_FOLLOW) < 0) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return -1;
+	}
+	return fd;
+#else
+	(void)path;
+	errno = ENOSYS;
+	return -1;
+#endif
+}
+
+int
+wa_compat_watch_drain(int fd)
+{
+#ifdef __linux__
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	int n = 0;
+
+	for (;;) {
+		ssize_t r = read(fd, buf, sizeof buf);
+		size_t off = 0;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return n;
+		if (r <= 0)
+			return r == 0 ? n : -1;
+		while (off + sizeof(struct inotify_event) <= (size_t)r) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+			off += sizeof *ev + ev->len;
+			n++;
+		}
+	}
+#else
+	(void)fd;
+	errno = ENOSYS;
+	return -1;
 #endif
 }

@@ -48,4 +48,15 @@ void wa_compat_proc_name(pid_t pid, char *out, size_t n);
 /* Fill buf with len cryptographically random bytes.  0 or -1/errno. */
 int wa_compat_random(void *buf, size_t len);
 
+/* A descriptor (non-blocking, close-on-exec) that becomes readable when
+ * an entry is created in or moved into the folder path (Linux inotify,
+ * IN_CREATE | IN_MOVED_TO; the path itself is not followed when it is a
+ * symlink).  -1/errno; ENOSYS where the system has no such facility (the
+ * caller polls instead). */
+int wa_compat_watch_dir(const char *path);
+
+/* Read every pending event of a wa_compat_watch_dir descriptor: their
+ * number (0 when none), or -1/errno. */
+int wa_compat_watch_drain(int fd);
+
 #endif

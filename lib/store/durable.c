@@ -770,6 +770,18 @@ wa_durable_exchange(int dirfd1, const char *name1, int dirfd2, const char *name2
 }
 
 int
+wa_durable_unlink(int dirfd, const char *name)
+{
+	if (!name || !*name || strchr(name, '/'))
+		return WA_EINVAL;
+	oplog("unlink", name);
+	if (unlinkat(dirfd, name, 0) < 0)
+		return errno == ENOENT ? WA_ENOTFOUND : WA_ESYS;
+	crashlog("unlink", dirfd, name);
+	return 0;
+}
+
+int
 wa_durable_mkdir(int dirfd, const char *name)
 {
 	oplog("mkdir", name);

@@ -96,6 +96,14 @@ int wa_durable_mkdir(int dirfd, const char *name);
  * WA_EINVAL for an empty path or one ending in "." or "..", WA_ENOMEM. */
 int wa_durable_mkdir_path(const char *path);
 
+/* Remove dirfd/name (a file), without fsyncing dirfd: the caller calls
+ * wa_durable_syncfd on dirfd after the last removal, before reporting
+ * them as durable.  For what is not data or no longer needed (the outbox's
+ * pruned jobs and a writer's crashed temporary files).  WA_ENOTFOUND when
+ * there is no such name, WA_EINVAL (an empty name or one with a '/'),
+ * WA_ESYS (errno kept). */
+int wa_durable_unlink(int dirfd, const char *name);
+
 /* fsync a directory (or any descriptor) with the platform's strongest call. */
 int wa_durable_syncfd(int fd);
 

@@ -18,5 +18,6 @@
 #define WA_MANIFEST     "wa-manifest.json" /* first member of a backup archive */
 #define WA_BACKUP_SUFFIX ".backups"     /* default backups folder: <auth folder>.backups */
 #define WA_INBOX_SUFFIX ".inbox"        /* default inbox spool: <auth folder>.inbox (wa-message(5)) */
+#define WA_OUTBOX_SUFFIX ".outbox"      /* default outbox: <auth folder>.outbox (wa-message(5)) */
 
 #endif

@@ -46,6 +46,8 @@
 #include "ops/status.h"
 #include "crypto/pair.h"
 #include "session/recv.h"
+#include "session/send.h"
+#include "spool/outbox.h"
 #include "session/retry.h"
 #include "signal/store.h"
 #include "spool/spool.h"
@@ -53,9 +55,10 @@
 #include "base/version.h"
 
 #define USAGE "wa-run [-hv] [--version] [-d dir] [--backoff base,cap] [--ban-wait min,max] " \
-	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--log file] " \
-	"[--inbox dir] [--login-timeout duration] [--on-event command] [--on-message command] " \
-	"[--passive] [--retry-wait duration] [--stable duration] [--webhook url]"
+	"[--budget attempts,duration] [--debug] [--keepalive min,max,deadline] [--keep-sent days] " \
+	"[--log file] [--inbox dir] [--login-timeout duration] [--on-event command] " \
+	"[--on-message command] [--outbox dir] [--passive] [--retry-wait duration] " \
+	"[--stable duration] [--webhook url]"
 
 #define STOP_MS 1000		/* SIGTERM: the orderly close may take this long */
 #define CLOSE_MS 500		/* ... of which sending what is queued and the close frame */
@@ -66,6 +69,8 @@
 #define LOG_MAX (256u << 10)	/* log lines waiting for a slow standard error */
 #define OUT_WARN_MS 60000	/* "standard output is not being read": at most this often */
 #define RECV_BATCH 100		/* messages per group commit, at most */
+#define OUTBOX_POLL_MS 1000	/* no inotify: look into the outbox's new/ this often */
+#define PRUNE_MS 3600000	/* the outbox's cur/: pruned this often */
 
 /* ---- configuration ----------------------------------------------------- */
 
@@ -76,6 +81,8 @@ struct cfg {
 	const char *webhook;		/* --webhook */
 	const char *inbox;		/* --inbox */
 	const char *on_message;		/* --on-message */
+	const char *outbox;		/* --outbox */
+	int keep_sent;			/* --keep-sent, days */
 	long retry_wait;		/* --retry-wait, ms */
 	int passive;
 	long ka_min, ka_max, ka_deadline;	/* ms */
@@ -262,6 +269,17 @@ struct run {
 	struct wa_retries *retries;
 	char **msgcmd;			/* --on-message's words */
 	struct wa_notify *msgnotify;
+	/* sending (send.h): the outbox and the engine */
+	char *outbox;			/* the outbox folder, absolute */
+	struct wa_outbox *ob;
+	struct wa_send *send;
+	char **queued;			/* new/, in name order, as last listed */
+	size_t nqueued;
+	int queued_stale;		/* list new/ again before feeding */
+	json_t *names;			/* message id -> job file name, for the jobs in flight */
+	json_t *statuses;		/* message id -> status changed in this turn, to write */
+	int watch_id, poll_timer;
+	int64_t pruned_at;
 	/* where receiving spends its time, logged at exit with -v (bench/recv.mjs) */
 	struct {
 		unsigned long commits, stanzas, largest;
@@ -624,6 +642,11 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 
 /* ---- the run's hooks (lib/session/run.h) ------------------------------------ */
 
+static void flush_statuses(struct run *r);
+static void status_sending(struct run *r);
+static void prune_outbox(struct run *r);
+static int pump_outbox(struct run *r, char why_out[WA_WHY_MAX]);
+
 /* The exit status of a run's end. */
 static int
 end_code(const struct wa_run_end *e)
@@ -712,6 +735,13 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	logmsg(r, dc->klass == WA_DC_STOPPED || dc->klass == WA_DC_RESTART ? WA_LOG_INFO : WA_LOG_WARN,
 	    "disconnected: %s (%s, %s)", dc->reason, wa_dc_class_name(dc->klass), action);
 	wa_status_error(&r->sw, wa_dc_class_name(dc->klass), dc->code, dc->reason);
+	/* the jobs in flight stay queued: sent again, freshly encrypted, once online */
+	if (r->send) {
+		wa_send_connection_lost(r->send);
+		json_object_clear(r->names);
+		if (json_object_size(r->statuses))
+			flush_statuses(r);
+	}
 }
 
 static void
@@ -817,6 +847,8 @@ tick(void *arg)
 	if (r->done)
 		return;
 	status_heal(r);
+	status_sending(r);
+	prune_outbox(r);
 	if ((rc = wa_status_tick(&r->sw, wa_clock_wall_ms())) < 0)
 		status_failed(r, rc);
 	/* messages whose sender never answered a retry: stored undecryptable */
@@ -1033,6 +1065,8 @@ parse_args(struct run *r, int argc, char **argv)
 		{ "budget", required_argument, NULL, 'U' },
 		{ "debug", no_argument, NULL, 'D' },
 		{ "keepalive", required_argument, NULL, 'K' },
+		{ "keep-sent", required_argument, NULL, 'k' },
+		{ "outbox", required_argument, NULL, 'O' },
 		{ "log", required_argument, NULL, 'G' },
 		{ "login-timeout", required_argument, NULL, 'L' },
 		{ "inbox", required_argument, NULL, 'I' },
@@ -1073,6 +1107,15 @@ parse_args(struct run *r, int argc, char **argv)
 		case 'E': r->cfg.on_event = optarg; break;
 		case 'I': r->cfg.inbox = optarg; break;
 		case 'M': r->cfg.on_message = optarg; break;
+		case 'O': r->cfg.outbox = optarg; break;
+		case 'k': {
+			char *e;
+			long v = strtol(optarg, &e, 10);
+			if (e == optarg || *e || v < 1 || v > 3650)
+				bad_value("--keep-sent", optarg, "a number of days from 1 to 3650");
+			r->cfg.keep_sent = (int)v;
+			break;
+		}
 		case 'H': r->cfg.webhook = optarg; break;
 		case 'P': r->cfg.passive = 1; break;
 		case 'R':
@@ -1112,6 +1155,20 @@ parse_args(struct run *r, int argc, char **argv)
 			tool_die(WA_EXIT_SOFTWARE, "out of memory");
 		snprintf(r->inbox, n, "%s%s", r->absdir, WA_INBOX_SUFFIX);
 	}
+	if (r->cfg.outbox && !*r->cfg.outbox) {
+		tool_err("--outbox: empty folder name");
+		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
+	}
+	if (r->cfg.outbox) {
+		r->outbox = absolute_dir(r->cfg.outbox);
+	} else {
+		size_t n = strlen(r->absdir) + sizeof WA_OUTBOX_SUFFIX;
+		if (!(r->outbox = malloc(n)))
+			tool_die(WA_EXIT_SOFTWARE, "out of memory");
+		snprintf(r->outbox, n, "%s%s", r->absdir, WA_OUTBOX_SUFFIX);
+	}
+	if (!r->cfg.keep_sent)
+		r->cfg.keep_sent = WA_OUTBOX_KEEP_DAYS;
 	if (r->cfg.log_path && open_log(r) < 0)
 		tool_die(WA_EXIT_CANTCREAT, "--log: unable to open '%s': %s", r->cfg.log_path, strerror(errno));
 	if (!r->cfg.log_path && wa_outq_new(&r->logq, 2, LOG_MAX) < 0)
@@ -1314,6 +1371,8 @@ recv_receipt(void *arg, const struct wa_node *n)
 	e.fields = f;
 	emit(r, &e);
 	json_decref(f);
+	if (r->send)
+		wa_send_receipt(r->send, n);
 }
 
 static void
@@ -1424,6 +1483,8 @@ on_node(void *arg, struct wa_run *run, const struct wa_node *n)
 	int rc;
 
 	(void)run;
+	if (r->send && wa_send_node(r->send, n) == 1)
+		return 0;	/* the server's ack of one of ours */
 	if (!r->recv)
 		return 0;
 	t0 = mono_us();
@@ -1445,10 +1506,12 @@ on_turn(void *arg, struct wa_run *run, char why[WA_WHY_MAX])
 {
 	struct run *r = arg;
 
+	int rc;
+
 	(void)run;
-	if (!r->recv)
-		return 0;
-	return flush_inbox(r, why);
+	if (r->recv && (rc = flush_inbox(r, why)) < 0)
+		return rc;
+	return pump_outbox(r, why);
 }
 
 /* The inbox, the key store and the pipeline between them. */
@@ -1494,6 +1557,410 @@ open_inbox(struct run *r)
 		refuse(r, rc == WA_ENOMEM ? WA_EXIT_SOFTWARE : WA_EXIT_DATAERR,
 		    "'%s/%s': me.id is not a JID wa can receive for", r->dir, WA_CREDS);
 	logmsg(r, WA_LOG_INFO, "inbox '%s'", r->inbox);
+}
+
+/* ---- sending (send.h, the outbox of wa-message(5)) ----------------------------- */
+
+/* The job file name's id: what follows its last '.' */
+static const char *
+name_id(const char *name)
+{
+	const char *d = strrchr(name, '.');
+
+	return d ? d + 1 : name;
+}
+
+static void
+status_sending(struct run *r)
+{
+	if (r->send)
+		wa_status_sending(&r->sw, wa_send_stats(r->send)->sent, r->nqueued);
+}
+
+/* A job's status, as it is now: the one changed in this turn, else the
+ * file, else a new one.  Borrowed from r->statuses. */
+static json_t *
+job_status(struct run *r, const char *id, const char *to, int create)
+{
+	json_t *st = json_object_get(r->statuses, id);
+	struct wa_why why = WA_WHY_INIT;
+
+	if (st)
+		return st;
+	if (wa_outbox_status_read(r->outbox, id, &st, &why) < 0) {
+		if (!create)
+			return NULL;
+		st = json_pack("{s:i, s:s, s:s?, s:s}", "v", 1, "id", id, "to", to, "state", "queued");
+		if (!st)
+			return NULL;
+	}
+	if (json_object_set_new(r->statuses, id, st) < 0)
+		return NULL;
+	return st;
+}
+
+/* Write the statuses changed in this turn.  A failed write is logged:
+ * the job's fate is still decided (its place in new/ or cur/ says it). */
+static void
+flush_statuses(struct run *r)
+{
+	const char *id;
+	json_t *st;
+	struct wa_why why = WA_WHY_INIT;
+	int rc;
+
+	json_object_foreach(r->statuses, id, st) {
+		json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
+		if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
+	}
+	json_object_clear(r->statuses);
+}
+
+static void
+send_event(struct run *r, enum wa_event_type t, const char *id, const char *to, const char *k, const char *v)
+{
+	struct wa_event e;
+	json_t *f = json_pack("{s:s, s:s?}", "id", id, "to", to);
+
+	if (!f)
+		return;
+	if (k && v)
+		json_object_set_new(f, k, wa_json_text(v));
+	wa_event_init(&e, t, r->state);
+	e.fields = f;
+	emit(r, &e);
+	json_decref(f);
+}
+
+/* The job's fate is settled: its status now (durable), then new/ -> cur/. */
+static void
+job_done(struct run *r, const json_t *job, const char *state, const char *error, int64_t sent_ms)
+{
+	const char *id = json_string_value(json_object_get(job, "id"));
+	const char *to = json_string_value(json_object_get(job, "to"));
+	const char *name = json_string_value(json_object_get(r->names, id));
+	struct wa_why why = WA_WHY_INIT;
+	json_t *st = job_status(r, id, to, 1);
+	size_t i;
+	int rc;
+
+	if (st) {
+		json_object_set_new(st, "state", json_string(state));
+		if (sent_ms)
+			json_object_set_new(st, "sent_ms", json_integer(sent_ms));
+		if (error)
+			json_object_set_new(st, "error", json_string(error));
+		json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
+		if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
+		json_object_del(r->statuses, id);
+	}
+	if (name && (rc = wa_outbox_finish(r->ob, name, &why)) < 0)
+		logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+	for (i = 0; name && i < r->nqueued; i++)
+		if (strcmp(r->queued[i], name) == 0) {
+			free(r->queued[i]);
+			memmove(&r->queued[i], &r->queued[i + 1], (r->nqueued - i - 1) * sizeof *r->queued);
+			r->nqueued--;
+			break;
+		}
+	json_object_del(r->names, id);
+	status_sending(r);
+}
+
+static void
+send_sent(void *arg, const json_t *job, int64_t t_ms)
+{
+	struct run *r = arg;
+
+	(void)t_ms;
+	job_done(r, job, "sent", NULL, wa_clock_wall_ms());
+	send_event(r, WA_EV_SENT, json_string_value(json_object_get(job, "id")),
+	    json_string_value(json_object_get(job, "to")), NULL, NULL);
+}
+
+static void
+send_failed(void *arg, const json_t *job, const char *why)
+{
+	struct run *r = arg;
+	const char *id = json_string_value(json_object_get(job, "id"));
+
+	logmsg(r, WA_LOG_WARN, "outbox: %s not sent: %s", id, why);
+	job_done(r, job, "failed", why, 0);
+	send_event(r, WA_EV_SEND_FAILED, id, json_string_value(json_object_get(job, "to")), "error", why);
+}
+
+static int
+state_rank(const char *s)
+{
+	static const char *const order[] = { "queued", "sending", "sent", "delivered", "read" };
+	size_t i;
+
+	for (i = 0; s && i < sizeof order / sizeof order[0]; i++)
+		if (strcmp(s, order[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* A peer's receipt for id: the job's status gets the device's time (once
+ * per device and kind), written at the end of the turn. */
+static void
+send_status(void *arg, const char *id, const char *device, const char *type, int64_t t_ms)
+{
+	struct run *r = arg;
+	json_t *st, *devs, *d;
+	const char *key = strcmp(type, "delivered") == 0 ? "delivered_ms" : "read_ms";
+	const char *state = strcmp(type, "delivered") == 0 ? "delivered" : "read";
+	const char *cur;
+
+	if (!r->ob || !wa_outbox_id_ok(id) || !(st = job_status(r, id, NULL, 0)))
+		return;		/* not one of ours (or no longer kept) */
+	cur = json_string_value(json_object_get(st, "state"));
+	if (cur && strcmp(cur, "failed") == 0)
+		return;
+	if (!(devs = json_object_get(st, "devices"))) {
+		if (!(devs = json_object()) || json_object_set_new(st, "devices", devs) < 0)
+			return;
+	}
+	if (!(d = json_object_get(devs, device))) {
+		if (!(d = json_object()) || json_object_set_new(devs, device, d) < 0)
+			return;
+	}
+	if (json_object_get(d, key))
+		return;
+	json_object_set_new(d, key, json_integer(t_ms));
+	if (strcmp(state, "read") == 0 && !json_object_get(d, "delivered_ms"))
+		json_object_set_new(d, "delivered_ms", json_integer(t_ms));
+	if (state_rank(state) > state_rank(cur))
+		json_object_set_new(st, "state", json_string(state));
+	send_event(r, strcmp(state, "read") == 0 ? WA_EV_READ : WA_EV_DELIVERED, id,
+	    json_string_value(json_object_get(st, "to")), "device", device);
+}
+
+static int
+send_find(void *arg, const char *id, json_t **job)
+{
+	struct run *r = arg;
+
+	return r->ob ? wa_outbox_find(r->ob, id, job) : WA_ENOTFOUND;
+}
+
+static int
+send_iq(void *arg, struct wa_node *iq, wa_conn_iq_fn fn, void *fnarg)
+{
+	struct run *r = arg;
+	struct wa_session *s = r->run ? wa_run_session(r->run) : NULL;
+	struct wa_why why = WA_WHY_INIT;
+
+	if (!s || wa_session_state(s) != WA_SESSION_ONLINE)
+		return WA_ECLOSED;
+	return wa_conn_iq(wa_session_conn(s), iq, 0, fn, fnarg, &why);
+}
+
+static void
+send_log(void *arg, int level, const char *line)
+{
+	logmsg(arg, (enum wa_log_level)level, "%s", line);
+}
+
+static int
+online_now(struct run *r)
+{
+	struct wa_session *s = r->run ? wa_run_session(r->run) : NULL;
+
+	return s && wa_session_state(s) == WA_SESSION_ONLINE;
+}
+
+/* Hand the queued jobs to the engine, in name order, one in flight per
+ * chat; a job that is not valid fails with the reason. */
+static void
+feed(struct run *r)
+{
+	struct wa_why why = WA_WHY_INIT;
+	size_t i;
+	int rc;
+
+	if (!r->send || !online_now(r))
+		return;
+	if (r->queued_stale) {
+		wa_outbox_names_free(r->queued, r->nqueued);
+		r->queued = NULL;
+		r->nqueued = 0;
+		if ((rc = wa_outbox_queued(r->ob, &r->queued, &r->nqueued, &why)) < 0) {
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+			return;
+		}
+		r->queued_stale = 0;
+		status_sending(r);
+	}
+	for (i = 0; i < r->nqueued && wa_send_inflight(r->send) < WA_SEND_MAX_INFLIGHT; i++) {
+		char *name = r->queued[i];
+		const char *id = name_id(name);
+		json_t *job = NULL, *st;
+
+		if (wa_send_has(r->send, id) || json_object_get(r->names, id))
+			continue;
+		if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
+			if (rc == WA_ENOTFOUND)
+				continue;
+			if (rc == WA_ECORRUPT && wa_outbox_id_ok(id)) {
+				json_t *bad = json_pack("{s:s}", "id", id);
+				char reason[WA_WHY_MAX];
+				snprintf(reason, sizeof reason, "%s", wa_why_text(&why, rc));
+				json_object_set_new(r->names, id, json_string(name));
+				if (bad) {
+					send_failed(r, bad, reason);
+					json_decref(bad);
+				}
+				i--;	/* the list lost that name */
+			} else
+				logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+			continue;
+		}
+		if (wa_send_busy(r->send, json_string_value(json_object_get(job, "to")))) {
+			json_decref(job);
+			continue;
+		}
+		json_object_set_new(r->names, id, json_string(name));
+		if ((st = job_status(r, id, json_string_value(json_object_get(job, "to")), 1))) {
+			json_object_set_new(st, "state", json_string("sending"));
+			json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
+			if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
+				logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
+			json_object_del(r->statuses, id);
+		}
+		rc = wa_send_job(r->send, job);
+		if (rc == WA_EINVAL) {
+			i--;	/* failed and finished: the list lost that name */
+		} else if (rc < 0) {
+			json_object_del(r->names, id);
+		}
+		json_decref(job);
+	}
+}
+
+/* Statuses of the turn, new jobs, and what is ready leaves.  Only when the
+ * receiving side has nothing staged (send.h).  Negative: the key store
+ * could not be committed (why). */
+static int
+pump_outbox(struct run *r, char why_out[WA_WHY_MAX])
+{
+	struct wa_why why = WA_WHY_INIT;
+	int rc;
+
+	if (!r->send)
+		return 0;
+	if (json_object_size(r->statuses))
+		flush_statuses(r);
+	feed(r);
+	if (!online_now(r))
+		return 0;
+	if ((rc = wa_send_pump(r->send, &why)) < 0) {
+		logmsg(r, WA_LOG_ERROR, "%s: nothing sent; the jobs stay queued", wa_why_text(&why, rc));
+		if (why_out)
+			snprintf(why_out, WA_WHY_MAX, "%s", wa_why_text(&why, rc));
+	}
+	return rc;
+}
+
+static void
+pump_now(struct run *r)
+{
+	char why[WA_WHY_MAX] = "";
+	int rc;
+
+	if (r->recv && wa_recv_pending(r->recv))
+		return;		/* the turn's end does it */
+	if ((rc = pump_outbox(r, why)) < 0 && r->run && wa_run_session(r->run))
+		wa_session_fail_storage(wa_run_session(r->run), rc, why);
+}
+
+static void
+outbox_watch(void *arg, int fd, short revents)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)revents;
+	if (wa_outbox_watch_drain(r->ob) != 0)
+		r->queued_stale = 1;
+	pump_now(r);
+}
+
+static void
+outbox_poll(void *arg)
+{
+	struct run *r = arg;
+	int rc;
+
+	r->poll_timer = 0;
+	if (r->done)
+		return;
+	r->queued_stale = 1;
+	pump_now(r);
+	if ((rc = wa_loop_timer(r->loop, OUTBOX_POLL_MS, outbox_poll, r)) > 0)
+		r->poll_timer = rc;
+}
+
+static void
+prune_outbox(struct run *r)
+{
+	struct wa_why why = WA_WHY_INIT;
+	size_t n = 0;
+	int64_t now = wa_clock_wall_ms();
+	int rc;
+
+	if (!r->ob || (r->pruned_at && now - r->pruned_at < PRUNE_MS))
+		return;
+	r->pruned_at = now;
+	if ((rc = wa_outbox_prune(r->ob, now, &n, &why)) < 0)
+		logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+	else if (n)
+		logmsg(r, WA_LOG_INFO, "outbox: %zu sent jobs older than %d days removed", n, r->cfg.keep_sent);
+}
+
+/* The outbox (made when missing; its lock is ours) and the engine. */
+static void
+open_outbox(struct run *r)
+{
+	struct wa_send_opts o = { 0 };
+	struct wa_why why = WA_WHY_INIT;
+	json_t *me = json_object_get(r->creds, "me");
+	int rc, fd;
+
+	if ((rc = wa_outbox_open(&r->ob, r->outbox, WA_OUTBOX_CREATE | WA_OUTBOX_RUNNER, r->cfg.keep_sent,
+	    &why)) < 0) {
+		refuse(r, tool_exit_for(rc), "outbox: %s", wa_why_text(&why, rc));
+		return;
+	}
+	wa_status_outbox(&r->sw, r->outbox);
+	if (!(r->names = json_object()) || !(r->statuses = json_object()))
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	o.store = r->store;
+	o.me = json_string_value(json_object_get(me, "id"));
+	o.me_lid = json_string_value(json_object_get(me, "lid"));
+	o.send = recv_send;
+	o.iq = send_iq;
+	o.device_identity = recv_device_identity;
+	o.find_job = send_find;
+	o.on_sent = send_sent;
+	o.on_failed = send_failed;
+	o.on_status = send_status;
+	o.on_log = send_log;
+	o.arg = r;
+	if ((rc = wa_send_new(&r->send, &o)) < 0) {
+		refuse(r, rc == WA_ENOMEM ? WA_EXIT_SOFTWARE : WA_EXIT_DATAERR,
+		    "'%s/%s': me.id is not a JID wa can send as", r->dir, WA_CREDS);
+		return;
+	}
+	r->queued_stale = 1;
+	if ((fd = wa_outbox_watch_fd(r->ob)) >= 0 && (rc = wa_loop_fd(r->loop, fd, POLLIN, outbox_watch, r)) > 0)
+		r->watch_id = rc;
+	else if ((rc = wa_loop_timer(r->loop, OUTBOX_POLL_MS, outbox_poll, r)) > 0)
+		r->poll_timer = rc;
+	prune_outbox(r);
+	logmsg(r, WA_LOG_INFO, "outbox '%s'", r->outbox);
 }
 
 /* The state machine with this process's options and hooks, the
@@ -1578,6 +2045,12 @@ cleanup(struct run *r)
 	free_words(r->cmd);
 	free_words(r->msgcmd);
 	wa_recv_free(r->recv);
+	wa_send_free(r->send);
+	wa_outbox_names_free(r->queued, r->nqueued);
+	json_decref(r->names);
+	json_decref(r->statuses);
+	wa_outbox_free(r->ob);
+	free(r->outbox);
 	wa_retries_free(r->retries);
 	wa_sigstore_free(r->store);
 	wa_spool_free(r->spool);
@@ -1620,6 +2093,8 @@ main(int argc, char **argv)
 		load_creds(&r);
 	if (!r.done)
 		open_inbox(&r);
+	if (!r.done)
+		open_outbox(&r);
 	if (!r.done)
 		start_run(&r);
 	run_loop(&r);

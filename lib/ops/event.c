@@ -28,6 +28,10 @@ static const char *const names[] = {
 	[WA_EV_RECEIPT] = "receipt",
 	[WA_EV_DECRYPT_FAILED] = "decrypt_failed",
 	[WA_EV_REPAIRED] = "repaired",
+	[WA_EV_SENT] = "sent",
+	[WA_EV_DELIVERED] = "delivered",
+	[WA_EV_READ] = "read",
+	[WA_EV_SEND_FAILED] = "send_failed",
 };
 
 const char *
@@ -145,6 +149,7 @@ wa_event_format(char **out, size_t *len, const struct wa_event *e)
 		break;
 	case WA_EV_MESSAGE: case WA_EV_OFFLINE: case WA_EV_IDENTITY: case WA_EV_UNDECRYPTABLE:
 	case WA_EV_RECEIPT: case WA_EV_DECRYPT_FAILED: case WA_EV_REPAIRED:
+	case WA_EV_SENT: case WA_EV_DELIVERED: case WA_EV_READ: case WA_EV_SEND_FAILED:
 		break;
 	}
 	if (e->fields) {
@@ -180,7 +185,7 @@ wa_event_notable(const struct wa_event *e)
 	if (e->type == WA_EV_ONLINE)
 		return e->outage != 0;
 	if (e->type == WA_EV_IDENTITY || e->type == WA_EV_DECRYPT_FAILED || e->type == WA_EV_REPAIRED ||
-	    e->type == WA_EV_UNDECRYPTABLE)
+	    e->type == WA_EV_UNDECRYPTABLE || e->type == WA_EV_SEND_FAILED)
 		return 1;
 	if (e->type != WA_EV_STATE)
 		return 0;

@@ -87,6 +87,10 @@ enum wa_event_type {
 	WA_EV_RECEIPT,		/* a peer's receipt for one of ours (not in the history) */
 	WA_EV_DECRYPT_FAILED,	/* a message did not decrypt: a retry receipt went out */
 	WA_EV_REPAIRED,		/* a peer's messages decrypt again after retries */
+	WA_EV_SENT,		/* the server acked one of our outbox jobs (not in the history) */
+	WA_EV_DELIVERED,	/* a peer's device received one of ours (not in the history) */
+	WA_EV_READ,		/* a peer read one of ours (not in the history) */
+	WA_EV_SEND_FAILED,	/* an outbox job cannot be sent */
 };
 
 /* struct wa_event.outage of a state event */
@@ -118,7 +122,8 @@ struct wa_event {
 	long pid;                 /* start */
 	const char *version;      /* start */
 	const json_t *fields;     /* message, offline, identity, undecryptable,
-				     receipt: an object whose members follow the
+				     receipt, sent, delivered, read,
+				     send_failed: an object whose members follow the
 				     common ones, in order (borrowed) */
 };
 

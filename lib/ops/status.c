@@ -116,6 +116,9 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 	bad |= json_object_set_new(o, "retries", json_integer((json_int_t)st->retries));
 	bad |= json_object_set_new(o, "repaired", json_integer((json_int_t)st->repaired));
 	bad |= json_object_set_new(o, "quarantined", json_integer((json_int_t)st->quarantined));
+	bad |= set_str(o, "outbox", st->outbox);
+	bad |= json_object_set_new(o, "messages_sent", json_integer((json_int_t)st->messages_sent));
+	bad |= json_object_set_new(o, "outbox_backlog", json_integer((json_int_t)st->outbox_backlog));
 	if (bad) {
 		json_decref(o);
 		return WA_ENOMEM;
@@ -285,15 +288,18 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 	FIELD(get_classes(st->decrypt_failures, o, "decrypt_failures", lenient));
 	FIELD(get_classes(st->decrypt_recent, o, "decrypt_failures_recent", lenient));
 	{
-		static const char *const k[] = { "retries", "repaired", "quarantined" };
-		unsigned long *dst[] = { &st->retries, &st->repaired, &st->quarantined };
-		for (i = 0; i < 3; i++)
+		static const char *const k[] = { "retries", "repaired", "quarantined", "messages_sent",
+			"outbox_backlog" };
+		unsigned long *dst[] = { &st->retries, &st->repaired, &st->quarantined, &st->messages_sent,
+			&st->outbox_backlog };
+		for (i = 0; i < 5; i++)
 			if (json_object_get(o, k[i])) {
 				x = 0;
 				FIELD(get_int(&x, o, k[i], 0));
 				*dst[i] = x < 0 ? 0 : (unsigned long)x;
 			}
 	}
+	FIELD(get_str(st->outbox, sizeof st->outbox, o, "outbox", LATER("outbox")));
 	return 0;
 }
 
@@ -492,6 +498,23 @@ wa_status_inbox(struct wa_statusw *w, const char *path)
 {
 	copyline(w->st.inbox, sizeof w->st.inbox, path);
 	w->dirty = 1;
+}
+
+void
+wa_status_outbox(struct wa_statusw *w, const char *path)
+{
+	copyline(w->st.outbox, sizeof w->st.outbox, path);
+	w->dirty = 1;
+}
+
+void
+wa_status_sending(struct wa_statusw *w, unsigned long sent, unsigned long backlog)
+{
+	if (sent == w->st.messages_sent && backlog == w->st.outbox_backlog)
+		return;
+	w->st.messages_sent = sent;
+	w->st.outbox_backlog = backlog;
+	w->heal_changes++;	/* written lazily, with the self-healing counters */
 }
 
 void

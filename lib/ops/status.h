@@ -157,6 +157,8 @@ struct wa_status {
 	unsigned long decrypt_failures[WA_STATUS_CLASSES];  /* since start */
 	unsigned long decrypt_recent[WA_STATUS_CLASSES];    /* the recent window */
 	unsigned long retries, repaired, quarantined;
+	char outbox[4096];          /* "" for null (sending: wa-run --outbox) */
+	unsigned long messages_sent, outbox_backlog;   /* 0 when absent */
 };
 
 /* The JSON text of st (one line, ending in a newline), with updated set to
@@ -221,6 +223,12 @@ void wa_status_inbox(struct wa_statusw *w, const char *path);
  * (ok 0: it was stored as undecryptable).  Memory only: the next
  * wa_status_inbound or wa_status_tick writes it once due. */
 void wa_status_message(struct wa_statusw *w, int64_t now, int ok);
+
+/* The outbox folder (absolute; NULL or "" for none), written with the
+ * next state change; and the sending counters (jobs the server acked
+ * since start, jobs waiting in new/), lazy like the self-healing ones. */
+void wa_status_outbox(struct wa_statusw *w, const char *path);
+void wa_status_sending(struct wa_statusw *w, unsigned long sent, unsigned long backlog);
 
 /* The self-healing counters as recv.h's struct wa_recv_stats has them
  * at now, cumulative since start: failures[] by enum wa_sigclass (n

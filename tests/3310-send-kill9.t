@@ -153,6 +153,8 @@ copies=$(grep -c '"ev":"message"' "$T/peer.log")
 dups=$((same_conn + after_sent))
 is "$same_conn" 0 "no id sent twice on one connection"
 is "$after_sent" 0 "no id sent again after its status said sent"
+[ "$after_sent" -eq 0 ] || diag "sent again: $(awk 'NR == FNR { snap[$2] = snap[$2] " " $1; next }
+	$4 == "-" && $3 in snap { split(snap[$3], s, " "); for (x in s) if ($1 > s[x] + 0) { print $3; break } }' "$T/snap" "$T/routed" | sort -u | head -n 5 | tr '\n' ' ')"
 diag "resent after a kill (unacknowledged then; a fresh encryption, same id): $resent; copies decrypted by the peer: $copies for $arrived ids"
 
 # reused keys and other decryption trouble at the peer

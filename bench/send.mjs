@@ -205,6 +205,10 @@ class Proc {
 		this.child.stdin.write(l + '\n');
 	}
 	async stop() {
+		if (this.tracer) {
+			this.tracer.child.kill('SIGINT');
+			await this.tracer.exited;
+		}
 		if (this.code === undefined && this.signal === undefined) {
 			this.child.kill('SIGTERM');
 			const t = setTimeout(() => this.child.kill('SIGKILL'), 10000);
@@ -297,6 +301,14 @@ let runNo = 0;
 function startWa() {
 	runNo++;
 	const p = new Proc(`wa-run.${runNo}`, waRun, ['-v', '-d', `${T}/wa`], env);
+	// BENCH_SEND_ATTACH='strace -f -c -w -o /tmp/%n.strace -p %p': a tracer
+	// attached to each wa-run (%p its pid, %n wa-run.RUN) until it stops,
+	// for diagnosis; the figures then include the tracer
+	if (process.env.BENCH_SEND_ATTACH) {
+		const [cmd, ...a] = process.env.BENCH_SEND_ATTACH.split(' ').filter(Boolean)
+			.map(x => x.replaceAll('%p', String(p.pid)).replaceAll('%n', `wa-run.${runNo}`));
+		p.tracer = new Proc(`attach.${runNo}`, cmd, a);
+	}
 	p.sent = new Map();
 	p.filter = l => {
 		if (l.includes('"event":"sent"')) {
@@ -356,6 +368,7 @@ async function check1(c, ids, since) {
 }
 
 const samples = { wa: [], baileys: [] };
+const notes = new Set();
 const ms = () => opt.timeout * 1000;
 
 async function waQueued(r) {
@@ -440,7 +453,17 @@ async function groupOne(c, size, kind, p) {
 		const x = await botCmd(`texts ${g} 1 g${size}${kind}`, 'its group text');
 		id = x.first;
 	}
-	const ev = await wait({ event: 'message-routed', 'ev.id': id, since: String(s0) }, ms());
+	let ev = null;
+	for (const end = Date.now() + ms(); !ev && Date.now() < end; ) {
+		ev = await wait({ event: 'message-routed', 'ev.id': id, since: String(s0) }, 1000);
+		const failed = c === 'wa' && p.lines.find(l => l.includes('"event":"send_failed"') && l.includes(`"${id}"`));
+		if (!ev && failed) {
+			const reason = /"error":"([^"]*)"/.exec(failed)?.[1] ?? failed;
+			notes.add(`wa: the group messages failed: ${reason}`);
+			samples[c].push({ kind: `group${size}.${kind}`, failed: reason });
+			return;
+		}
+	}
 	if (!ev)
 		die(`${c}: group message ${id} to ${size} devices not routed within ${opt.timeout} s`);
 	if (c === 'wa')
@@ -489,7 +512,7 @@ for (let r = 1; r <= opt.rounds; r++) {
 for (const size of opt.groups) {
 	for (const c of opt.clients) {
 		await groupOne(c, size, 'first', wa);
-		for (let i = 0; i < opt.warm; i++)
+		for (let i = 0; i < opt.warm && !samples[c][samples[c].length - 1].failed; i++)
 			await groupOne(c, size, 'next', wa);
 	}
 	say('.');
@@ -539,7 +562,7 @@ for (const [key, wk, bk, label, val, how] of rows) {
 	const m = {};
 	let line = label.padEnd(W);
 	for (const [c, kind] of [['wa', wk], ['baileys', bk]]) {
-		const v = kind ? samples[c].filter(s => s.kind === kind).map(val).filter(x => x !== undefined && x !== null) : [];
+		const v = kind ? samples[c].filter(s => s.kind === kind && !s.failed).map(val).filter(x => x !== undefined && x !== null) : [];
 		m[c] = { median: q(v, 0.5), p10: q(v, 0.1), p90: q(v, 0.9), n: v.length };
 		const na = c === 'wa' && waWhy ? 'n/a' : '-';
 		line += v.length ? ` ${fmt(m[c].median).padStart(8)} ${fmt(m[c].p10).padStart(8)} ${fmt(m[c].p90).padStart(8)}  ` : ` ${na.padStart(8)} ${''.padStart(8)} ${''.padStart(8)}  `;
@@ -569,6 +592,7 @@ out.push(`receivers: fakewa's synthetic devices (counted, not connected): a peer
 out.push('');
 out.push(...lines);
 out.push('');
+out.push(...notes);
 const g1000 = metrics.group1000_first_ms;
 const tgt = [];
 if (g1000)

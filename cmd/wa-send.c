@@ -239,14 +239,37 @@ now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The job for the options (the id still to be set), every field checked. */
+/* 1 when a job with id is in the outbox out (a message of ours), 0 when
+ * not or when there is no outbox yet.  Reads only. */
+static int
+ours(const char *out, const char *id)
+{
+	struct wa_why why = WA_WHY_INIT;
+	struct wa_outbox *ob;
+	json_t *job;
+	int rc;
+
+	if ((rc = wa_outbox_open(&ob, out, 0, WA_OUTBOX_KEEP_DAYS, &why)) == WA_ENOTFOUND)
+		return 0;
+	if (rc < 0)
+		tool_die(tool_exit_for(rc), "%s", wa_why_text(&why, rc));
+	rc = wa_outbox_find(ob, id, &job);
+	json_decref(job);
+	wa_outbox_free(ob);
+	if (rc == WA_ENOMEM)
+		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	return rc == 0;
+}
+
+/* The job for the options (the id still to be set), every field checked
+ * before anything is written. */
 static json_t *
-make_job(const struct opts *o, struct wa_outbox *ob, char to[WA_OUTBOX_JID_MAX])
+make_job(const struct opts *o, const char *out, char to[WA_OUTBOX_JID_MAX])
 {
 	char part[WA_OUTBOX_JID_MAX];
 	const char *participant = NULL;
-	int group;
-	json_t *job, *ids, *found;
+	int group, mine;
+	json_t *job, *ids;
 
 	if (wa_outbox_norm_to(to, o->to) < 0)
 		tool_die(WA_EXIT_USAGE, "\"%s\": not a phone number or JID", shown(o->to));
@@ -285,12 +308,11 @@ make_job(const struct opts *o, struct wa_outbox *ob, char to[WA_OUTBOX_JID_MAX])
 			    shown(o->arg), WA_OUTBOX_EMOJI_MAX);
 		t = ref(o->target, participant);
 		/* a reaction to one of ours: its job is in the outbox */
-		found = NULL;
-		set(t, "from_me", json_boolean(wa_outbox_find(ob, o->target, &found) == 0));
-		if (group && !participant && !found)
+		mine = ours(out, o->target);
+		set(t, "from_me", json_boolean(mine));
+		if (group && !participant && !mine)
 			tool_die(WA_EXIT_USAGE, "--react %s in a group: pass --participant (who wrote it)",
 			    o->target);
-		json_decref(found);
 		set(job, "type", json_string("reaction"));
 		set(job, "target", t);
 		set(job, "emoji", json_string(o->arg));
@@ -457,9 +479,9 @@ main(int argc, char **argv)
 	me_user(dir, user);
 	if (!(out = outbox_path(&o, dir)))
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
+	job = make_job(&o, out, to);
 	if ((rc = wa_outbox_open(&ob, out, WA_OUTBOX_CREATE, WA_OUTBOX_KEEP_DAYS, &why)) < 0)
 		tool_die(tool_exit_for(rc), "%s", wa_why_text(&why, rc));
-	job = make_job(&o, ob, to);
 	if (o.id)
 		snprintf(id, sizeof id, "%s", o.id);
 	else if ((rc = wa_msg_new_id(id, user, (int64_t)time(NULL))) < 0)

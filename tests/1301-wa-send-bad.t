@@ -35,6 +35,13 @@ for to in x 12345 0301234567 "+1 555 abc" "++15550002222" 1234567890123456 abc@s
     15550002222:3@s.whatsapp.net 15550002222@broadcast @s.whatsapp.net "15550002222@g.us@x" ""; do
 	refused 64 "TO '$to'" "wa-send: \"$to\": not a phone number or JID" wa-send -d auth "$to" hi
 done
+mkfolder fresh
+expect_exit 64 "a bad TO with no outbox yet: exit 64" wa-send -d fresh 12345 hi
+[ ! -e fresh.outbox ] && pass "a bad TO with no outbox yet: no outbox made" ||
+    fail "a bad TO with no outbox yet: no outbox made"
+expect_exit 65 "an empty text with no outbox yet: exit 65" wa-send -d fresh 15550002222 ""
+[ ! -e fresh.outbox ] && pass "an empty text with no outbox yet: no outbox made" ||
+    fail "an empty text with no outbox yet: no outbox made"
 refused 64 "a bad --participant" '--participant "120363000000000001@g.us": not a phone number or user JID' \
     wa-send -d auth --participant 120363000000000001@g.us --reply-to A1 120363000000000001@g.us hi
 refused 64 "a bad --reply-to id" '--reply-to "3EB0-1": not a message id' wa-send -d auth --reply-to 3EB0-1 15550002222 hi

@@ -311,6 +311,15 @@ t_roundtrip(void)
 	    "{\"v\":1,\"id\":\"OTHER\",\"to\":\"15550001111@s.whatsapp.net\",\"type\":\"text\",\"created_ms\":1,\"text\":\"x\"}");
 	is_int(wa_outbox_load(run, "1700000000000.1_000001.BAD2", &got, &why), WA_ECORRUPT,
 	    "load: an id that is not the name's is ECORRUPT");
+	if (symlink("/etc/passwd", path(path(dir, "new"), "1700000000000.1_000002.LINK")) < 0)
+		perror("symlink");
+	is_int(wa_outbox_load(run, "1700000000000.1_000002.LINK", &got, &why), WA_ECORRUPT,
+	    "load: a symlink in new/ is not followed (ECORRUPT)");
+	ok(strstr(why.text, "symbolic link") != NULL, "load: why says so (%s)", why.text);
+	if (symlink("/etc/passwd", path(path(dir, "status"), "LINK.json")) < 0)
+		perror("symlink");
+	is_int(wa_outbox_status_read(dir, "LINK", &got, &why), WA_ECORRUPT,
+	    "status: a symlinked status file is not followed");
 	wa_outbox_free(run);
 	is_int(wa_outbox_open(&run, dir, WA_OUTBOX_RUNNER, 14, &why), 0, "open: runner again");
 	ok(access(path(path(dir, "new"), "1700000000000.1_000000.BAD"), F_OK) == 0,

@@ -406,8 +406,10 @@ emit(struct run *r, struct wa_event *e)
 	}
 	if (r->out)
 		wa_outq_push(r->out, line, len);
-	if (e->type == WA_EV_MESSAGE || e->type == WA_EV_RECEIPT) {
-		/* message content never reaches the history or --on-event */
+	if (e->type == WA_EV_MESSAGE || e->type == WA_EV_RECEIPT || e->type == WA_EV_SENT ||
+	    e->type == WA_EV_DELIVERED || e->type == WA_EV_READ) {
+		/* message content never reaches the history or --on-event; nor
+		 * does each message's fate (its status file has it, durably) */
 		if (r->msgnotify && e->type == WA_EV_MESSAGE && wa_notify_event(r->msgnotify, e) < 0)
 			logmsg(r, WA_LOG_WARN, "out of memory queueing --on-message");
 		free(line);

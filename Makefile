@@ -100,7 +100,7 @@ check: deps
 # The long variants of the tests that read WA_LONG (the issue's sizes: e.g.
 # 3103 kills wa-run 100 times in a flood of 2000 messages), on the same
 # sanitizer build as check.
-LONG_TESTS = tests/3103-recv-kill9.t tests/3206-heal-powercut.t
+LONG_TESTS = tests/3103-recv-kill9.t tests/3206-heal-powercut.t tests/3310-send-kill9.t
 
 check-long: deps
 	$(MAKE) O=build/san XCFLAGS="$(SAN) -Werror -DWA_TESTING" XLDFLAGS="$(SAN)" tests

@@ -2127,8 +2127,20 @@ online_now(struct run *r)
 	return s && wa_session_state(s) == WA_SESSION_ONLINE;
 }
 
+/* A status whose job's fate is decided: sent or later, or failed. */
+static int
+settled(const json_t *st)
+{
+	const char *s = json_string_value(json_object_get(st, "state"));
+
+	return s && (strcmp(s, "sent") == 0 || strcmp(s, "delivered") == 0 ||
+	    strcmp(s, "read") == 0 || strcmp(s, "failed") == 0);
+}
+
 /* Hand the queued jobs to the engine, in name order, one in flight per
- * chat; a job that is not valid fails with the reason. */
+ * chat; a job that is not valid fails with the reason, and one whose
+ * status is already settled (a kill between the status and the move to
+ * cur/) is only finished. */
 static void
 feed(struct run *r)
 {
@@ -2185,7 +2197,15 @@ feed(struct run *r)
 			continue;
 		}
 		json_object_set_new(r->names, id, json_string(name));
-		if ((st = job_status(r, id, json_string_value(json_object_get(job, "to")), 1))) {
+		if ((st = job_status(r, id, json_string_value(json_object_get(job, "to")), 1)) && settled(st)) {
+			/* killed after its final status and before new/ -> cur/:
+			 * finish it, never send it again */
+			job_done(r, job, json_string_value(json_object_get(st, "state")), NULL, 0);
+			json_decref(job);
+			i--;	/* the list lost that name */
+			continue;
+		}
+		if (st) {
 			json_object_set_new(st, "state", json_string("sending"));
 			json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
 			if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)

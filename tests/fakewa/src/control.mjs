@@ -20,6 +20,7 @@
 //   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
 //   POST /groups/add {jid, participants}                                 (groups.mjs)
 //   POST /floods {to, count, text?, phone?}                              (floods.mjs)
+//   POST /synth {users, devicesPerUser?, phone?, prekeys?, decrypt?}, GET /synth?id=  (synth.mjs)
 //
 // Errors: 4xx with {"error": "..."}; /wait answers 408 {"timeout": true, "seq": N}
 // when nothing matched in time and 503 when the server shuts down meanwhile.
@@ -32,6 +33,7 @@ import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
 import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
 import { flood } from './floods.mjs';
 import { addParticipants, createGroup } from './groups.mjs';
+import { makeSynth, synthInfo } from './synth.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
 import { resolve, userJid } from './addressing.mjs';
@@ -389,6 +391,10 @@ export function startControl(server) {
 		'POST /groups/add': async req => phone(addParticipants, await readBody(req)),
 
 		'POST /floods': async req => phone(flood, await readBody(req)),
+
+		'POST /synth': async req => phone(makeSynth, await readBody(req)),
+
+		'GET /synth': (req, q) => synthInfo(server.ctx, q),
 
 		'POST /shutdown': () => {
 			setImmediate(() => server.shutdown('POST /shutdown'));

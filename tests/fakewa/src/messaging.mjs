@@ -27,6 +27,7 @@ import { formOf, isGroupJid, isLidJid, reachableDevices, resolve, splitJid, user
 import { log } from './log.mjs';
 import { child, nodeFromJSON, nodeToJSON } from './nodes.mjs';
 import { SERVER_JID } from './stanzas.mjs';
+import { synthSink } from './synth.mjs';
 
 const FORMAT = 'fakewa-messages/1';
 const KEEP_MESSAGES = 10000; // routed messages kept across a restart (for relaying late receipts)
@@ -195,6 +196,10 @@ export class Messaging {
 	enqueue(kind, id, d, node, extra = {}) {
 		if (d.via === 'flood') { // fakewa's own sender (floods.mjs): nothing to deliver
 			this.floodSink = (this.floodSink ?? 0) + 1;
+			return null;
+		}
+		if (d.via === 'synth') { // a synthetic device (synth.mjs): counted, never connected
+			synthSink(this.ctx, kind, id, d, node);
 			return null;
 		}
 		if (kind === 'message')

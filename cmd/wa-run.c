@@ -1169,8 +1169,11 @@ metrics_write(struct run *r, int force)
 	m.retries = r->sw.st.retries;
 	m.repaired = r->sw.st.repaired;
 	spool_count(r->inbox, &m.inbox_backlog, &m.inbox_oldest_age_s);
-	snprintf(outbox, sizeof outbox, "%s.outbox", r->absdir);
+	snprintf(outbox, sizeof outbox, "%s", r->outbox ? r->outbox : "");
+	if (!r->outbox)
+		snprintf(outbox, sizeof outbox, "%s.outbox", r->absdir);
 	spool_count(outbox, &m.outbox_backlog, NULL);
+	m.messages_out = r->sw.st.messages_sent;
 	m.prekeys_server = r->mx.prekeys;
 	m.phone_seen_ms = r->sw.st.phone_seen;
 	if (!force && r->mx.written_at && mono - r->mx.written_at < METRICS_MAX_MS &&
@@ -1709,8 +1712,10 @@ phone_restore(struct run *r)
 	struct wa_status st;
 
 	if (wa_json_read(&old, r->ad->wafd, WA_STATUS, WA_SUBDIR, NULL) == 0 &&
-	    wa_status_decode(&st, old, WA_STATUS_LENIENT) == 0)
+	    wa_status_decode(&st, old, WA_STATUS_LENIENT) == 0) {
 		wa_status_phone_restore(&r->sw, st.phone_seen, st.phone_pinged);
+		r->sw.st.last_sent = st.last_sent;	/* wa-check's "last out" outlives a restart */
+	}
 	json_decref(old);
 }
 
@@ -1927,7 +1932,7 @@ static void
 status_sending(struct run *r)
 {
 	if (r->send)
-		wa_status_sending(&r->sw, wa_send_stats(r->send)->sent, r->nqueued);
+		wa_status_sending(&r->sw, wa_clock_wall_ms(), wa_send_stats(r->send)->sent, r->nqueued);
 }
 
 /* A job's status, as it is now: the one changed in this turn, else the

@@ -105,4 +105,7 @@ is "$RC" 0 "wa-run stops cleanly"
 is "$(status_field messages_sent "$WA_DIR")" 7 "status.json: messages_sent"
 is "$(status_field outbox_backlog "$WA_DIR")" 0 "status.json: outbox_backlog"
 is "$(status_field outbox "$WA_DIR")" "$OUTBOX" "status.json: the outbox"
+matches "$(status_field last_sent "$WA_DIR")" '^20[0-9-]+T[0-9:.]+Z$' "status.json: last_sent"
+wa-check -v -d "$WA_DIR" --json > "$T/check.json" 2>&1
+matches "$(tr -d '\n' < "$T/check.json")" '"last_sent": *"20[0-9-]+T' "wa-check --json: last_sent (wa-check's last out)"
 done_testing

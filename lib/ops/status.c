@@ -121,6 +121,7 @@ wa_status_encode(char **out, size_t *len, const struct wa_status *st, int64_t no
 	bad |= set_str(o, "outbox", st->outbox);
 	bad |= json_object_set_new(o, "messages_sent", json_integer((json_int_t)st->messages_sent));
 	bad |= json_object_set_new(o, "outbox_backlog", json_integer((json_int_t)st->outbox_backlog));
+	bad |= set_time(o, "last_sent", st->last_sent);
 	if (bad) {
 		json_decref(o);
 		return WA_ENOMEM;
@@ -287,6 +288,7 @@ wa_status_decode(struct wa_status *st, const json_t *o, int flags)
 	FIELD(get_time(&st->updated, o, "updated", LATER("updated")));
 	FIELD(get_time(&st->phone_seen, o, "phone_seen", LATER("phone_seen")));
 	FIELD(get_time(&st->phone_pinged, o, "phone_pinged", LATER("phone_pinged")));
+	FIELD(get_time(&st->last_sent, o, "last_sent", LATER("last_sent")));
 	/* the self-healing fields came later still */
 	st->heal = json_is_object(json_object_get(o, "decrypt_failures"));
 	FIELD(get_classes(st->decrypt_failures, o, "decrypt_failures", lenient));
@@ -516,10 +518,12 @@ wa_status_outbox(struct wa_statusw *w, const char *path)
 }
 
 void
-wa_status_sending(struct wa_statusw *w, unsigned long sent, unsigned long backlog)
+wa_status_sending(struct wa_statusw *w, int64_t now, unsigned long sent, unsigned long backlog)
 {
 	if (sent == w->st.messages_sent && backlog == w->st.outbox_backlog)
 		return;
+	if (sent > w->st.messages_sent)
+		w->st.last_sent = now;
 	w->st.messages_sent = sent;
 	w->st.outbox_backlog = backlog;
 	w->heal_changes++;	/* written lazily, with the self-healing counters */

@@ -168,6 +168,7 @@ struct wa_status {
 	int64_t phone_pinged;       /* our last ping to it, 0 never */
 	char outbox[4096];          /* "" for null (sending: wa-run --outbox) */
 	unsigned long messages_sent, outbox_backlog;   /* 0 when absent */
+	int64_t last_sent;          /* when the server last acked one of ours, 0 never */
 };
 
 /* The JSON text of st (one line, ending in a newline), with updated set to
@@ -237,9 +238,10 @@ void wa_status_message(struct wa_statusw *w, int64_t now, int ok);
 
 /* The outbox folder (absolute; NULL or "" for none), written with the
  * next state change; and the sending counters (jobs the server acked
- * since start, jobs waiting in new/), lazy like the self-healing ones. */
+ * since start, jobs waiting in new/), lazy like the self-healing ones;
+ * last_sent is set to now when sent grew (kept over a restart). */
 void wa_status_outbox(struct wa_statusw *w, const char *path);
-void wa_status_sending(struct wa_statusw *w, unsigned long sent, unsigned long backlog);
+void wa_status_sending(struct wa_statusw *w, int64_t now, unsigned long sent, unsigned long backlog);
 
 /* The self-healing counters as recv.h's struct wa_recv_stats has them
  * at now, cumulative since start: failures[] by enum wa_sigclass (n

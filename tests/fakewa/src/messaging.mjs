@@ -303,6 +303,49 @@ export class Messaging {
 	 * (the receiver must notice the new identity in the next pkmsg).
 	 * Event identity-changed {jid, phone, previous, identity, notify, notified}.
 	 */
+	/** The devices of other accounts that exchanged a message with account a. */
+	contactsOf(a) {
+		const { accounts } = this.ctx;
+		const mine = j => String(j ?? '').split(/[:@]/)[0] === a.phone;
+		const contacts = new Map();
+		const add = j => {
+			const r = resolve(accounts, j);
+			if (r?.device && r.account !== a && !r.device.removed && r.device.via !== 'flood')
+				contacts.set(r.device.jid, r.device);
+		};
+		for (const m of this.messages.values()) {
+			if (mine(m.from))
+				m.recipients.forEach(add);
+			else if (m.recipients.some(mine))
+				add(m.from);
+		}
+		return contacts;
+	}
+
+	/**
+	 * Account a has a new device d (paired): its contacts (contactsOf) get
+	 * <notification from=PHONE@s.whatsapp.net type=devices id t><add>
+	 * <device jid=DEVICE key-index=K/></add></notification> (the shape
+	 * whatsmeow's handleDeviceNotification and Baileys read), queued until
+	 * acked, so a sender's cached device list of a goes stale no longer.
+	 * Event devices-changed {jid, phone, notified}.
+	 */
+	devicesChanged(a, d) {
+		const { events, router } = this.ctx;
+		const notified = [];
+		for (const c of this.contactsOf(a).values()) {
+			const id = router.nextId();
+			this.enqueue('notification', id, c, {
+				tag: 'notification',
+				attrs: { from: `${a.phone}@s.whatsapp.net`, type: 'devices', id, t: String(now()) },
+				content: [{ tag: 'add', attrs: {}, content: [
+					{ tag: 'device', attrs: { jid: d.jid, 'key-index': String(d.keyIndex ?? d.device) } }] }]
+			});
+			notified.push(c.jid);
+		}
+		events.record('devices-changed', null, { jid: d.jid, phone: a.phone, notified });
+	}
+
 	identityChanged(a, d, previous, notify) {
 		const { accounts, events, router } = this.ctx;
 		const mine = j => String(j ?? '').split(/[:@]/)[0] === a.phone;

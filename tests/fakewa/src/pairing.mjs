@@ -200,6 +200,8 @@ export const pairReplyHandler = {
 		// reinstall; the server tells the account's contacts (§12.5)
 		if (pair.previous && pair.previous !== d.identityKey)
 			conn.ctx.messaging?.identityChanged(a, d, pair.previous, pair.identityNotify);
+		else if (!pair.previous)
+			conn.ctx.messaging?.devicesChanged(a, d);	// a new device: the contacts hear of it
 		conn.log.info(`paired ${d.jid} (${d.via}); sending 515`);
 		conn.sendNode({ tag: 'stream:error', attrs: { code: '515' } }, { force: true });
 		conn.close();

@@ -406,14 +406,13 @@ build_beside(struct restore *x)
 static int
 swap_in(struct restore *x)
 {
-	struct stat st;
-	char stamp[20];
-	int rc, n, exchanged;
+	int rc, exchanged;
 
-	wa_backup_stamp(stamp, sizeof stamp, time(NULL));
-	snprintf(x->replaced, sizeof x->replaced, "%.200s.replaced-%s", x->base, stamp);
-	for (n = 1; fstatat(x->pfd, x->replaced, &st, AT_SYMLINK_NOFOLLOW) == 0 && n < 100; n++)
-		snprintf(x->replaced, sizeof x->replaced, "%.200s.replaced-%s-%d", x->base, stamp, n);
+	if ((rc = wa_backup_replaced_name(x->replaced, sizeof x->replaced, x->pfd, x->base, time(NULL))) < 0) {
+		wa_backup_unstage(x->pfd, x->stage);
+		tool_die(WA_EXIT_CANTCREAT, "unable to restore '%s': no free name for the replaced folder: %s",
+		    x->dir, wa_strerror(rc));
+	}
 	rc = wa_backup_swap(x->pfd, x->stage, x->base, x->replaced, &exchanged, &x->used, &x->why);
 	if (rc < 0 && rc != WA_ESYNC) {
 		if (!exchanged)

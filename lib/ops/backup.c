@@ -191,20 +191,16 @@ out:
 	return rc;
 }
 
-/* The highest sequence number among the archives of folder with this
- * stamp ("<folder>-<stamp>.tar" is 0, "...-N.tar" is N), -1 when none. */
+/* The highest sequence number among the names "<pre><suffix>" (0) and
+ * "<pre>-N<suffix>" (N) in dirfd, -1 when there is none. */
 static int
-max_seq(int dirfd, const char *folder, const char *stamp)
+max_seq(int dirfd, const char *pre, const char *suffix)
 {
-	char pre[512];
 	struct dirent *e;
 	DIR *d;
 	int fd, best = -1;
-	size_t k;
+	size_t k = strlen(pre);
 
-	if ((size_t)snprintf(pre, sizeof pre, "%s-%s", folder, stamp) >= sizeof pre)
-		return -1;
-	k = strlen(pre);
 	if ((fd = dup(dirfd)) < 0)
 		return -1;
 	if (!(d = fdopendir(fd))) {
@@ -219,43 +215,61 @@ max_seq(int dirfd, const char *folder, const char *stamp)
 
 		if (strncmp(e->d_name, pre, k) != 0)
 			continue;
-		if (strcmp(r, ".tar") == 0) {
+		if (strcmp(r, suffix) == 0) {
 			if (best < 0)
 				best = 0;
 			continue;
 		}
-		if (r[0] != '-' || r[1] < '0' || r[1] > '9')
+		if (r[0] != '-' || r[1] < '1' || r[1] > '9')
 			continue;
 		v = strtol(r + 1, &end, 10);
-		if (strcmp(end, ".tar") == 0 && v > best && v < 1000000)
+		if (strcmp(end, suffix) == 0 && v > best && v < 1000000)
 			best = (int)v;
 	}
 	closedir(d);
 	return best;
 }
 
-/* A name never used before in that second: one past the highest sequence
- * of the stamp (a name freed by retention is not reused, so the order of
- * (stamp, sequence) is the order archives were written in). */
-int
-wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now)
+/* "<pre><suffix>", or "<pre>-N<suffix>" with N one past the highest in
+ * use: a name is never handed out twice, even after retention removed
+ * it, so (stamp, N) is the order of creation. */
+static int
+next_name(char *out, size_t n, int dirfd, const char *pre, const char *suffix)
 {
-	char stamp[20];
 	struct stat st;
-	int i;
+	int i = max_seq(dirfd, pre, suffix) + 1;
 
-	wa_backup_stamp(stamp, sizeof stamp, now);
-	i = max_seq(dirfd, folder, stamp) + 1;
 	for (;; i++) {
 		if (i >= 1000000)
 			return WA_EEXIST;
-		if ((size_t)(i == 0 ? snprintf(out, n, "%s-%s.tar", folder, stamp) :
-		    snprintf(out, n, "%s-%s-%d.tar", folder, stamp, i)) >= n)
+		if ((size_t)(i == 0 ? snprintf(out, n, "%s%s", pre, suffix) :
+		    snprintf(out, n, "%s-%d%s", pre, i, suffix)) >= n)
 			return WA_ETOOBIG;
 		if (fstatat(dirfd, out, &st, AT_SYMLINK_NOFOLLOW) != 0)
-			break;
+			return 0;
 	}
-	return 0;
+}
+
+int
+wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now)
+{
+	char stamp[20], pre[512];
+
+	wa_backup_stamp(stamp, sizeof stamp, now);
+	if ((size_t)snprintf(pre, sizeof pre, "%s-%s", folder, stamp) >= sizeof pre)
+		return WA_ETOOBIG;
+	return next_name(out, n, dirfd, pre, ".tar");
+}
+
+int
+wa_backup_replaced_name(char *out, size_t n, int parentfd, const char *folder, time_t now)
+{
+	char stamp[20], pre[512];
+
+	wa_backup_stamp(stamp, sizeof stamp, now);
+	if ((size_t)snprintf(pre, sizeof pre, "%s%s%s", folder, WA_REPLACED_INFIX, stamp) >= sizeof pre)
+		return WA_ETOOBIG;
+	return next_name(out, n, parentfd, pre, "");
 }
 
 static void

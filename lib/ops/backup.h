@@ -230,6 +230,9 @@ int wa_backup_dir_open(const char *path, struct wa_why *why);
  * removed it, so (stamp, N) orders archives by creation.  WA_EEXIST when N
  * would pass 999999, WA_ETOOBIG. */
 int wa_backup_new_name(char *out, size_t n, int dirfd, const char *folder, time_t now);
+/* The same rule for the name wa-restore keeps a replaced folder under in
+ * its parent parentfd: "<folder>.replaced-<stamp>[-N]". */
+int wa_backup_replaced_name(char *out, size_t n, int parentfd, const char *folder, time_t now);
 
 /* "YYYYmmddTHHMMSSZ" for t, in UTC (out at least 17 bytes). */
 void wa_backup_stamp(char *out, size_t n, time_t t);

@@ -277,6 +277,7 @@ struct run {
 	size_t nqueued;
 	int queued_stale;		/* list new/ again before feeding */
 	json_t *names;			/* message id -> job file name, for the jobs in flight */
+	json_t *chats;			/* job file name -> its chat, once loaded (feed skips busy chats) */
 	json_t *statuses;		/* message id -> status changed in this turn, to write */
 	int watch_id, poll_timer;
 	int64_t pruned_at;
@@ -1667,7 +1668,9 @@ job_done(struct run *r, const json_t *job, const char *state, const char *error,
 			r->nqueued--;
 			break;
 		}
-	json_object_del(r->names, id);
+	if (name)
+		json_object_del(r->chats, name);
+	json_object_del(r->names, id);	/* name points into it */
 	status_sending(r);
 }
 
@@ -1815,6 +1818,12 @@ feed(struct run *r)
 
 		if (wa_send_has(r->send, id) || json_object_get(r->names, id))
 			continue;
+		{
+			/* a job of a chat that is busy waits without being read again */
+			const char *to = json_string_value(json_object_get(r->chats, name));
+			if (to && wa_send_busy(r->send, to))
+				continue;
+		}
 		if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
 			if (rc == WA_ENOTFOUND)
 				continue;
@@ -1832,6 +1841,7 @@ feed(struct run *r)
 				logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
 			continue;
 		}
+		json_object_set_new(r->chats, name, json_string(json_string_value(json_object_get(job, "to"))));
 		if (wa_send_busy(r->send, json_string_value(json_object_get(job, "to")))) {
 			json_decref(job);
 			continue;
@@ -1957,7 +1967,7 @@ open_outbox(struct run *r)
 		return;
 	}
 	wa_status_outbox(&r->sw, r->outbox);
-	if (!(r->names = json_object()) || !(r->statuses = json_object()))
+	if (!(r->names = json_object()) || !(r->statuses = json_object()) || !(r->chats = json_object()))
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	o.store = r->store;
 	o.me = json_string_value(json_object_get(me, "id"));
@@ -2071,6 +2081,7 @@ cleanup(struct run *r)
 	wa_outbox_names_free(r->queued, r->nqueued);
 	json_decref(r->names);
 	json_decref(r->statuses);
+	json_decref(r->chats);
 	wa_outbox_free(r->ob);
 	free(r->outbox);
 	wa_retries_free(r->retries);

@@ -157,8 +157,8 @@ parse(struct opts *o, int argc, char **argv)
 	o->arg = argc > 1 ? argv[1] : NULL;
 	if (o->reply_to && o->form != F_TEXT)
 		usage_error("--reply-to: only for a text");
-	if (o->participant && o->form == F_REVOKE)
-		usage_error("--participant: not for --revoke");
+	if (o->participant && (o->form == F_REVOKE || (o->form == F_TEXT && !o->reply_to)))
+		usage_error("--participant: only with --reply-to, --react or --read");
 	if (o->outbox && !*o->outbox)
 		usage_error("--outbox: empty folder name");
 }

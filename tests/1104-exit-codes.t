@@ -19,6 +19,7 @@ c_1() { fresh; printf x > a/.wa-tmp.x.1; expect_exit 1 "1: wa-check, a leftover 
 c_2() { fresh; printf '{' > a/creds.json; expect_exit 2 "2: wa-check, a torn creds.json" wa-check -d a; }
 c_3() { fresh; expect_exit 3 "3: wa-check, bad usage" wa-check -d a --bogus; }
 c_20() { fresh; expect_exit 20 "20: wa-pair on a paired folder" wa-pair --qr-text -d a < /dev/null; }
+c_31() { fresh; expect_exit 31 "31: wa-send --wait=0, no wa-run to send it" wa-send -d a --wait=0 15550002222 hi; }
 c_64() { fresh; expect_exit 64 "64: wa-prune, bad usage" wa-prune -d a --bogus; }
 c_65() { fresh; printf '{' > a/creds.json; expect_exit 65 "65: wa-prune, a torn creds.json" wa-prune -d a --tmp; }
 c_66() { expect_exit 66 "66: wa-prune, no such folder" wa-prune -d "$T/none" --tmp; }
@@ -72,6 +73,7 @@ elsewhere() {
 	25) echo '2000-wa-pair.t|is "$RC" 25' ;;
 	26) echo '2000-wa-pair.t|is "$RC" 26' ;;
 	28) echo '2000-wa-pair.t|expect_exit 28' ;;
+	30) echo '1303-wa-send-wait.t|is "$rc" 30 "failed: exit 30"' ;;
 	esac
 }
 

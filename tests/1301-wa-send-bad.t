@@ -58,6 +58,10 @@ refused 64 "--read in a group without --participant" "pass --participant" \
     wa-send -d auth --read A1 120363000000000001@g.us
 usage_refused "--react and --read" "--react and --read: choose one" wa-send -d auth --react A1 --read A2 15550002222
 usage_refused "--reply-to with --revoke" "--reply-to: only for a text" wa-send -d auth --reply-to A1 --revoke A2 15550002222
+usage_refused "--participant with --revoke" "--participant: only with --reply-to, --react or --read" \
+    wa-send -d auth --participant 15550003333 --revoke A2 120363000000000001@g.us
+usage_refused "--participant without --reply-to" "--participant: only with" \
+    wa-send -d auth --participant 15550003333 120363000000000001@g.us hi
 usage_refused "too many operands" "too many arguments" wa-send -d auth 15550002222 hi there
 usage_refused "a bad --wait" "--wait: 'soon' is not a number of seconds" wa-send -d auth --wait=soon 15550002222 hi
 

@@ -1,8 +1,8 @@
 #!/bin/sh
 # 3302-send-queued: jobs written while wa-run is not running wait in the
 # outbox; when wa-run starts they are all sent, each chat's in the order
-# they were written (one job in flight per chat, the next only after the
-# server's ack of the previous), two chats side by side.  Every job ends
+# they were written (a chat's stanzas leave in name order, several in
+# flight), two chats side by side.  Every job ends
 # "sent" in cur/, new/ is empty, and each message reaches its peer once.
 . "$(dirname "$0")/lib.sh"
 . "$WA_TOP/tests/recv.sh"

@@ -23,9 +23,14 @@ const v = eval(process.argv[2]); console.log(typeof v === "object" ? JSON.string
 	    "$OUTBOX/status/$1.json" "s.$2"
 }
 
+# the state alone, without a node process per poll
+st_state() {
+	sed -n 's/.*"state":"\([a-z]*\)".*/\1/p' "$OUTBOX/status/$1.json" 2> /dev/null
+}
+
 st_wait() {
 	_sw_lim=$(( ${3:-20} * 50 )) _sw_i=0
-	while [ "$(st_field "$1" state 2> /dev/null)" != "$2" ]; do
+	while [ "$(st_state "$1")" != "$2" ]; do
 		_sw_i=$((_sw_i + 1))
 		if [ "$_sw_i" -ge "$_sw_lim" ]; then
 			diag "st_wait: $1 is '$(st_field "$1" state 2> /dev/null)', not $2, after ${3:-20} s" >&2

@@ -30,16 +30,18 @@
 #include "session/send.h"
 #include "signal/cipher.h"
 #include "store/durable.h"
+#include "store/fname.h"
 #include "wire/jid.h"
 
 #define JID_MAX 160
 #define RECREATE_MS (3600 * 1000)
 
-enum tstate { T_NEW = 0, T_WAIT_USYNC, T_BUNDLES, T_WAIT_BUNDLES, T_READY, T_WAIT_ACK };
+enum tstate { T_NEW = 0, T_WAIT_GROUP, T_WAIT_USYNC, T_BUNDLES, T_WAIT_BUNDLES, T_READY, T_WAIT_ACK };
 
 struct dev {
 	char jid[JID_MAX];
 	int own;			/* our own other device: the device-sent copy */
+	int has_key;			/* group: it has our sender key (sender-key-memory) */
 	int has_bundle;
 	struct wa_sigbundle b;
 };
@@ -57,6 +59,9 @@ struct task {
 	int retry, count;
 	char device[JID_MAX], recipient[JID_MAX], participant[JID_MAX], t[24];
 	char ackid[128];		/* read jobs: the receipt's id */
+	int group;			/* to is a group */
+	char **skdm_to;			/* group: devices the stanza carries our key to */
+	size_t nskdm;
 };
 
 struct req {
@@ -74,6 +79,7 @@ struct wa_send {
 	json_t *devices;		/* user JID -> [device, ...] */
 	json_t *retried;		/* "id device" -> answers */
 	json_t *recreated;		/* device JID -> ms of the last bundle fetch */
+	json_t *groups;			/* group JID -> [member user JID, ...] */
 	struct wa_jid me;
 	char me_user[JID_MAX];
 };
@@ -114,8 +120,13 @@ task_free(struct task *t)
 {
 	if (!t)
 		return;
+	size_t i;
+
 	json_decref(t->job);
 	free(t->devs);
+	for (i = 0; i < t->nskdm; i++)
+		free(t->skdm_to[i]);
+	free(t->skdm_to);
 	free(t);
 }
 
@@ -280,6 +291,7 @@ send_iq(struct wa_send *s, struct task *t, struct wa_node *iq)
 
 static void take_usync(struct wa_send *s, struct task *t, const struct wa_node *reply);
 static void take_bundles(struct wa_send *s, struct task *t, const struct wa_node *reply);
+static void take_group(struct wa_send *s, struct task *t, const struct wa_node *reply);
 
 static void
 iq_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
@@ -311,10 +323,115 @@ iq_done(void *arg, struct wa_conn *c, int rc, const struct wa_node *reply)
 		    wa_node_attr(e, "code") : "", e && wa_node_attr(e, "text") ? wa_node_attr(e, "text") : "");
 		return;
 	}
-	if (t->state == T_WAIT_USYNC)
+	if (t->state == T_WAIT_GROUP)
+		take_group(s, t, reply);
+	else if (t->state == T_WAIT_USYNC)
 		take_usync(s, t, reply);
 	else if (t->state == T_WAIT_BUNDLES)
 		take_bundles(s, t, reply);
+}
+
+/* ---- group members (§13.4) ---------------------------------------------- */
+
+static int
+group_query(struct wa_send *s, struct task *t)
+{
+	struct wa_node *iq = NULL, *q;
+	int rc;
+
+	if ((rc = wa_node_make(&iq, "iq", "to", t->to, "type", "get", "xmlns", "w:g2", (char *)NULL)) < 0 ||
+	    (rc = wa_node_make(&q, "query", "request", "interactive", (char *)NULL)) < 0 ||
+	    (rc = wa_node_child_add(iq, q)) < 0) {
+		wa_node_free(iq);
+		return rc;
+	}
+	t->state = T_WAIT_GROUP;
+	return send_iq(s, t, iq);
+}
+
+/* The members, each in the phone-number form when the metadata gives it
+ * (the form our 1:1 sessions are under), else as listed. */
+static void
+take_group(struct wa_send *s, struct task *t, const struct wa_node *reply)
+{
+	const struct wa_node *g = wa_node_child(reply, "group");
+	json_t *arr = json_array();
+	size_t i;
+
+	for (i = 0; g && arr && i < g->nchildren; i++) {
+		const struct wa_node *p = g->children[i];
+		const char *pn = wa_node_attr(p, "phone_number"), *jid = wa_node_attr(p, "jid");
+		char user[JID_MAX];
+
+		if (strcmp(p->tag, "participant") != 0)
+			continue;
+		if (user_of(user, pn ? pn : jid) == 0)
+			json_array_append_new(arr, json_string(user));
+	}
+	if (!arr || !json_array_size(arr)) {
+		json_decref(arr);
+		task_fail(s, t, "the group %s has no members we can read", t->to);
+		return;
+	}
+	json_object_set_new(s->groups, t->to, arr);
+	t->state = T_NEW;
+}
+
+static int
+memory_name(char out[256], const char *group)
+{
+	return wa_fname_make(out, 256, WA_FT_SENDER_KEY_MEMORY, group);
+}
+
+/* 1 when sender-key-memory-<group>.json says device has our key. */
+static int
+has_key(struct wa_send *s, const char *group, const char *device)
+{
+	char name[256];
+	const json_t *doc;
+	struct wa_why why = WA_WHY_INIT;
+
+	if (memory_name(name, group) < 0 || wa_sigstore_get(s->o.store, &doc, name, &why) < 0)
+		return 0;
+	return json_is_true(json_object_get(doc, device));
+}
+
+/* The server acked the stanza that carried our key to these devices. */
+static void
+mark_keys(struct wa_send *s, struct task *t)
+{
+	char name[256];
+	const json_t *doc = NULL;
+	struct wa_why why = WA_WHY_INIT;
+	json_t *m;
+	size_t i;
+
+	if (!t->nskdm || memory_name(name, t->to) < 0)
+		return;
+	wa_sigstore_get(s->o.store, &doc, name, &why);
+	if (!(m = doc ? json_deep_copy(doc) : json_object()))
+		return;
+	for (i = 0; i < t->nskdm; i++)
+		json_object_set_new(m, t->skdm_to[i], json_true());
+	wa_sigstore_op_begin(s->o.store);
+	wa_sigstore_op_end(s->o.store, wa_sigstore_put(s->o.store, name, m) == 0);
+}
+
+/* Forget who has our key (a member's retry: a fresh distribution). */
+static void
+forget_key(struct wa_send *s, const char *group, const char *device)
+{
+	char name[256];
+	const json_t *doc = NULL;
+	struct wa_why why = WA_WHY_INIT;
+	json_t *m;
+
+	if (memory_name(name, group) < 0 || wa_sigstore_get(s->o.store, &doc, name, &why) < 0 ||
+	    !json_object_get(doc, device) || !(m = json_deep_copy(doc)))
+		return;
+	json_object_del(m, device);
+	wa_sigstore_op_begin(s->o.store);
+	wa_sigstore_op_end(s->o.store, wa_sigstore_put(s->o.store, name, m) == 0);
 }
 
 /* ---- device discovery (§13.1) ------------------------------------------- */
@@ -454,7 +571,7 @@ fetch_bundles(struct wa_send *s, struct task *t, int identity)
 		return rc;
 	}
 	for (i = 0; i < t->ndevs; i++) {
-		if (t->devs[i].has_bundle || (!identity && has_session(s, t->devs[i].jid)))
+		if (t->devs[i].has_bundle || t->devs[i].has_key || (!identity && has_session(s, t->devs[i].jid)))
 			continue;
 		if ((rc = wa_node_make(&u, "user", "jid", t->devs[i].jid, "reason", identity ? "identity" : NULL,
 		    (char *)NULL)) < 0 || (rc = wa_node_child_add(k, u)) < 0) {
@@ -510,6 +627,64 @@ cached(struct wa_send *s, const char *user)
 	return json_object_get(s->devices, user);
 }
 
+static void advance_group(struct wa_send *s, struct task *t);
+
+/* A group job: members (w:g2), their devices and ours (usync), bundles
+ * only for the devices that lack our sender key. */
+static void
+advance_group(struct wa_send *s, struct task *t)
+{
+	json_t *members = json_object_get(s->groups, t->to), *v, *arr, *dv;
+	const char **ask = NULL;
+	size_t n = 0, i, k;
+	int rc;
+
+	if (++t->tries > 4) {
+		task_fail(s, t, "no group members, device list or pre-keys after 4 tries");
+		return;
+	}
+	if (!members) {
+		rc = group_query(s, t);
+		goto sent;
+	}
+	if (!(ask = calloc(json_array_size(members) + 1, sizeof *ask))) {
+		task_fail(s, t, "out of memory");
+		return;
+	}
+	json_array_foreach(members, i, v)
+		if (!cached(s, json_string_value(v)))
+			ask[n++] = json_string_value(v);
+	if (!cached(s, s->me_user))
+		ask[n++] = s->me_user;
+	if (n) {
+		rc = usync(s, t, ask, n);
+		free(ask);
+		goto sent;
+	}
+	free(ask);
+	free(t->devs);
+	t->devs = NULL;
+	t->ndevs = 0;
+	for (i = 0; i <= json_array_size(members); i++) {
+		const char *u = i < json_array_size(members) ? json_string_value(json_array_get(members, i)) : s->me_user;
+		arr = cached(s, u);
+		json_array_foreach(arr, k, dv) {
+			char jid[JID_MAX];
+			if (device_jid(jid, u, (unsigned)json_integer_value(dv)) < 0 || is_me(s, jid))
+				continue;
+			if (add_dev(t, jid, 0) < 0) {
+				task_fail(s, t, "out of memory");
+				return;
+			}
+			t->devs[t->ndevs - 1].has_key = has_key(s, t->to, jid);
+		}
+	}
+	rc = fetch_bundles(s, t, 0);
+sent:
+	if (rc < 0)
+		t->state = T_NEW;
+}
+
 /* NEW: the devices, from the cache or a usync; then the bundles. */
 static void
 advance(struct wa_send *s, struct task *t)
@@ -518,6 +693,11 @@ advance(struct wa_send *s, struct task *t)
 	const char *ask[2];
 	size_t n = 0, i, k;
 	int rc;
+
+	if (t->state == T_NEW && t->group && !t->retry) {
+		advance_group(s, t);
+		return;
+	}
 
 	if (t->state != T_NEW)
 		return;
@@ -571,14 +751,42 @@ sent:
 
 /* ---- taking jobs -------------------------------------------------------- */
 
+static size_t
+chat_tasks(const struct wa_send *s, const char *to)
+{
+	const struct task *t;
+	size_t n = 0;
+
+	for (t = s->tasks; t; t = t->next)
+		n += !t->retry && to && t->to && strcmp(t->to, to) == 0;
+	return n;
+}
+
 int
 wa_send_busy(const struct wa_send *s, const char *to)
 {
-	const struct task *t;
+	return chat_tasks(s, to) >= WA_SEND_MAX_PER_CHAT;
+}
 
-	for (t = s->tasks; t; t = t->next)
-		if (!t->retry && to && t->to && strcmp(t->to, to) == 0)
+/* A task waits while an earlier one of its chat has not made its
+ * sessions yet (devices unknown, bundles not processed): the sessions
+ * are made once, by the first, and the chat's stanzas leave in order. */
+static int
+blocked(const struct wa_send *s, const struct task *t)
+{
+	const struct task *u;
+	size_t i;
+
+	for (u = s->tasks; u && u != t; u = u->next) {
+		if (u->retry || strcmp(u->to, t->to) != 0)
+			continue;
+		if (u->state < T_READY)
 			return 1;
+		if (u->state == T_READY)
+			for (i = 0; i < u->ndevs; i++)
+				if (u->devs[i].has_bundle)
+					return 1;
+	}
 	return 0;
 }
 
@@ -610,21 +818,22 @@ wa_send_job(struct wa_send *s, json_t *job)
 	struct task *t;
 	const char *type = jstr(job, "type"), *to = jstr(job, "to"), *id = jstr(job, "id");
 	struct wa_jid j;
+	int alone;
 
 	if (!id || !to || !type)
 		return WA_EINVAL;
 	if (wa_send_busy(s, to) || wa_send_inflight(s) >= WA_SEND_MAX_INFLIGHT)
 		return WA_EEXIST;
+	alone = chat_tasks(s, to) == 0;
 	if (!(t = task_new(s, job)))
 		return WA_ENOMEM;
 	if (wa_jid_parse(&j, to) < 0 || (!wa_jid_is_user(&j) && j.type != WA_JID_GROUP)) {
 		task_fail(s, t, "bad recipient '%s'", to);
 		return WA_EINVAL;
 	}
-	if (j.type == WA_JID_GROUP) {
-		task_fail(s, t, "sending to groups is not supported yet");
-		return WA_EINVAL;
-	}
+	t->group = j.type == WA_JID_GROUP;
+	if (t->group)
+		json_object_del(s->groups, to);	/* members as of now (Baileys asks every time) */
 	if (strcmp(type, "read") == 0) {
 		const json_t *ids = json_object_get(job, "ids");
 		const char *first = json_string_value(json_array_get(ids, 0));
@@ -640,7 +849,8 @@ wa_send_job(struct wa_send *s, json_t *job)
 		task_fail(s, t, "unknown job type '%s'", type);
 		return WA_EINVAL;
 	}
-	advance(s, t);
+	if (alone)
+		advance(s, t);	/* else wa_send_pump, in the chat's order */
 	return 0;
 }
 
@@ -698,8 +908,8 @@ enc_node(struct wa_node **out, const uint8_t *ct, size_t ctlen, int type, const 
 static int
 build(struct wa_send *s, struct task *t, struct wa_node **out)
 {
-	uint8_t *msg = NULL, *pt = NULL, *dsm = NULL, *dpt = NULL;
-	size_t msglen, ptlen, dsmlen, dptlen, i, others = 0;
+	uint8_t *msg = NULL, *pt = NULL, *dsm = NULL, *dpt = NULL, *skdm = NULL, *skct = NULL;
+	size_t msglen, ptlen, dsmlen, dptlen, i, others = 0, skdmlen = 0, skctlen = 0;
 	struct wa_node *n = NULL, *parts = NULL, *e;
 	int rc, pk = 0;
 	char t_now[24];
@@ -709,12 +919,39 @@ build(struct wa_send *s, struct task *t, struct wa_node **out)
 		task_fail(s, t, "the job cannot be made into a message (%s)", wa_strerror(rc));
 		return rc == WA_ENOMEM ? rc : 0;
 	}
+	if (t->group) {
+		/* our sender key: the skmsg of the content (a job), or only a
+		 * fresh distribution (a member's retry: the content goes 1:1
+		 * beside it) */
+		struct wa_sigfail f;
+		uint8_t *x = NULL;
+		size_t xlen = 0;
+
+		if ((rc = wa_msgenc_pad(&pt, &ptlen, msg, msglen)) < 0)
+			goto out;
+		if (wa_sigcipher_group_encrypt(&skdm, &skdmlen, &skct, &skctlen, s->o.store, t->to, pt, ptlen, &f) < 0) {
+			task_fail(s, t, "our sender key for %s: %s", t->to, f.detail);
+			rc = 0;
+			goto out;
+		}
+		free(pt);
+		pt = NULL;
+		/* the 1:1 part: the distribution (and for a retry the content) */
+		if ((rc = wa_msgenc_skdm(&x, &xlen, t->retry ? msg : NULL, msglen, t->to, skdm, skdmlen)) < 0)
+			goto out;
+		free(msg);
+		msg = x;
+		msglen = xlen;
+	}
 	if ((rc = wa_msgenc_pad(&pt, &ptlen, msg, msglen)) < 0 ||
 	    (rc = wa_msgenc_dsm(&dsm, &dsmlen, t->recipient[0] ? t->recipient : t->to, msg, msglen)) < 0 ||
 	    (rc = wa_msgenc_pad(&dpt, &dptlen, dsm, dsmlen)) < 0)
 		goto out;
 	snprintf(t_now, sizeof t_now, "%lld", (long long)(now_ms() / 1000));
-	if (t->retry)
+	if (t->retry && t->group)
+		rc = wa_node_make(&n, "message", "to", t->to, "type", stanza_type(t->type), "id", t->id,
+		    "t", t->t[0] ? t->t : t_now, "participant", t->device, (char *)NULL);
+	else if (t->retry)
 		rc = wa_node_make(&n, "message", "to", t->device, "type", stanza_type(t->type), "id", t->id,
 		    "t", t->t[0] ? t->t : t_now, "recipient", t->recipient[0] ? t->recipient : NULL,
 		    "device_fanout", "false", (char *)NULL);
@@ -732,6 +969,8 @@ build(struct wa_send *s, struct task *t, struct wa_node **out)
 		size_t ctlen;
 		int type;
 
+		if (d->has_key && !t->retry)
+			continue;	/* it has our sender key: the skmsg is enough */
 		if (d->has_bundle) {
 			d->has_bundle = 0;
 			if (wa_sigcipher_process_bundle(s->o.store, d->jid, &d->b, &f) < 0)
@@ -762,6 +1001,29 @@ build(struct wa_send *s, struct task *t, struct wa_node **out)
 		if (rc < 0)
 			goto out;
 		others += t->retry || !d->own;
+		if (t->group && !t->retry) {
+			char **v = realloc(t->skdm_to, (t->nskdm + 1) * sizeof *v);
+			if (!v || !(v[t->nskdm] = strdup(d->jid))) {
+				if (v)
+					t->skdm_to = v;
+				rc = WA_ENOMEM;
+				goto out;
+			}
+			t->skdm_to = v;
+			t->nskdm++;
+		}
+	}
+	if (t->group && !t->retry) {
+		if ((rc = wa_node_make(&e, "enc", "v", "2", "type", "skmsg",
+		    "decrypt-fail", strcmp(t->type, "reaction") == 0 ? "hide" : NULL, (char *)NULL)) < 0)
+			goto out;
+		if ((rc = wa_node_set_bytes(e, skct, skctlen)) < 0) {
+			wa_node_free(e);
+			goto out;
+		}
+		if ((rc = wa_node_child_add(n, e)) < 0)	/* e is n's, even on error */
+			goto out;
+		others = 1;
 	}
 	if (!others) {
 		wa_node_free(n);
@@ -791,6 +1053,8 @@ out:
 	free(pt);
 	free(dsm);
 	free(dpt);
+	free(skdm);
+	free(skct);
 	return rc;
 }
 
@@ -836,7 +1100,7 @@ wa_send_pump(struct wa_send *s, struct wa_why *why)
 
 	for (t = s->tasks; t; t = next) {
 		next = t->next;
-		if (t->state == T_NEW)
+		if (t->state == T_NEW && (t->retry || !blocked(s, t)))
 			advance(s, t);
 	}
 	for (t = s->tasks; t; t = next) {
@@ -934,6 +1198,8 @@ wa_send_node(struct wa_send *s, const struct wa_node *n)
 			const char *ts = wa_node_attr(n, "t");
 			int64_t ms = ts ? strtoll(ts, NULL, 10) * 1000 : now_ms();
 			s->stats.sent++;
+			if (t->group)
+				mark_keys(s, t);
 			if (s->o.on_sent)
 				s->o.on_sent(s->o.arg, t->job, ms);
 			task_remove(s, t);
@@ -963,9 +1229,11 @@ take_retry(struct wa_send *s, const struct wa_node *n)
 		return;
 	}
 	if (j.type == WA_JID_GROUP) {
-		logf_(s, WA_LOG_WARN, "retry receipt for %s in group %s: groups are not supported yet", id, from);
-		json_decref(job);
-		return;
+		if (!participant) {
+			json_decref(job);
+			return;
+		}
+		forget_key(s, from, participant);	/* a fresh distribution goes with the answer */
 	}
 	snprintf(key, sizeof key, "%s %s", id, dev);
 	cnt = json_object_get(s->retried, key);
@@ -982,6 +1250,7 @@ take_retry(struct wa_send *s, const struct wa_node *n)
 	if (!t)
 		return;
 	t->retry = 1;
+	t->group = j.type == WA_JID_GROUP;
 	t->count = count < 1 ? 1 : count;
 	snprintf(t->device, sizeof t->device, "%s", dev);
 	if (recipient)
@@ -1075,7 +1344,8 @@ wa_send_new(struct wa_send **out, const struct wa_send_opts *o)
 	s->devices = json_object();
 	s->retried = json_object();
 	s->recreated = json_object();
-	if (!s->devices || !s->retried || !s->recreated) {
+	s->groups = json_object();
+	if (!s->devices || !s->retried || !s->recreated || !s->groups) {
 		wa_send_free(s);
 		return WA_ENOMEM;
 	}
@@ -1097,6 +1367,7 @@ wa_send_free(struct wa_send *s)
 	json_decref(s->devices);
 	json_decref(s->retried);
 	json_decref(s->recreated);
+	json_decref(s->groups);
 	free(s);
 }
 

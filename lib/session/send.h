@@ -9,6 +9,9 @@
  *	wa_send_new(&s, &o);
  *	... online: for each queued job, in name order:
  *	    if (!wa_send_busy(s, to) && !wa_send_has(s, id)) wa_send_job(s, job);
+ *	    (a chat's jobs are encrypted and sent in the order they were
+ *	    taken; up to WA_SEND_MAX_PER_CHAT of a chat in flight, the
+ *	    first one making the sessions before the others start)
  *	... every node of a read turn:  wa_send_node(s, node);   // acks, device notifications
  *	... every receipt recv reports: wa_send_receipt(s, receipt);
  *	... whenever the receiving side has nothing staged (after wa_recv_flush),
@@ -45,6 +48,14 @@
  * message is encrypted for exactly that device, <enc count=N>.  At most
  * WA_SEND_MAX_RETRIES answers per id and device.
  *
+ * Groups: a job to ID@g.us asks for the members (w:g2, every job), their
+ * devices and ours; the Message is encrypted once with our sender key
+ * (skmsg), and the distribution goes 1:1 only to the devices that
+ * sender-key-memory-<group>.json does not name; they are written there
+ * (on the overlay, durable with the next commit) only after the server's
+ * ack of that stanza.  A member's retry is answered 1:1 with the content
+ * and a fresh distribution, and the member is dropped from the memory.
+ *
  * Hooks run inside wa_send_node, wa_send_receipt and wa_send_pump (and
  * inside the iq callbacks, i.e. wa_session_process).  They must not call
  * wa_send_free.
@@ -62,7 +73,8 @@
 #include "wire/node.h"
 
 #define WA_SEND_MAX_RETRIES 10
-#define WA_SEND_MAX_INFLIGHT 64		/* wa_send_job refuses more (WA_EEXIST) */
+#define WA_SEND_MAX_INFLIGHT 256	/* wa_send_job refuses more (WA_EEXIST) */
+#define WA_SEND_MAX_PER_CHAT 32		/* ... and more than this many of one chat */
 
 struct wa_send;
 
@@ -105,12 +117,13 @@ int wa_send_new(struct wa_send **out, const struct wa_send_opts *o);
 void wa_send_free(struct wa_send *s);
 
 /* Take a job (a JSON object of wa-message(5) OUTBOX, validated by the
- * outbox; a reference is kept).  0; WA_EEXIST (its chat has a job in
- * flight, or WA_SEND_MAX_INFLIGHT are); WA_EINVAL: the job cannot be
+ * outbox; a reference is kept).  0; WA_EEXIST (its chat has
+ * WA_SEND_MAX_PER_CHAT jobs in flight, or WA_SEND_MAX_INFLIGHT are); WA_EINVAL: the job cannot be
  * sent (on_failed has been called); WA_ENOMEM. */
 int wa_send_job(struct wa_send *s, json_t *job);
 
-/* 1 when a job for chat to is in flight / when the job id is. */
+/* 1 when chat to has WA_SEND_MAX_PER_CHAT jobs in flight (take no more
+ * of it now) / when the job id is in flight. */
 int wa_send_busy(const struct wa_send *s, const char *to);
 int wa_send_has(const struct wa_send *s, const char *id);
 /* Jobs in flight. */

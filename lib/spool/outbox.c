@@ -422,6 +422,7 @@ idx_set(struct wa_outbox *ob, const char *name, int where)
 				return WA_ENOMEM;
 			free(e->name);
 			e->name = nn;
+			e->id = nn + (id - name);  /* the key lives in the name */
 		}
 		e->where = where;
 		return 0;

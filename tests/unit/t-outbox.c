@@ -369,6 +369,12 @@ t_prune(void)
 	is_int(wa_outbox_find(run, "P0", &got), WA_ENOTFOUND, "prune: a pruned job is not found");
 	is_int(wa_outbox_find(run, "P2", &got), 0, "prune: the queued job is found");
 	json_decref(got);
+	j = text_job("P0", "15550001111@s.whatsapp.net", "again");
+	is_int(wa_outbox_put(run, j, name[0], &why), 0, "prune: a pruned id may be put again");
+	json_decref(j);
+	is_int(wa_outbox_find(run, "P0", &got), 0, "prune: and is found (the index keeps its new name)");
+	is_str(json_string_value(json_object_get(got, "text")), "again", "prune: the new job");
+	json_decref(got);
 	wa_outbox_free(run);
 }
 

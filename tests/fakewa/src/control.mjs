@@ -18,6 +18,7 @@
 //   GET  /messages?device=&id=&state=&kind=, GET /receipts?device=&id=   (messaging.mjs)
 //   POST /messages/fault {kind: corrupt, device, count}
 //   POST /groups {subject, participants, owner}, GET /groups             (groups.mjs)
+//   POST /groups/add {jid, participants}                                 (groups.mjs)
 //   POST /floods {to, count, text?, phone?}                              (floods.mjs)
 //   POST /synth {users, devicesPerUser?, phone?, prekeys?, decrypt?}, GET /synth?id=  (synth.mjs)
 //
@@ -31,7 +32,7 @@ import { updateConfig } from './config.mjs';
 import { applyConnFault, CONN_FAULTS, isCertFault } from './faults.mjs';
 import { LOGIN_FAULTS, makeLoginFault, removeDevice } from './login.mjs';
 import { flood } from './floods.mjs';
-import { createGroup } from './groups.mjs';
+import { addParticipants, createGroup } from './groups.mjs';
 import { makeSynth, synthInfo } from './synth.mjs';
 import { log } from './log.mjs';
 import { nodeFromJSON } from './nodes.mjs';
@@ -361,6 +362,8 @@ export function startControl(server) {
 		'GET /groups': () => ({ groups: [...server.ctx.messaging.groups.values()] }),
 
 		'POST /groups': async req => phone(createGroup, await readBody(req)),
+
+		'POST /groups/add': async req => phone(addParticipants, await readBody(req)),
 
 		'POST /floods': async req => phone(flood, await readBody(req)),
 

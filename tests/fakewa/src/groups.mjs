@@ -10,6 +10,7 @@
 //        </group></iq>   (participants in the group's addressing form: LID
 //        JIDs with phone_number=PN, or PN JIDs with lid=LID, as Baileys' extractGroupMetadata reads)
 //     unknown group: <iq type=error><error code=404 text=item-not-found/></iq>
+//   POST /groups/add {jid, participants: [JIDs]} -> the group, with "added"
 
 import { randomInt } from 'crypto';
 import { resolve, userJid } from './addressing.mjs';
@@ -45,6 +46,32 @@ export function createGroup(ctx, b) {
 	m.save();
 	const ev = ctx.events.record('group-created', null, { jid, subject: g.subject, participants: g.participants, addressingMode: mode });
 	return { ...g, seq: ev.seq };
+}
+
+/** POST /groups/add {jid, participants}: more members for a group (no
+ *  notification is sent: clients see them in the next metadata query). */
+export function addParticipants(ctx, b) {
+	const m = ctx.messaging;
+	const err = (status, message) => Object.assign(new Error(message), { status });
+	const g = m.groups.get(b.jid);
+	if (!g)
+		throw err(404, `no group ${b.jid}`);
+	if (!Array.isArray(b.participants) || !b.participants.length)
+		throw err(400, 'participants must be a non-empty list of JIDs');
+	const added = [];
+	for (const j of b.participants) {
+		const r = resolve(ctx.accounts, j);
+		if (!r)
+			throw err(404, `no account for ${j}`);
+		const pn = userJid(r.account, 'pn');
+		if (!g.participants.includes(pn)) {
+			g.participants.push(pn);
+			added.push(pn);
+		}
+	}
+	m.save();
+	const ev = ctx.events.record('group-add', null, { jid: g.jid, added });
+	return { ...g, added, seq: ev.seq };
 }
 
 function metadataNode(ctx, g) {

@@ -278,6 +278,7 @@ struct run {
 	size_t nchatq, capchatq;
 	json_t *chatidx;		/* chat -> its index in chatq */
 	int queued_stale;		/* list new/ again (only names not yet known are read) */
+	json_t *fresh;			/* names the watch descriptor reported, to learn */
 	json_t *names;			/* message id -> job file name, for the jobs handed to the engine */
 	json_t *statuses;		/* message id -> status changed in this turn, to write */
 	json_t *settled;		/* jobs settled in this turn: finished and reported at its end */
@@ -1970,53 +1971,69 @@ fail_bad(struct run *r, const char *name, const char *id, const char *reason)
 	}
 }
 
-/* List new/ and learn the names not known yet: each is read once (its
- * chat, and whether a kill came between its final status and new/ ->
- * cur/: then it is only finished, never sent again). */
+/* Learn a name in new/ not known yet: its job is read once (its chat,
+ * and whether a kill came between its final status and new/ -> cur/:
+ * then it is only finished, never sent again). */
+static void
+learn(struct run *r, const char *name)
+{
+	struct wa_why why = WA_WHY_INIT;
+	const char *id = name_id(name), *to;
+	json_t *job = NULL, *st = NULL;
+	int rc;
+
+	if (json_object_get(r->known, name) || json_object_get(r->names, id))
+		return;
+	if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
+		if (rc == WA_ECORRUPT && wa_outbox_id_ok(id))
+			fail_bad(r, name, id, wa_why_text(&why, rc));
+		else if (rc != WA_ENOTFOUND) {
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+			r->queued_stale = 1;	/* try it again on the next pass */
+		}
+		return;
+	}
+	to = json_string_value(json_object_get(job, "to"));
+	if (wa_outbox_status_read(r->outbox, id, &st, NULL) == 0 && settled(st)) {
+		/* killed after its final status and before new/ -> cur/:
+		 * finish it, never send it again */
+		json_object_set_new(r->names, id, json_string(name));
+		job_done(r, job, json_string_value(json_object_get(st, "state")), NULL, 0, 0);
+	} else if (json_object_set_new(r->known, name, json_string(to)) < 0 || chatq_add(r, to, name) < 0) {
+		json_object_del(r->known, name);
+		logmsg(r, WA_LOG_WARN, "outbox: %s: out of memory", name);
+		r->queued_stale = 1;
+	}
+	json_decref(st);
+	json_decref(job);
+}
+
+/* Learn what is new in new/: the names the watch descriptor reported
+ * (r->fresh), or, when told to (start, a lost connection's end, lost
+ * events, no inotify), every name listed; only unknown names are read. */
 static void
 scan(struct run *r)
 {
 	struct wa_why why = WA_WHY_INIT;
 	char **v = NULL;
 	size_t n = 0, i;
+	json_t *x;
 	int rc;
 
-	if ((rc = wa_outbox_queued(r->ob, &v, &n, &why)) < 0) {
-		logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
-		return;
-	}
-	r->queued_stale = 0;
-	for (i = 0; i < n; i++) {
-		const char *name = v[i], *id = name_id(name), *to;
-		json_t *job = NULL, *st = NULL;
-
-		if (json_object_get(r->known, name) || json_object_get(r->names, id))
-			continue;
-		if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
-			if (rc == WA_ECORRUPT && wa_outbox_id_ok(id))
-				fail_bad(r, name, id, wa_why_text(&why, rc));
-			else if (rc != WA_ENOTFOUND) {
-				logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
-				r->queued_stale = 1;	/* try it again on the next pass */
-			}
-			continue;
+	if (r->queued_stale) {
+		if ((rc = wa_outbox_queued(r->ob, &v, &n, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+		else {
+			r->queued_stale = 0;
+			json_array_clear(r->fresh);
 		}
-		to = json_string_value(json_object_get(job, "to"));
-		if (wa_outbox_status_read(r->outbox, id, &st, NULL) == 0 && settled(st)) {
-			/* killed after its final status and before new/ -> cur/:
-			 * finish it, never send it again */
-			json_object_set_new(r->names, id, json_string(name));
-			job_done(r, job, json_string_value(json_object_get(st, "state")), NULL, 0, 0);
-		} else if (json_object_set_new(r->known, name, json_string(to)) < 0 ||
-		    chatq_add(r, to, name) < 0) {
-			json_object_del(r->known, name);
-			logmsg(r, WA_LOG_WARN, "outbox: %s: out of memory", name);
-			r->queued_stale = 1;
-		}
-		json_decref(st);
-		json_decref(job);
+		for (i = 0; i < n; i++)
+			learn(r, v[i]);
+		wa_outbox_names_free(v, n);
 	}
-	wa_outbox_names_free(v, n);
+	json_array_foreach(r->fresh, i, x)
+		learn(r, json_string_value(x));
+	json_array_clear(r->fresh);
 	status_sending(r);
 }
 
@@ -2076,7 +2093,7 @@ feed(struct run *r)
 {
 	if (!r->send || !online_now(r))
 		return;
-	if (r->queued_stale)
+	if (r->queued_stale || json_array_size(r->fresh))
 		scan(r);
 	hand(r);
 }
@@ -2118,11 +2135,18 @@ static void
 outbox_watch(void *arg, int fd, short revents)
 {
 	struct run *r = arg;
+	char **v = NULL;
+	size_t n = 0, i;
 
 	(void)fd;
 	(void)revents;
-	if (wa_outbox_watch_drain(r->ob) != 0)
+	/* a new job adds its name; only lost events make new/ be listed again */
+	if (wa_outbox_watch_take(r->ob, &v, &n) != 0)
 		r->queued_stale = 1;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(r->fresh, json_string(v[i])) < 0)
+			r->queued_stale = 1;
+	wa_outbox_names_free(v, n);
 	pump_now(r);
 }
 
@@ -2174,7 +2198,7 @@ open_outbox(struct run *r)
 	}
 	wa_status_outbox(&r->sw, r->outbox);
 	if (!(r->names = json_object()) || !(r->statuses = json_object()) || !(r->known = json_object()) ||
-	    !(r->chatidx = json_object()) || !(r->settled = json_array()))
+	    !(r->chatidx = json_object()) || !(r->settled = json_array()) || !(r->fresh = json_array()))
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	o.store = r->store;
 	o.me = json_string_value(json_object_get(me, "id"));
@@ -2292,6 +2316,7 @@ cleanup(struct run *r)
 	json_decref(r->names);
 	json_decref(r->statuses);
 	json_decref(r->settled);
+	json_decref(r->fresh);
 	wa_outbox_free(r->ob);
 	free(r->outbox);
 	wa_retries_free(r->retries);

@@ -1308,6 +1308,58 @@ wa_outbox_watch_drain(struct wa_outbox *ob)
 	return n < 0 ? WA_ESYS : n;
 }
 
+struct took {
+	struct wa_outbox *ob;
+	char **v;
+	size_t n, cap;
+};
+
+static int
+take_one(void *arg, const char *name)
+{
+	struct took *t = arg;
+	int rc;
+
+	if (!name_ok(name))
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nv = WA_TEST_ALLOC_FAILS() ? NULL : realloc(t->v, cap * sizeof *nv);
+		if (!nv)
+			return WA_ENOMEM;
+		t->v = nv;
+		t->cap = cap;
+	}
+	if (WA_TEST_ALLOC_FAILS() || !(t->v[t->n] = strdup(name)))
+		return WA_ENOMEM;
+	t->n++;
+	if ((rc = idx_set(t->ob, name, IN_NEW)) < 0)
+		return rc;
+	return 0;
+}
+
+int
+wa_outbox_watch_take(struct wa_outbox *ob, char ***names, size_t *n)
+{
+	struct took t = { ob, NULL, 0, 0 };
+	int rc, lost = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (ob->watchfd < 0)
+		return 1;
+	rc = wa_compat_watch_names(ob->watchfd, take_one, &t, &lost);
+	if (rc < 0) {
+		wa_outbox_names_free(t.v, t.n);
+		return rc == -1 ? WA_ESYS : rc;
+	}
+	if (t.n)
+		qsort(t.v, t.n, sizeof *t.v, cmpstr);
+	*names = t.v;
+	*n = t.n;
+	return lost;
+}
+
 /* ---- backlog ---------------------------------------------------------- */
 
 int

@@ -154,6 +154,13 @@ int wa_outbox_prune(struct wa_outbox *ob, int64_t now_ms, size_t *removed, struc
  * when none, a negative WA_E* code on error. */
 int wa_outbox_watch_fd(struct wa_outbox *ob);
 int wa_outbox_watch_drain(struct wa_outbox *ob);
+/* Drain the watch descriptor and take the names of the jobs that landed
+ * in new/ since the last call (only names of the job form; sorted; the
+ * caller's: wa_outbox_names_free), so that a runner learns a new job
+ * without listing new/.  0; 1 when events were lost (the kernel's queue
+ * overflowed: *names holds what was seen, list new/ with
+ * wa_outbox_queued for the rest); WA_ENOMEM, WA_ESYS. */
+int wa_outbox_watch_take(struct wa_outbox *ob, char ***names, size_t *n);
 
 /* What waits in DIR/new: count and the oldest job's mtime (0 when none).
  * Reads only (wa-check, status). */

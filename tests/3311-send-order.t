@@ -10,7 +10,9 @@
 #   - the order in which fakewa routed wa's stanzas (its message-routed
 #     log), i.e. the order they left wa-run;
 #   - the order in which the peer decrypted them;
-#   - every job sent once, status sent or later, new/ empty.
+#   - every job sent once, status sent or later, new/ empty;
+#   - the storage operations wa-run made for it (WA_TEST_OPLOG): the
+#     sending side's group commit keeps them to a few per job.
 # WA_ORDER_JOBS sets N.
 . "$(dirname "$0")/lib.sh"
 . "$WA_TOP/tests/recv.sh"
@@ -52,6 +54,10 @@ jobs() { # jobs FROM TO: text jobs for the peer, one a line
 	done
 }
 jobs 1 $H | wa-outbox-put "$OUT" > "$T/ids" || fail "queue the first $H jobs"
+# wa-run's storage operations (durable.h, test builds): how many barriers
+# and renames the burst costs
+WA_TEST_OPLOG=$T/oplog
+export WA_TEST_OPLOG
 run_start "$WA_DIR"
 await_online
 await '"event":"sent"' 30 > /dev/null || fail "the first job is sent"
@@ -59,7 +65,7 @@ await '"event":"sent"' 30 > /dev/null || fail "the first job is sent"
 k=$((H + 1)) q=$(( (N - H + 3) / 4 ))
 while [ $k -le "$N" ]; do
 	e=$((k + q - 1)); [ $e -gt "$N" ] && e=$N
-	jobs $k $e | wa-outbox-put "$OUT" >> "$T/ids" || fail "queue jobs $k to $e"
+	WA_TEST_OPLOG= jobs $k $e | WA_TEST_OPLOG= wa-outbox-put "$OUT" >> "$T/ids" || fail "queue jobs $k to $e"
 	k=$((e + 1))
 done
 is "$(sort -u "$T/ids" | wc -l | tr -d ' ')" "$N" "$N jobs queued, each id once"
@@ -78,6 +84,20 @@ while :; do
 done
 stop_run
 is "$RC" 0 "SIGTERM: exit 0"
+unset WA_TEST_OPLOG
+
+# group commit on the sending side: over the whole run (login included)
+# at most 4 barriers (fsync of a file or a folder, syncfs) and 4 renames
+# per job.  A job needs 3 renames (its "sent" status, its "delivered"
+# status from the peer's receipt, new/ -> cur/); the barriers are shared
+# by the jobs of a turn.  One job at a time cost about 10 barriers and 5
+# renames (a "sending" status, each status and move alone, a key-store
+# commit per job).
+bar=$(awk '$2 == "fsync" || $2 == "fsyncdir" || $2 == "syncfs" { n++ } END { print n + 0 }' "$T/oplog")
+ren=$(awk '$2 == "rename" || $2 == "move" { n++ } END { print n + 0 }' "$T/oplog")
+diag "storage operations of wa-run for $N jobs: $bar barriers, $ren renames"
+ok "at most 4 barriers per job ($bar for $N)" test "$bar" -le $((4 * N))
+ok "at most 4 renames per job ($ren for $N)" test "$ren" -le $((4 * N))
 
 # the order of the names (what wa-outbox-put wrote, as sorted in cur/)
 ls "$OUT/cur" | sort | sed 's/.*\.//' > "$T/want"

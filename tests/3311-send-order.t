@@ -4,8 +4,8 @@
 # "a later job of a chat never leaves before an earlier one").  N jobs
 # (default 300) to one Baileys peer (tests/fakewa/peer.mjs, which writes
 # down every message it decrypts, in order): the first half queued while
-# wa-run is stopped, the second half while it is sending the first (new
-# names learnt from new/ while others are in flight).  Checked against
+# wa-run is stopped, the second half in small writes while it is sending
+# the first (new names learnt while others are in flight).  Checked against
 # the order of the job file names (cur/, sorted):
 #   - the order in which fakewa routed wa's stanzas (its message-routed
 #     log), i.e. the order they left wa-run;
@@ -61,8 +61,27 @@ export WA_TEST_OPLOG
 run_start "$WA_DIR"
 await_online
 await '"event":"sent"' 30 > /dev/null || fail "the first job is sent"
-# the second half in four writes while the first is being sent
-k=$((H + 1)) q=$(( (N - H + 3) / 4 ))
+# what wa-run reads while the second half arrives (strace attached to it,
+# detached again before it stops: LSan does not run under ptrace)
+SP=
+if command -v strace > /dev/null 2>&1; then
+	strace -f -qq -e trace=openat,getdents64 -o "$T/strace" -p "$RUN_PID" 2> "$T/strace.err" &
+	SP=$!
+	k=0
+	until [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$RUN_PID/status" 2> /dev/null)" = "$SP" ]; do
+		k=$((k + 1))
+		if [ "$k" -ge 250 ] || ! kill -0 "$SP" 2> /dev/null; then
+			diag "strace cannot attach to wa-run: $(head -n 1 "$T/strace.err")"
+			kill "$SP" 2> /dev/null
+			wait "$SP" 2> /dev/null
+			SP=
+			break
+		fi
+		sleep 0.02
+	done
+fi
+# the second half in writes of 5 jobs while the first is being sent
+k=$((H + 1)) q=5
 while [ $k -le "$N" ]; do
 	e=$((k + q - 1)); [ $e -gt "$N" ] && e=$N
 	WA_TEST_OPLOG= jobs $k $e | WA_TEST_OPLOG= wa-outbox-put "$OUT" >> "$T/ids" || fail "queue jobs $k to $e"
@@ -82,9 +101,35 @@ while :; do
 	fi
 	sleep 0.1
 done
+if [ -n "$SP" ]; then
+	kill "$SP" 2> /dev/null
+	wait "$SP" 2> /dev/null
+	k=0
+	while [ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$RUN_PID/status" 2> /dev/null)" != 0 ] && [ $k -lt 250 ]; do
+		k=$((k + 1))
+		sleep 0.02
+	done
+fi
 stop_run
 is "$RC" 0 "SIGTERM: exit 0"
 unset WA_TEST_OPLOG
+
+# each job is read at most twice (to learn its chat, to send it), and a
+# new job is learnt from the watch descriptor's name: new/ is not listed
+# again for it (listing and reading every queued job on every pass made
+# the work per job grow with the backlog)
+if [ -n "$SP" ]; then
+	opens=$(grep -o 'openat([0-9]*, "[0-9]\{13\}\.[0-9]*_[0-9]*\.[A-Za-z0-9]*"' "$T/strace" |
+	    sed 's/.*"\(.*\)"/\1/' | sort | uniq -c | awk '$1 > m { m = $1 } END { print m + 0 }')
+	files=$(grep -o 'openat([0-9]*, "[0-9]\{13\}\.[0-9]*_[0-9]*\.[A-Za-z0-9]*"' "$T/strace" | sort -u | wc -l | tr -d ' ')
+	lists=$(grep -c 'getdents64(' "$T/strace")
+	diag "while the second half arrived: $files job files opened, each at most $opens times; $lists getdents64 calls"
+	ok "a job file is read at most twice ($opens)" test "$opens" -le 2
+	ok "new/ is not listed again for each new job ($lists getdents64 calls)" test "$lists" -le 2
+else
+	pass "a job file is read at most twice # SKIP strace cannot watch wa-run"
+	pass "new/ is not listed again for each new job # SKIP strace cannot watch wa-run"
+fi
 
 # group commit on the sending side: over the whole run (login included)
 # at most 4 barriers (fsync of a file or a folder, syncfs) and 4 renames

@@ -732,6 +732,9 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	struct wa_event e;
 
 	(void)run;
+	/* what the server acknowledged before the end: settled first */
+	if (r->send)
+		flush_turn(r);
 	wa_event_init(&e, WA_EV_DISCONNECT, r->state);
 	e.klass = wa_dc_class_name(dc->klass);
 	e.code = dc->code;
@@ -744,7 +747,6 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	wa_status_error(&r->sw, wa_dc_class_name(dc->klass), dc->code, dc->reason);
 	/* the jobs in flight stay queued: sent again, freshly encrypted, once online */
 	if (r->send) {
-		flush_turn(r);
 		wa_send_connection_lost(r->send);
 		json_object_clear(r->names);
 		requeue(r);

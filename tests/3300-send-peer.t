@@ -87,12 +87,22 @@ like "$(st_field 3EB0BROKEN0001 error)" "text" "with the reason"
 ok "it moved to cur/" test -f "$OUTBOX/cur/$name"
 ID6=$(put '{"to":"'$BOB'","type":"text","text":"still sending"}')
 expect_event "the next job is sent" '"event":"sent".*"id":"'$ID6'"'
+peer_next "$SB"
+is "$R" "message $ID6 $WA_USER conversation still sending" "and decrypts"
+
+# the same through wa-send, the tool: --wait returns once the server acked
+ID7=$(wa-send -d "$WA_DIR" --wait 30 "+1 555 000-0031" "through wa-send")
+is "$?" 0 "wa-send --wait: exit 0 once wa-run sent it"
+matches "$ID7" '^3EB0[0-9A-F]{18}$' "wa-send prints the message id"
+matches "$(st_state "$ID7")" "^(sent|delivered)$" "its status is sent"
+peer_next "$SB"
+is "$R" "message $ID7 $WA_USER conversation through wa-send" "Baileys decrypts what wa-send queued"
 
 is "$(ls "$OUTBOX/new" | wc -l)" 0 "nothing left in new/"
 is "$(find "$OUTBOX" -type f ! -perm 600 | wc -l)" 0 "every outbox file 0600"
 stop_run
 is "$RC" 0 "wa-run stops cleanly"
-is "$(status_field messages_sent "$WA_DIR")" 6 "status.json: messages_sent"
+is "$(status_field messages_sent "$WA_DIR")" 7 "status.json: messages_sent"
 is "$(status_field outbox_backlog "$WA_DIR")" 0 "status.json: outbox_backlog"
 is "$(status_field outbox "$WA_DIR")" "$OUTBOX" "status.json: the outbox"
 done_testing

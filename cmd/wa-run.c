@@ -302,12 +302,15 @@ struct run {
 	char *outbox;			/* the outbox folder, absolute */
 	struct wa_outbox *ob;
 	struct wa_send *send;
-	char **queued;			/* new/, in name order, as last listed */
-	size_t nqueued;
-	int queued_stale;		/* list new/ again before feeding */
-	json_t *names;			/* message id -> job file name, for the jobs in flight */
-	json_t *chats;			/* job file name -> its chat, once loaded (feed skips busy chats) */
+	json_t *known;			/* job file name in new/ -> its chat: each job is read once to learn it */
+	struct chatq *chatq;		/* the chats with jobs waiting, each's names in name order */
+	size_t nchatq, capchatq;
+	json_t *chatidx;		/* chat -> its index in chatq */
+	int queued_stale;		/* list new/ again (only names not yet known are read) */
+	json_t *fresh;			/* names the watch descriptor reported, to learn */
+	json_t *names;			/* message id -> job file name, for the jobs handed to the engine */
 	json_t *statuses;		/* message id -> status changed in this turn, to write */
+	json_t *settled;		/* jobs settled in this turn: finished and reported at its end */
 	int watch_id, poll_timer;
 	int64_t pruned_at;
 	/* where receiving spends its time, logged at exit with -v (bench/recv.mjs) */
@@ -677,7 +680,8 @@ finish(struct run *r, enum wa_state st, int code, const char *reason, const char
 
 /* ---- the run's hooks (lib/session/run.h) ------------------------------------ */
 
-static void flush_statuses(struct run *r);
+static void flush_turn(struct run *r);
+static void requeue(struct run *r);
 static void status_sending(struct run *r);
 static void prune_outbox(struct run *r);
 static int pump_outbox(struct run *r, char why_out[WA_WHY_MAX]);
@@ -760,6 +764,9 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	struct wa_event e;
 
 	(void)run;
+	/* what the server acknowledged before the end: settled first */
+	if (r->send)
+		flush_turn(r);
 	wa_event_init(&e, WA_EV_DISCONNECT, r->state);
 	e.klass = wa_dc_class_name(dc->klass);
 	e.code = dc->code;
@@ -776,8 +783,7 @@ on_disconnect(void *arg, struct wa_run *run, const struct wa_dc *dc, const char 
 	if (r->send) {
 		wa_send_connection_lost(r->send);
 		json_object_clear(r->names);
-		if (json_object_size(r->statuses))
-			flush_statuses(r);
+		requeue(r);
 	}
 }
 
@@ -1932,7 +1938,153 @@ static void
 status_sending(struct run *r)
 {
 	if (r->send)
-		wa_status_sending(&r->sw, wa_clock_wall_ms(), wa_send_stats(r->send)->sent, r->nqueued);
+		wa_status_sending(&r->sw, wa_clock_wall_ms(), wa_send_stats(r->send)->sent, json_object_size(r->known));
+}
+
+/* ---- the queue: new/ as wa-run knows it --------------------------------------
+ *
+ * Each job file in new/ is read once when it is first listed, to learn its
+ * chat (r->known) and whether its status is already settled; its name then
+ * waits in its chat's queue (struct chatq, name order) until the engine
+ * takes it, when it is read a second time.  Listing new/ again (on the
+ * watch descriptor's word, or every second without inotify) reads only the
+ * names not known yet, so the work per job does not grow with the backlog
+ * (bench/README, "Sending").  A job stays known until it is finished (moved
+ * to cur/); a lost connection puts the jobs in flight back at the heads of
+ * their chats' queues (requeue), in name order. */
+struct chatq {
+	char *to;
+	char **v;		/* names, sorted; v[head..n) wait */
+	size_t head, n, cap;
+};
+
+static void
+chatq_clear(struct run *r)
+{
+	size_t i, j;
+
+	for (i = 0; i < r->nchatq; i++) {
+		for (j = r->chatq[i].head; j < r->chatq[i].n; j++)
+			free(r->chatq[i].v[j]);
+		free(r->chatq[i].v);
+		free(r->chatq[i].to);
+	}
+	r->nchatq = 0;
+	json_object_clear(r->chatidx);
+}
+
+/* Add name to chat to's queue, in name order (a name listed late, from a
+ * writer whose clock is behind, goes before the later ones).  0 or WA_ENOMEM. */
+static int
+chatq_add(struct run *r, const char *to, const char *name)
+{
+	json_t *ix = json_object_get(r->chatidx, to);
+	struct chatq *q;
+	size_t k;
+	char *nm;
+
+	if (!ix) {
+		if (r->nchatq == r->capchatq) {
+			size_t cap = r->capchatq ? r->capchatq * 2 : 8;
+			struct chatq *nq = realloc(r->chatq, cap * sizeof *nq);
+			if (!nq)
+				return WA_ENOMEM;
+			r->chatq = nq;
+			r->capchatq = cap;
+		}
+		q = &r->chatq[r->nchatq];
+		memset(q, 0, sizeof *q);
+		if (!(q->to = strdup(to)) ||
+		    json_object_set_new(r->chatidx, to, json_integer((json_int_t)r->nchatq)) < 0) {
+			free(q->to);
+			return WA_ENOMEM;
+		}
+		r->nchatq++;
+	} else
+		q = &r->chatq[json_integer_value(ix)];
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 16;
+		char **nv;
+		if (q->head) {	/* reuse the room of the names taken */
+			memmove(q->v, q->v + q->head, (q->n - q->head) * sizeof *q->v);
+			q->n -= q->head;
+			q->head = 0;
+		} else {
+			if (!(nv = realloc(q->v, cap * sizeof *nv)))
+				return WA_ENOMEM;
+			q->v = nv;
+			q->cap = cap;
+		}
+	}
+	if (!(nm = strdup(name)))
+		return WA_ENOMEM;
+	for (k = q->n; k > q->head && strcmp(q->v[k - 1], name) > 0; k--)
+		;
+	memmove(q->v + k + 1, q->v + k, (q->n - k) * sizeof *q->v);
+	q->v[k] = nm;
+	q->n++;
+	return 0;
+}
+
+/* Drop the chat queues that are empty (their order among chats does not
+ * matter: chats are independent). */
+static void
+chatq_compact(struct run *r)
+{
+	size_t i = 0;
+
+	while (i < r->nchatq) {
+		struct chatq *q = &r->chatq[i];
+		if (q->head < q->n) {
+			i++;
+			continue;
+		}
+		json_object_del(r->chatidx, q->to);
+		free(q->to);
+		free(q->v);
+		if (i != r->nchatq - 1) {
+			*q = r->chatq[r->nchatq - 1];
+			json_object_set_new(r->chatidx, q->to, json_integer((json_int_t)i));
+		}
+		r->nchatq--;
+	}
+}
+
+static int
+cmpname(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The connection ended: every known job not finished waits again, in name
+ * order per chat (the engine forgot the ones in flight). */
+static void
+requeue(struct run *r)
+{
+	const char *name;
+	json_t *to;
+	char **v;
+	size_t n = 0, i;
+
+	chatq_clear(r);
+	if (!json_object_size(r->known))
+		return;
+	if (!(v = malloc(json_object_size(r->known) * sizeof *v))) {
+		json_object_clear(r->known);	/* listed and read again */
+		r->queued_stale = 1;
+		return;
+	}
+	json_object_foreach(r->known, name, to)
+		v[n++] = (char *)name;
+	qsort(v, n, sizeof *v, cmpname);
+	for (i = 0; i < n; i++)
+		if (chatq_add(r, json_string_value(json_object_get(r->known, v[i])), v[i]) < 0) {
+			chatq_clear(r);
+			json_object_clear(r->known);
+			r->queued_stale = 1;
+			break;
+		}
+	free(v);
 }
 
 /* A job's status, as it is now: the one changed in this turn, else the
@@ -1957,24 +2109,6 @@ job_status(struct run *r, const char *id, const char *to, int create)
 	return st;
 }
 
-/* Write the statuses changed in this turn.  A failed write is logged:
- * the job's fate is still decided (its place in new/ or cur/ says it). */
-static void
-flush_statuses(struct run *r)
-{
-	const char *id;
-	json_t *st;
-	struct wa_why why = WA_WHY_INIT;
-	int rc;
-
-	json_object_foreach(r->statuses, id, st) {
-		json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
-		if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
-			logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
-	}
-	json_object_clear(r->statuses);
-}
-
 static void
 send_event(struct run *r, enum wa_event_type t, const char *id, const char *to, const char *k, const char *v)
 {
@@ -1991,17 +2125,72 @@ send_event(struct run *r, enum wa_event_type t, const char *id, const char *to, 
 	json_decref(f);
 }
 
-/* The job's fate is settled: its status now (durable), then new/ -> cur/. */
+/* The end of a turn: the statuses changed in it (acks, receipts, failures)
+ * written as one group commit, then the settled jobs moved new/ -> cur/
+ * together, then their events.  A failed write is logged: the job's fate
+ * is still decided (its place in new/ or cur/ says it). */
 static void
-job_done(struct run *r, const json_t *job, const char *state, const char *error, int64_t sent_ms)
+flush_turn(struct run *r)
+{
+	size_t n = json_object_size(r->statuses), nd = json_array_size(r->settled), i = 0;
+	const json_t **sts = NULL;
+	char **names = NULL;
+	struct wa_why why = WA_WHY_INIT;
+	const char *id;
+	json_t *st, *d;
+	int rc;
+
+	if (!n && !nd)
+		return;
+	if (n && (sts = malloc(n * sizeof *sts))) {
+		json_object_foreach(r->statuses, id, st) {
+			json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
+			sts[i++] = st;
+		}
+		if ((rc = wa_outbox_status_write_many(r->ob, sts, n, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: statuses of %zu jobs: %s", n, wa_why_text(&why, rc));
+	} else if (n)
+		logmsg(r, WA_LOG_WARN, "outbox: statuses of %zu jobs: out of memory", n);
+	free(sts);
+	if (nd && (names = malloc(nd * sizeof *names))) {
+		size_t k = 0;
+		json_array_foreach(r->settled, i, d)
+			if (json_string_value(json_object_get(d, "name")))
+				names[k++] = (char *)json_string_value(json_object_get(d, "name"));
+		why = (struct wa_why)WA_WHY_INIT;
+		if (k && (rc = wa_outbox_finish_many(r->ob, names, k, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+	}
+	free(names);
+	json_array_foreach(r->settled, i, d) {
+		const char *did = json_string_value(json_object_get(d, "id"));
+		const char *to = json_string_value(json_object_get(d, "to"));
+		const char *err = json_string_value(json_object_get(d, "error"));
+		const char *name = json_string_value(json_object_get(d, "name"));
+		if (json_is_true(json_object_get(d, "report"))) {
+			if (err)
+				send_event(r, WA_EV_SEND_FAILED, did, to, "error", err);
+			else
+				send_event(r, WA_EV_SENT, did, to, NULL, NULL);
+		}
+		if (name)
+			json_object_del(r->known, name);
+		json_object_del(r->names, did);
+	}
+	json_array_clear(r->settled);
+	json_object_clear(r->statuses);
+	status_sending(r);
+}
+
+/* The job's fate is settled: its status now, its move to cur/ and its
+ * event at the end of the turn (flush_turn).  report: print the event. */
+static void
+job_done(struct run *r, const json_t *job, const char *state, const char *error, int64_t sent_ms, int report)
 {
 	const char *id = json_string_value(json_object_get(job, "id"));
 	const char *to = json_string_value(json_object_get(job, "to"));
 	const char *name = json_string_value(json_object_get(r->names, id));
-	struct wa_why why = WA_WHY_INIT;
-	json_t *st = job_status(r, id, to, 1);
-	size_t i;
-	int rc;
+	json_t *st = job_status(r, id, to, 1), *d;
 
 	if (st) {
 		json_object_set_new(st, "state", json_string(state));
@@ -2009,24 +2198,11 @@ job_done(struct run *r, const json_t *job, const char *state, const char *error,
 			json_object_set_new(st, "sent_ms", json_integer(sent_ms));
 		if (error)
 			json_object_set_new(st, "error", json_string(error));
-		json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
-		if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
-			logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
-		json_object_del(r->statuses, id);
 	}
-	if (name && (rc = wa_outbox_finish(r->ob, name, &why)) < 0)
-		logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
-	for (i = 0; name && i < r->nqueued; i++)
-		if (strcmp(r->queued[i], name) == 0) {
-			free(r->queued[i]);
-			memmove(&r->queued[i], &r->queued[i + 1], (r->nqueued - i - 1) * sizeof *r->queued);
-			r->nqueued--;
-			break;
-		}
-	if (name)
-		json_object_del(r->chats, name);
-	json_object_del(r->names, id);	/* name points into it */
-	status_sending(r);
+	d = json_pack("{s:s, s:s?, s:s?, s:s?, s:b}", "id", id, "to", to, "name", name, "error", error,
+	    "report", report);
+	if (!d || json_array_append_new(r->settled, d) < 0)
+		logmsg(r, WA_LOG_WARN, "outbox: %s: out of memory", id);
 }
 
 static void
@@ -2035,9 +2211,7 @@ send_sent(void *arg, const json_t *job, int64_t t_ms)
 	struct run *r = arg;
 
 	(void)t_ms;
-	job_done(r, job, "sent", NULL, wa_clock_wall_ms());
-	send_event(r, WA_EV_SENT, json_string_value(json_object_get(job, "id")),
-	    json_string_value(json_object_get(job, "to")), NULL, NULL);
+	job_done(r, job, "sent", NULL, wa_clock_wall_ms(), 1);
 }
 
 static void
@@ -2047,8 +2221,7 @@ send_failed(void *arg, const json_t *job, const char *why)
 	const char *id = json_string_value(json_object_get(job, "id"));
 
 	logmsg(r, WA_LOG_WARN, "outbox: %s not sent: %s", id, why);
-	job_done(r, job, "failed", why, 0);
-	send_event(r, WA_EV_SEND_FAILED, id, json_string_value(json_object_get(job, "to")), "error", why);
+	job_done(r, job, "failed", why, 0, 1);
 }
 
 static int
@@ -2142,112 +2315,164 @@ settled(const json_t *st)
 	    strcmp(s, "read") == 0 || strcmp(s, "failed") == 0);
 }
 
-/* Hand the queued jobs to the engine, in name order, one in flight per
- * chat; a job that is not valid fails with the reason, and one whose
- * status is already settled (a kill between the status and the move to
- * cur/) is only finished. */
+/* A job that cannot be read as one: failed with the reason, finished. */
 static void
-feed(struct run *r)
+fail_bad(struct run *r, const char *name, const char *id, const char *reason)
+{
+	json_t *bad = json_pack("{s:s}", "id", id);
+
+	json_object_set_new(r->names, id, json_string(name));
+	if (bad) {
+		send_failed(r, bad, reason);
+		json_decref(bad);
+	}
+}
+
+/* Learn a name in new/ not known yet: its job is read once (its chat,
+ * and whether a kill came between its final status and new/ -> cur/:
+ * then it is only finished, never sent again). */
+static void
+learn(struct run *r, const char *name)
+{
+	struct wa_why why = WA_WHY_INIT;
+	const char *id = name_id(name), *to;
+	json_t *job = NULL, *st = NULL;
+	int rc;
+
+	if (json_object_get(r->known, name) || json_object_get(r->names, id))
+		return;
+	if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
+		if (rc == WA_ECORRUPT && wa_outbox_id_ok(id))
+			fail_bad(r, name, id, wa_why_text(&why, rc));
+		else if (rc != WA_ENOTFOUND) {
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+			r->queued_stale = 1;	/* try it again on the next pass */
+		}
+		return;
+	}
+	to = json_string_value(json_object_get(job, "to"));
+	if (wa_outbox_status_read(r->outbox, id, &st, NULL) == 0 && settled(st)) {
+		/* killed after its final status and before new/ -> cur/:
+		 * finish it, never send it again */
+		json_object_set_new(r->names, id, json_string(name));
+		job_done(r, job, json_string_value(json_object_get(st, "state")), NULL, 0, 0);
+	} else if (json_object_set_new(r->known, name, json_string(to)) < 0 || chatq_add(r, to, name) < 0) {
+		json_object_del(r->known, name);
+		logmsg(r, WA_LOG_WARN, "outbox: %s: out of memory", name);
+		r->queued_stale = 1;
+	}
+	json_decref(st);
+	json_decref(job);
+}
+
+/* Learn what is new in new/: the names the watch descriptor reported
+ * (r->fresh), or, when told to (start, a lost connection's end, lost
+ * events, no inotify), every name listed; only unknown names are read. */
+static void
+scan(struct run *r)
+{
+	struct wa_why why = WA_WHY_INIT;
+	char **v = NULL;
+	size_t n = 0, i;
+	json_t *x;
+	int rc;
+
+	if (r->queued_stale) {
+		if ((rc = wa_outbox_queued(r->ob, &v, &n, &why)) < 0)
+			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+		else {
+			r->queued_stale = 0;
+			json_array_clear(r->fresh);
+		}
+		for (i = 0; i < n; i++)
+			learn(r, v[i]);
+		wa_outbox_names_free(v, n);
+	}
+	json_array_foreach(r->fresh, i, x)
+		learn(r, json_string_value(x));
+	json_array_clear(r->fresh);
+	status_sending(r);
+}
+
+/* Hand the waiting jobs to the engine, each chat's in name order, while
+ * it takes them (send.h: a bound per chat and in all). */
+static void
+hand(struct run *r)
 {
 	struct wa_why why = WA_WHY_INIT;
 	size_t i;
 	int rc;
 
-	if (!r->send || !online_now(r))
-		return;
-	if (r->queued_stale) {
-		wa_outbox_names_free(r->queued, r->nqueued);
-		r->queued = NULL;
-		r->nqueued = 0;
-		if ((rc = wa_outbox_queued(r->ob, &r->queued, &r->nqueued, &why)) < 0) {
-			logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
-			return;
-		}
-		r->queued_stale = 0;
-		status_sending(r);
-	}
-	for (i = 0; i < r->nqueued && wa_send_inflight(r->send) < WA_SEND_MAX_INFLIGHT; i++) {
-		char *name = r->queued[i];
-		const char *id = name_id(name);
-		json_t *job = NULL, *st;
+	for (i = 0; i < r->nchatq && wa_send_inflight(r->send) < WA_SEND_MAX_INFLIGHT; i++) {
+		struct chatq *q = &r->chatq[i];
 
-		if (wa_send_has(r->send, id) || json_object_get(r->names, id))
-			continue;
-		{
-			/* a job of a chat that is busy waits without being read again */
-			const char *to = json_string_value(json_object_get(r->chats, name));
-			if (to && wa_send_busy(r->send, to))
-				continue;
-		}
-		if ((rc = wa_outbox_load(r->ob, name, &job, &why)) < 0) {
-			if (rc == WA_ENOTFOUND)
-				continue;
-			if (rc == WA_ECORRUPT && wa_outbox_id_ok(id)) {
-				json_t *bad = json_pack("{s:s}", "id", id);
-				char reason[WA_WHY_MAX];
-				snprintf(reason, sizeof reason, "%s", wa_why_text(&why, rc));
-				json_object_set_new(r->names, id, json_string(name));
-				if (bad) {
-					send_failed(r, bad, reason);
-					json_decref(bad);
-				}
-				i--;	/* the list lost that name */
-			} else
+		while (q->head < q->n && wa_send_inflight(r->send) < WA_SEND_MAX_INFLIGHT &&
+		    !wa_send_busy(r->send, q->to)) {
+			char *name = q->v[q->head];
+			const char *id = name_id(name);
+			json_t *job = NULL;
+
+			rc = wa_outbox_load(r->ob, name, &job, &why);
+			if (rc == WA_ENOMEM) {
 				logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
-			continue;
-		}
-		json_object_set_new(r->chats, name, json_string(json_string_value(json_object_get(job, "to"))));
-		if (wa_send_busy(r->send, json_string_value(json_object_get(job, "to")))) {
+				return;
+			}
+			q->head++;
+			if (rc < 0) {
+				/* gone (removed by hand) or changed since it was listed */
+				json_object_del(r->known, name);
+				if (rc == WA_ECORRUPT && wa_outbox_id_ok(id))
+					fail_bad(r, name, id, wa_why_text(&why, rc));
+				else
+					logmsg(r, WA_LOG_WARN, "outbox: %s", wa_why_text(&why, rc));
+				free(name);
+				continue;
+			}
+			json_object_set_new(r->names, id, json_string(name));
+			rc = wa_send_job(r->send, job);
+			if (rc < 0 && rc != WA_EINVAL) {
+				/* not taken (WA_ENOMEM): it waits again */
+				json_object_del(r->names, id);
+				q->head--;
+				json_decref(job);
+				return;
+			}
+			/* WA_EINVAL: failed (on_failed), finished at the turn's end */
+			free(name);
 			json_decref(job);
-			continue;
 		}
-		json_object_set_new(r->names, id, json_string(name));
-		if ((st = job_status(r, id, json_string_value(json_object_get(job, "to")), 1)) && settled(st)) {
-			/* killed after its final status and before new/ -> cur/:
-			 * finish it, never send it again */
-			job_done(r, job, json_string_value(json_object_get(st, "state")), NULL, 0);
-			json_decref(job);
-			i--;	/* the list lost that name */
-			continue;
-		}
-		if (st) {
-			json_object_set_new(st, "state", json_string("sending"));
-			json_object_set_new(st, "updated_ms", json_integer(wa_clock_wall_ms()));
-			if ((rc = wa_outbox_status_write(r->ob, st, &why)) < 0)
-				logmsg(r, WA_LOG_WARN, "outbox: status of %s: %s", id, wa_why_text(&why, rc));
-			json_object_del(r->statuses, id);
-		}
-		rc = wa_send_job(r->send, job);
-		if (rc == WA_EINVAL) {
-			i--;	/* failed and finished: the list lost that name */
-		} else if (rc < 0) {
-			json_object_del(r->names, id);
-		}
-		json_decref(job);
 	}
+	chatq_compact(r);
 }
 
-/* Statuses of the turn, new jobs, and what is ready leaves.  Only when the
+static void
+feed(struct run *r)
+{
+	if (!r->send || !online_now(r))
+		return;
+	if (r->queued_stale || json_array_size(r->fresh))
+		scan(r);
+	hand(r);
+}
+
+/* New jobs, what is ready leaves, and the turn's statuses.  Only when the
  * receiving side has nothing staged (send.h).  Negative: the key store
  * could not be committed (why). */
 static int
 pump_outbox(struct run *r, char why_out[WA_WHY_MAX])
 {
 	struct wa_why why = WA_WHY_INIT;
-	int rc;
+	int rc = 0;
 
 	if (!r->send)
 		return 0;
-	if (json_object_size(r->statuses))
-		flush_statuses(r);
 	feed(r);
-	if (!online_now(r))
-		return 0;
-	if ((rc = wa_send_pump(r->send, &why)) < 0) {
+	if (online_now(r) && (rc = wa_send_pump(r->send, &why)) < 0) {
 		logmsg(r, WA_LOG_ERROR, "%s: nothing sent; the jobs stay queued", wa_why_text(&why, rc));
 		if (why_out)
 			snprintf(why_out, WA_WHY_MAX, "%s", wa_why_text(&why, rc));
 	}
+	flush_turn(r);
 	return rc;
 }
 
@@ -2267,11 +2492,18 @@ static void
 outbox_watch(void *arg, int fd, short revents)
 {
 	struct run *r = arg;
+	char **v = NULL;
+	size_t n = 0, i;
 
 	(void)fd;
 	(void)revents;
-	if (wa_outbox_watch_drain(r->ob) != 0)
+	/* a new job adds its name; only lost events make new/ be listed again */
+	if (wa_outbox_watch_take(r->ob, &v, &n) != 0)
 		r->queued_stale = 1;
+	for (i = 0; i < n; i++)
+		if (json_array_append_new(r->fresh, json_string(v[i])) < 0)
+			r->queued_stale = 1;
+	wa_outbox_names_free(v, n);
 	pump_now(r);
 }
 
@@ -2322,7 +2554,8 @@ open_outbox(struct run *r)
 		return;
 	}
 	wa_status_outbox(&r->sw, r->outbox);
-	if (!(r->names = json_object()) || !(r->statuses = json_object()) || !(r->chats = json_object()))
+	if (!(r->names = json_object()) || !(r->statuses = json_object()) || !(r->known = json_object()) ||
+	    !(r->chatidx = json_object()) || !(r->settled = json_array()) || !(r->fresh = json_array()))
 		tool_die(WA_EXIT_SOFTWARE, "out of memory");
 	o.store = r->store;
 	o.me = json_string_value(json_object_get(me, "id"));
@@ -2435,10 +2668,14 @@ cleanup(struct run *r)
 	free_words(r->msgcmd);
 	wa_recv_free(r->recv);
 	wa_send_free(r->send);
-	wa_outbox_names_free(r->queued, r->nqueued);
+	chatq_clear(r);
+	free(r->chatq);
+	json_decref(r->chatidx);
+	json_decref(r->known);
 	json_decref(r->names);
 	json_decref(r->statuses);
-	json_decref(r->chats);
+	json_decref(r->settled);
+	json_decref(r->fresh);
 	wa_outbox_free(r->ob);
 	free(r->outbox);
 	wa_retries_free(r->retries);

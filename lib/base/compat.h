@@ -59,4 +59,11 @@ int wa_compat_watch_dir(const char *path);
  * number (0 when none), or -1/errno. */
 int wa_compat_watch_drain(int fd);
 
+/* wa_compat_watch_drain that also hands each event's entry name to
+ * fn(arg, name) (fn's negative return stops the reading and is
+ * returned).  *lost is set to 1 when the kernel's queue overflowed
+ * (events, and so names, were lost: read the folder instead), else 0.
+ * The number of events, or -1/errno. */
+int wa_compat_watch_names(int fd, int (*fn)(void *arg, const char *name), void *arg, int *lost);
+
 #endif

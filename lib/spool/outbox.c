@@ -1012,6 +1012,45 @@ wa_outbox_finish(struct wa_outbox *ob, const char *name, struct wa_why *why)
 }
 
 int
+wa_outbox_finish_many(struct wa_outbox *ob, char *const *names, size_t n, struct wa_why *why)
+{
+	struct wa_why w;
+	size_t i, moved = 0;
+	int rc, first = 0;
+
+	for (i = 0; i < n; i++) {
+		w = (struct wa_why)WA_WHY_INIT;
+		if (!name_ok(names[i])) {
+			if (!first)
+				first = wa_why_set(why, WA_EINVAL, "'%s': not a job name", names[i]);
+			continue;
+		}
+		rc = wa_durable_move_nosync(ob->newfd, names[i], ob->curfd, names[i]);
+		if (rc == WA_ESYS && errno == ENOENT)
+			rc = wa_why_set(&w, WA_ENOTFOUND, "no job '%s' in '%s/new'", names[i], ob->dir);
+		else if (rc == WA_EEXIST)
+			rc = wa_why_set(&w, rc, "'%s/cur/%s' exists already", ob->dir, names[i]);
+		else if (rc < 0)
+			rc = wa_why_set(&w, rc, "unable to move '%s/new/%s' to cur/: %s", ob->dir, names[i],
+			    wa_strerror(rc));
+		else {
+			moved++;
+			if ((rc = idx_set(ob, names[i], IN_CUR)) < 0)
+				rc = wa_why_set(&w, rc, "%s", wa_strerror(rc));
+		}
+		if (rc < 0 && !first) {
+			first = rc;
+			if (why)
+				*why = w;
+		}
+	}
+	/* the moves are durable once both folders are */
+	if (moved && (wa_durable_syncfd(ob->curfd) < 0 || wa_durable_syncfd(ob->newfd) < 0))
+		return wa_why_set(why, WA_ESYNC, "'%s/cur' not known durable: %s", ob->dir, strerror(errno));
+	return first;
+}
+
+int
 wa_outbox_find(struct wa_outbox *ob, const char *id, json_t **job)
 {
 	char *name = NULL;
@@ -1049,6 +1088,51 @@ wa_outbox_status_write(struct wa_outbox *ob, const json_t *status, struct wa_why
 	free(buf);
 	if (rc < 0)
 		return wa_why_set(why, rc, "unable to write '%s/%s/%s': %s", ob->dir, STATUS_DIR, file,
+		    rc == WA_ESYNC ? "not known durable" : wa_strerror(rc));
+	return 0;
+}
+
+int
+wa_outbox_status_write_many(struct wa_outbox *ob, const json_t *const *statuses, size_t n,
+    struct wa_why *why)
+{
+	struct wa_durable_batch *b = NULL;
+	char file[WA_OUTBOX_ID_MAX + 8], *buf;
+	const char *id;
+	size_t i;
+	int rc;
+
+	if (!(ob->flags & WA_OUTBOX_RUNNER))
+		return wa_why_set(why, WA_EINVAL, "'%s': only the runner writes status files", ob->dir);
+	for (i = 0; i < n; i++) {
+		id = str_field(statuses[i], "id");
+		if (!json_is_object(statuses[i]) || !wa_outbox_id_ok(id) ||
+		    !json_is_string(json_object_get(statuses[i], "state")))
+			return wa_why_set(why, WA_EINVAL, "a status needs a message \"id\" and a \"state\"");
+	}
+	if (!n)
+		return 0;
+	if (n == 1)
+		return wa_outbox_status_write(ob, statuses[0], why);
+	if ((rc = wa_durable_batch_begin(&b, ob->statusfd, ob->stagefd)) < 0)
+		return wa_why_set(why, rc, "%s", wa_strerror(rc));
+	for (i = 0; i < n; i++) {
+		id = str_field(statuses[i], "id");
+		snprintf(file, sizeof file, "%s.json", id);
+		if (WA_TEST_ALLOC_FAILS() || !(buf = json_dumps(statuses[i], JSON_COMPACT))) {
+			wa_durable_batch_abort(b);
+			return wa_why_set(why, WA_ENOMEM, "%s", wa_strerror(WA_ENOMEM));
+		}
+		rc = wa_durable_batch_put(b, file, buf, strlen(buf));
+		free(buf);
+		if (rc < 0) {
+			wa_durable_batch_abort(b);
+			return wa_why_set(why, rc, "unable to write '%s/%s/%s': %s", ob->dir, STATUS_DIR, file,
+			    wa_strerror(rc));
+		}
+	}
+	if ((rc = wa_durable_batch_commit(b)) < 0)
+		return wa_why_set(why, rc, "unable to write %zu files in '%s/%s': %s", n, ob->dir, STATUS_DIR,
 		    rc == WA_ESYNC ? "not known durable" : wa_strerror(rc));
 	return 0;
 }
@@ -1222,6 +1306,58 @@ wa_outbox_watch_drain(struct wa_outbox *ob)
 		return 0;
 	n = wa_compat_watch_drain(ob->watchfd);
 	return n < 0 ? WA_ESYS : n;
+}
+
+struct took {
+	struct wa_outbox *ob;
+	char **v;
+	size_t n, cap;
+};
+
+static int
+take_one(void *arg, const char *name)
+{
+	struct took *t = arg;
+	int rc;
+
+	if (!name_ok(name))
+		return 0;
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		char **nv = WA_TEST_ALLOC_FAILS() ? NULL : realloc(t->v, cap * sizeof *nv);
+		if (!nv)
+			return WA_ENOMEM;
+		t->v = nv;
+		t->cap = cap;
+	}
+	if (WA_TEST_ALLOC_FAILS() || !(t->v[t->n] = strdup(name)))
+		return WA_ENOMEM;
+	t->n++;
+	if ((rc = idx_set(t->ob, name, IN_NEW)) < 0)
+		return rc;
+	return 0;
+}
+
+int
+wa_outbox_watch_take(struct wa_outbox *ob, char ***names, size_t *n)
+{
+	struct took t = { ob, NULL, 0, 0 };
+	int rc, lost = 0;
+
+	*names = NULL;
+	*n = 0;
+	if (ob->watchfd < 0)
+		return 1;
+	rc = wa_compat_watch_names(ob->watchfd, take_one, &t, &lost);
+	if (rc < 0) {
+		wa_outbox_names_free(t.v, t.n);
+		return rc == -1 ? WA_ESYS : rc;
+	}
+	if (t.n)
+		qsort(t.v, t.n, sizeof *t.v, cmpstr);
+	*names = t.v;
+	*n = t.n;
+	return lost;
 }
 
 /* ---- backlog ---------------------------------------------------------- */

@@ -15,6 +15,8 @@
  *	wa_outbox_load(ob, names[i], &job, &why);  // WA_ECORRUPT: fail it
  *	wa_outbox_status_write(ob, status, &why);  // sending, sent, ...
  *	wa_outbox_finish(ob, names[i], &why);      // new/ -> cur/
+ *	wa_outbox_status_write_many(ob, sts, n, &why);  // a turn's statuses: one commit
+ *	wa_outbox_finish_many(ob, names, n, &why);  // ... then their moves: two folder fsyncs
  *	wa_outbox_find(ob, id, &job);              // a retry receipt for id
  *	wa_outbox_prune(ob, now_ms, &removed, &why);
  *
@@ -108,6 +110,14 @@ int wa_outbox_load(struct wa_outbox *ob, const char *name, json_t **job, struct 
 /* Move new/NAME to cur/NAME (never replacing), fsync both folders. */
 int wa_outbox_finish(struct wa_outbox *ob, const char *name, struct wa_why *why);
 
+/* wa_outbox_finish for n jobs: each moved new/ -> cur/ (never
+ * replacing), then one fsync of cur/ and one of new/ for all of them.
+ * Every name is tried; the first error is returned (with why), the
+ * others are not reported: WA_ENOTFOUND (not in new/), WA_EEXIST,
+ * WA_EINVAL (not a job name), WA_ESYS; WA_ESYNC when a folder fsync
+ * failed (the moves may not survive a power cut). */
+int wa_outbox_finish_many(struct wa_outbox *ob, char *const *names, size_t n, struct wa_why *why);
+
 /* The job with message id in new/ or cur/: 0 with *job (caller's), or
  * WA_ENOTFOUND (also for an unreadable or invalid job), WA_EINVAL (bad id),
  * WA_ENOMEM.  A runner looks it up in its index (cur/ and what it saw in
@@ -117,6 +127,16 @@ int wa_outbox_find(struct wa_outbox *ob, const char *id, json_t **job);
 /* Write status/ID.json durably (temp, fsync, rename, fsync status/), ID
  * from status's "id".  WA_EINVAL when status has no valid id. */
 int wa_outbox_status_write(struct wa_outbox *ob, const json_t *status, struct wa_why *why);
+
+/* wa_outbox_status_write for n statuses as one group commit (durable.h,
+ * wa_durable_batch): every temporary file written, one barrier, the
+ * renames, one fsync of status/.  0 when all are durable; on an error
+ * before the renames none changed; a rename failing part way leaves some
+ * new and the rest old, each whole (WA_ESYS); WA_ESYNC: renamed, the
+ * folder fsync failed.  WA_EINVAL (nothing written) when one has no
+ * valid id or state.  Ids should be distinct (the last one wins). */
+int wa_outbox_status_write_many(struct wa_outbox *ob, const json_t *const *statuses, size_t n,
+    struct wa_why *why);
 
 /* Read DIR/status/ID.json (no open needed: wa-send --wait).  WA_ENOTFOUND
  * when there is none yet (the job is queued), WA_ECORRUPT when it is not
@@ -134,6 +154,13 @@ int wa_outbox_prune(struct wa_outbox *ob, int64_t now_ms, size_t *removed, struc
  * when none, a negative WA_E* code on error. */
 int wa_outbox_watch_fd(struct wa_outbox *ob);
 int wa_outbox_watch_drain(struct wa_outbox *ob);
+/* Drain the watch descriptor and take the names of the jobs that landed
+ * in new/ since the last call (only names of the job form; sorted; the
+ * caller's: wa_outbox_names_free), so that a runner learns a new job
+ * without listing new/.  0; 1 when events were lost (the kernel's queue
+ * overflowed: *names holds what was seen, list new/ with
+ * wa_outbox_queued for the rest); WA_ENOMEM, WA_ESYS. */
+int wa_outbox_watch_take(struct wa_outbox *ob, char ***names, size_t *n);
 
 /* What waits in DIR/new: count and the oldest job's mtime (0 when none).
  * Reads only (wa-check, status). */

@@ -26,6 +26,7 @@
 #include "base/err.h"
 #include "msg/msgid.h"
 #include "spool/outbox.h"
+#include "store/durable.h"
 #include "tap.h"
 
 /* --- interposers ---------------------------------------------------- */
@@ -486,6 +487,76 @@ t_watch(void)
 	wa_outbox_free(run);
 }
 
+/* A turn's statuses as one group commit, its finished jobs moved with two
+ * folder fsyncs in all, and a new job's name from the watch descriptor. */
+static void
+t_many(void)
+{
+	struct wa_why why = WA_WHY_INIT;
+	struct wa_outbox *run, *ob;
+	char dir[512], name[10][WA_OUTBOX_NAME_MAX], *names[11], **v = NULL, id[8];
+	const json_t *sts[10];
+	json_t *st[10], *j;
+	unsigned long fd0, ff0, rn0;
+	size_t n = 0, i;
+
+	snprintf(dir, sizeof dir, "%s/many.outbox", top);
+	wa_outbox_open(&run, dir, WA_OUTBOX_CREATE | WA_OUTBOX_RUNNER, 14, &why);
+	wa_outbox_open(&ob, dir, 0, 14, &why);
+	ok(wa_outbox_watch_fd(run) >= 0, "many: a watch descriptor");
+	for (i = 0; i < 10; i++) {
+		snprintf(id, sizeof id, "M%zu", i);
+		j = text_job(id, "15550001111@s.whatsapp.net", "x");
+		wa_outbox_put(ob, j, name[i], &why);
+		json_decref(j);
+		st[i] = json_pack("{s:i, s:s, s:s}", "v", 1, "id", id, "state", "sent");
+		sts[i] = st[i];
+		names[i] = name[i];
+	}
+	is_int(wa_outbox_watch_take(run, &v, &n), 0, "watch_take: no event lost");
+	is_int(n, 10, "watch_take: the ten names");
+	ok(n == 10 && strcmp(v[0], name[0]) == 0 && strcmp(v[9], name[9]) == 0, "watch_take: sorted, the names put");
+	wa_outbox_names_free(v, n);
+	is_int(wa_outbox_watch_take(run, &v, &n), 0, "watch_take: again");
+	is_int(n, 0, "watch_take: nothing new");
+
+	fd0 = wa_durable_stats.fsync_dir;
+	ff0 = wa_durable_stats.fsync_file;
+	rn0 = wa_durable_stats.rename;
+	is_int(wa_outbox_status_write_many(run, sts, 10, &why), 0, "status_write_many: ten");
+	is_int(wa_durable_stats.fsync_dir - fd0, 1, "status_write_many: one folder fsync");
+	ok(wa_durable_stats.fsync_file - ff0 <= 1, "status_write_many: one barrier (%lu)",
+	    wa_durable_stats.fsync_file - ff0);
+	is_int(wa_durable_stats.rename - rn0, 10, "status_write_many: ten renames");
+	is_int(count(dir, "status"), 10, "status_write_many: ten files");
+	{
+		json_t *back = NULL;
+		is_int(wa_outbox_status_read(dir, "M7", &back, &why), 0, "status_write_many: M7 reads back");
+		is_str(json_string_value(json_object_get(back, "state")), "sent", "status_write_many: its state");
+		json_decref(back);
+	}
+	fd0 = wa_durable_stats.fsync_dir;
+	is_int(wa_outbox_finish_many(run, names, 10, &why), 0, "finish_many: ten");
+	is_int(wa_durable_stats.fsync_dir - fd0, 2, "finish_many: two folder fsyncs (cur/, new/)");
+	is_int(count(dir, "new"), 0, "finish_many: new/ empty");
+	is_int(count(dir, "cur"), 10, "finish_many: ten in cur/");
+	j = NULL;
+	is_int(wa_outbox_find(run, "M3", &j), 0, "finish_many: the index knows M3 in cur/");
+	json_decref(j);
+	names[10] = "1700000000000.1_000000.GONE";
+	why = (struct wa_why)WA_WHY_INIT;
+	is_int(wa_outbox_finish_many(run, names + 10, 1, &why), WA_ENOTFOUND, "finish_many: a name not in new/");
+	ok(strstr(why.text, "GONE") != NULL, "finish_many: why names it (%s)", why.text);
+	st[0] = json_pack("{s:s}", "id", "M0");
+	json_decref((json_t *)sts[0]);
+	sts[0] = st[0];
+	is_int(wa_outbox_status_write_many(run, sts, 10, &why), WA_EINVAL, "status_write_many: one without a state");
+	for (i = 0; i < 10; i++)
+		json_decref(st[i]);
+	wa_outbox_free(ob);
+	wa_outbox_free(run);
+}
+
 int
 main(void)
 {
@@ -500,6 +571,7 @@ main(void)
 	t_crash_tmp();
 	t_full_disk();
 	t_watch();
+	t_many();
 	{
 		char cmd[512];
 		snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);

@@ -51,14 +51,31 @@ got() {
 		_k=$((_k + 1))
 	done
 }
+# the order is wa-run's on the wire: fakewa's routing log, per recipient,
+# against the order the jobs were written (a Baileys receiver under load
+# may emit its upserts in another order: its decryptions overlap)
+fakewa_call GET '/log?event=message-routed' > "$T/routed"
+is "$(node -e '
+const fs = require("fs");
+const ids = fs.readFileSync(process.argv[1], "utf8").trim().split("\n");
+const ev = JSON.parse(fs.readFileSync(process.argv[2], "utf8")).events.filter(e => ids.includes(e.id));
+const to = {}, seen = {};
+for (const e of ev) if (!(e.id in to)) { to[e.id] = e.to; (seen[e.to] = seen[e.to] || []).push(e.id); }
+let bad = 0;
+for (const [r, got] of Object.entries(seen)) {
+	const want = ids.filter(i => to[i] === r);
+	if (JSON.stringify(got) !== JSON.stringify(want)) { bad++; console.error(r, got, want); }
+}
+console.log(Object.keys(to).length === ids.length ? bad : "missing " + (ids.length - Object.keys(to).length));
+' "$T/ids" "$T/routed")" 0 "the stanzas left in the order the jobs were written, per chat"
 got "$SB" $N
 i=1; : > "$T/want.b"
 while [ $i -le $N ]; do echo "to Bob $i" >> "$T/want.b"; i=$((i + 1)); done
-is "$(cat "$T/got.$SB")" "$(cat "$T/want.b")" "Bob decrypts all $N, in the order they were written"
+is "$(sort "$T/got.$SB")" "$(sort "$T/want.b")" "Bob decrypts all $N"
 got "$SC" $((N / 3))
 i=1; : > "$T/want.c"
 while [ $i -le $((N / 3)) ]; do echo "to Carol $i" >> "$T/want.c"; i=$((i + 1)); done
-is "$(cat "$T/got.$SC")" "$(cat "$T/want.c")" "Carol decrypts hers, in order"
+is "$(sort "$T/got.$SC")" "$(sort "$T/want.c")" "Carol decrypts hers"
 peer_next "$SB" 1
 is "$R" "timeout" "nothing more reaches Bob (each once)"
 stop_run

@@ -944,117 +944,6 @@ on_hup(void *arg, int signo)
 
 /* ---- start ------------------------------------------------------------------ */
 
-/* --on-event "CMD ARG...": words split at blanks, no shell. */
-static char **
-split_words(const char *s, const char *opt)
-{
-	char **v, *copy, *p, *save = NULL;
-	size_t n = 0, cap = 8;
-
-	if (!(copy = strdup(s)) || !(v = calloc(cap, sizeof *v)))
-		tool_die(WA_EXIT_SOFTWARE, "out of memory");
-	for (p = strtok_r(copy, " \t", &save); p; p = strtok_r(NULL, " \t", &save)) {
-		if (n + 2 > cap) {
-			char **nv = realloc(v, (cap *= 2) * sizeof *v);
-			if (!nv)
-				tool_die(WA_EXIT_SOFTWARE, "out of memory");
-			v = nv;
-		}
-		if (!(v[n++] = strdup(p)))
-			tool_die(WA_EXIT_SOFTWARE, "out of memory");
-	}
-	v[n] = NULL;
-	free(copy);
-	if (!n)
-		tool_die(WA_EXIT_USAGE, "%s: empty command", opt);
-	return v;
-}
-
-static void
-free_words(char **v)
-{
-	size_t i;
-
-	for (i = 0; v && v[i]; i++)
-		free(v[i]);
-	free(v);
-}
-
-/* The folder as an absolute path: events, the status file's messages and
- * WA_AUTH_DIR name it so that a reader in another directory (a webhook,
- * an on-event command, a log collector) finds it.  Not resolved further:
- * the folder is opened by the name the operator gave. */
-static char *
-absolute_dir(const char *d)
-{
-	char cwd[4096], *out;
-	size_t n;
-
-	while (d[0] == '.' && d[1] == '/')
-		for (d += 2; *d == '/'; d++)
-			;
-	if (d[0] == '/') {
-		out = strdup(d);
-	} else if (!getcwd(cwd, sizeof cwd)) {
-		tool_die(WA_EXIT_IOERR, "unable to find the current directory for '%s': %s", d, strerror(errno));
-	} else {
-		n = strlen(cwd) + strlen(d) + 2;
-		if ((out = malloc(n)))
-			snprintf(out, n, "%s%s%s", strcmp(cwd, "/") ? cwd : "", !*d || !strcmp(d, ".") ? "" : "/",
-			    !strcmp(d, ".") ? "" : d);
-	}
-	if (!out)
-		tool_die(WA_EXIT_SOFTWARE, "out of memory");
-	n = strlen(out);
-	while (n > 1 && out[n - 1] == '/')
-		out[--n] = 0;
-	if (!*out)
-		strcpy(out, "/");
-	return out;
-}
-
-/* --on-event's program must exist and be executable now, as execvp would
- * find it (a name without a slash is looked up in PATH): a typo is
- * refused at start, not found out at the first outage. */
-static void
-check_command(const char *prog, const char *opt)
-{
-	const char *path, *p, *colon;
-	char buf[4096];
-	struct stat st;
-	size_t n;
-	int seen = 0;
-
-	if (strchr(prog, '/')) {
-		if (stat(prog, &st) < 0) {
-			tool_err("%s: unable to run '%s': %s", opt, prog, strerror(errno));
-			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-		}
-		if (!S_ISREG(st.st_mode) || access(prog, X_OK) < 0) {
-			tool_err("%s: unable to run '%s': %s", opt, prog,
-			    S_ISDIR(st.st_mode) ? "it is a directory" : "not an executable file");
-			tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-		}
-		return;
-	}
-	if (!(path = getenv("PATH")) || !*path)
-		path = "/usr/local/bin:/usr/bin:/bin";
-	for (p = path; p; p = colon ? colon + 1 : NULL) {
-		colon = strchr(p, ':');
-		n = colon ? (size_t)(colon - p) : strlen(p);
-		if (snprintf(buf, sizeof buf, "%.*s/%s", (int)n, n ? p : ".", prog) >= (int)sizeof buf)
-			continue;
-		if (stat(buf, &st) == 0 && S_ISREG(st.st_mode)) {
-			seen = 1;
-			if (access(buf, X_OK) == 0)
-				return;
-		}
-	}
-	tool_err("%s: unable to run '%s': %s", opt, prog, seen ? "not an executable file" :
-	    "no such command in PATH");
-	tool_usage(USAGE, stderr, WA_EXIT_USAGE);
-}
-
 /* A refusal before any connection: status and events say it too, then exit. */
 static int
 refuse(struct run *r, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -1310,21 +1199,21 @@ parse_args(struct run *r, int argc, char **argv)
 		tool_err("no auth folder: use -d DIR or set WA_AUTH_DIR");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
-	r->dir = r->absdir = absolute_dir(tool_authdir(dopt));
+	r->dir = r->absdir = tool_absolute_dir(tool_authdir(dopt));
 	if (r->cfg.on_event) {
-		r->cmd = split_words(r->cfg.on_event, "--on-event");
-		check_command(r->cmd[0], "--on-event");
+		r->cmd = tool_split_words(r->cfg.on_event, "--on-event");
+		tool_check_command(r->cmd[0], "--on-event", USAGE);
 	}
 	if (r->cfg.on_message) {
-		r->msgcmd = split_words(r->cfg.on_message, "--on-message");
-		check_command(r->msgcmd[0], "--on-message");
+		r->msgcmd = tool_split_words(r->cfg.on_message, "--on-message");
+		tool_check_command(r->msgcmd[0], "--on-message", USAGE);
 	}
 	if (r->cfg.inbox && !*r->cfg.inbox) {
 		tool_err("--inbox: empty folder name");
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
 	if (r->cfg.inbox) {
-		r->inbox = absolute_dir(r->cfg.inbox);
+		r->inbox = tool_absolute_dir(r->cfg.inbox);
 	} else {
 		size_t n = strlen(r->absdir) + sizeof WA_INBOX_SUFFIX;
 		if (!(r->inbox = malloc(n)))
@@ -1340,7 +1229,7 @@ parse_args(struct run *r, int argc, char **argv)
 		tool_usage(USAGE, stderr, WA_EXIT_USAGE);
 	}
 	if (r->cfg.outbox) {
-		r->outbox = absolute_dir(r->cfg.outbox);
+		r->outbox = tool_absolute_dir(r->cfg.outbox);
 	} else {
 		size_t n = strlen(r->absdir) + sizeof WA_OUTBOX_SUFFIX;
 		if (!(r->outbox = malloc(n)))
@@ -2664,8 +2553,8 @@ cleanup(struct run *r)
 	sigprocmask(SIG_BLOCK, &r->stopsigs, NULL);
 	wa_notify_free(r->notify);
 	wa_notify_free(r->msgnotify);
-	free_words(r->cmd);
-	free_words(r->msgcmd);
+	tool_free_words(r->cmd);
+	tool_free_words(r->msgcmd);
 	wa_recv_free(r->recv);
 	wa_send_free(r->send);
 	chatq_clear(r);

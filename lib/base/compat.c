@@ -255,7 +255,7 @@ wa_compat_watch_names(int fd, int (*fn)(void *arg, const char *name), void *arg,
 			n++;
 			if (ev->mask & IN_Q_OVERFLOW)
 				*lost = 1;
-			else if (ev->len && ev->name[0] && (rc = fn(arg, ev->name)) < 0)
+			else if (fn && ev->len && ev->name[0] && (rc = fn(arg, ev->name)) < 0)
 				return rc;
 		}
 	}
@@ -272,28 +272,7 @@ wa_compat_watch_names(int fd, int (*fn)(void *arg, const char *name), void *arg,
 int
 wa_compat_watch_drain(int fd)
 {
-#ifdef __linux__
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
-	int n = 0;
+	int lost;
 
-	for (;;) {
-		ssize_t r = read(fd, buf, sizeof buf);
-		size_t off = 0;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return n;
-		if (r <= 0)
-			return r == 0 ? n : -1;
-		while (off + sizeof(struct inotify_event) <= (size_t)r) {
-			const struct inotify_event *ev = (const void *)(buf + off);
-			off += sizeof *ev + ev->len;
-			n++;
-		}
-	}
-#else
-	(void)fd;
-	errno = ENOSYS;
-	return -1;
-#endif
+	return wa_compat_watch_names(fd, NULL, NULL, &lost);
 }

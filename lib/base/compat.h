@@ -65,5 +65,6 @@ int wa_compat_watch_drain(int fd);
  * (events, and so names, were lost: read the folder instead), else 0.
  * The number of events, or -1/errno. */
 int wa_compat_watch_names(int fd, int (*fn)(void *arg, const char *name), void *arg, int *lost);
+/* (fn may be NULL: the events are only counted, as wa_compat_watch_drain does.) */
 
 #endif

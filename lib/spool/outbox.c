@@ -32,6 +32,7 @@
 #include "base/compat.h"
 #include "base/err.h"
 #include "spool/outbox.h"
+#include "spool/spool.h"
 #include "store/durable.h"
 #include "store/lock.h"
 #include "store/names.h"
@@ -1365,45 +1366,5 @@ wa_outbox_watch_take(struct wa_outbox *ob, char ***names, size_t *n)
 int
 wa_outbox_backlog(const char *dir, size_t *count, time_t *oldest, struct wa_why *why)
 {
-	struct dirent *e;
-	struct stat st;
-	DIR *d;
-	int fd, nfd, rc = 0;
-
-	*count = 0;
-	*oldest = 0;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-		return wa_why_set(why, errno == ENOENT ? WA_ENOTFOUND :
-		    errno == ELOOP || errno == ENOTDIR ? WA_EUNSAFE : WA_ESYS,
-		    "unable to open '%s': %s", dir, strerror(errno));
-	nfd = opendirat(fd, "new");
-	close(fd);
-	if (nfd < 0)
-		return wa_why_set(why, errno == ENOENT ? WA_ENOTFOUND :
-		    errno == ELOOP || errno == ENOTDIR ? WA_EUNSAFE : WA_ESYS,
-		    "unable to open '%s/new': %s", dir, strerror(errno));
-	if (!(d = fdopendir(nfd))) {
-		close(nfd);
-		return wa_why_set(why, WA_ESYS, "unable to read '%s/new': %s", dir, strerror(errno));
-	}
-	while ((errno = 0, e = readdir(d))) {
-		if (!name_ok(e->d_name))
-			continue;
-		if (fstatat(nfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)  /* finished meanwhile */
-				continue;
-			rc = wa_why_set(why, WA_ESYS, "unable to read '%s/new/%s': %s", dir, e->d_name,
-			    strerror(errno));
-			break;
-		}
-		if (!S_ISREG(st.st_mode))
-			continue;
-		(*count)++;
-		if (!*oldest || st.st_mtime < *oldest)
-			*oldest = st.st_mtime;
-	}
-	if (!rc && errno)
-		rc = wa_why_set(why, WA_ESYS, "unable to read '%s/new': %s", dir, strerror(errno));
-	closedir(d);
-	return rc;
+	return wa_spool_backlog_of(dir, name_ok, count, oldest, why);
 }

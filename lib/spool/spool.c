@@ -1005,8 +1005,21 @@ drop:
 
 /* ---- backlog ---------------------------------------------------------- */
 
+static int
+dotless(const char *name)
+{
+	return name[0] != '.';
+}
+
 int
 wa_spool_backlog(const char *dir, size_t *count, time_t *oldest, struct wa_why *why)
+{
+	return wa_spool_backlog_of(dir, dotless, count, oldest, why);
+}
+
+int
+wa_spool_backlog_of(const char *dir, int (*ours)(const char *name), size_t *count, time_t *oldest,
+    struct wa_why *why)
 {
 	struct dirent *e;
 	struct stat st;
@@ -1030,7 +1043,7 @@ wa_spool_backlog(const char *dir, size_t *count, time_t *oldest, struct wa_why *
 		return wa_why_set(why, WA_ESYS, "unable to read '%s/new': %s", dir, strerror(errno));
 	}
 	while ((errno = 0, e = readdir(d))) {
-		if (e->d_name[0] == '.')
+		if (!ours(e->d_name))
 			continue;
 		if (fstatat(nfd, e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
 			if (errno == ENOENT)   /* taken by the consumer meanwhile */

@@ -109,5 +109,10 @@ void wa_spool_set_syncfs_min(struct wa_spool *sp, size_t n);
 /* What waits in DIR/new: count and the oldest file's mtime (0 when
  * none).  Reads only; for status and wa-check (no spool open needed). */
 int wa_spool_backlog(const char *dir, size_t *count, time_t *oldest, struct wa_why *why);
+/* The same, counting only the regular files whose names ours accepts
+ * (wa_spool_backlog: every name not starting with a dot; the outbox: its
+ * job names). */
+int wa_spool_backlog_of(const char *dir, int (*ours)(const char *name), size_t *count, time_t *oldest,
+    struct wa_why *why);
 
 #endif
